@@ -1,0 +1,13 @@
+/* The route groups of each area, assembled into the router by vb_app. */
+#ifndef VB_ROUTES_H
+#define VB_ROUTES_H
+
+#include "http/vb_router.h"
+
+extern const vb_route_group vb_routes_ops;        /* health, docs, metrics (app/routes_ops.c) */
+extern const vb_route_group vb_routes_auth;       /* auth + users (app/routes_auth.c) */
+extern const vb_route_group vb_routes_workspaces; /* workspaces + members (app/routes_workspaces.c) */
+extern const vb_route_group vb_routes_projects;   /* projects + board (app/routes_projects.c) */
+extern const vb_route_group vb_routes_tasks;      /* tasks (app/routes_tasks.c) */
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * The schema, as a list of migrations. Never edit a migration that has
+ * shipped: add a new one. Times are integer milliseconds since the epoch;
+ * ids are vb_id strings; JSON values are stored as text.
+ */
+#include "store/vb_migrations.h"
+
+static const char m001_core[] =
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    "  handle TEXT NOT NULL COLLATE NOCASE," /* email local part, for @mentions */
+    "  password_hash TEXT NOT NULL,"
+    "  first_name TEXT NOT NULL,"
+    "  last_name TEXT NOT NULL,"
+    "  avatar_url TEXT,"
+    "  role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user','superadmin')),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX users_handle ON users(handle);"
+
+    /* Opaque refresh tokens, stored as a SHA-256 hex hash. A rotation marks
+     * the old row used (rotated_at); presenting a used token revokes its family. */
+    "CREATE TABLE refresh_tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  family_id TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  expires_at INTEGER NOT NULL,"
+    "  rotated_at INTEGER,"
+    "  revoked_at INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);"
+    "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);"
+
+    "CREATE TABLE workspaces ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  description TEXT,"
+    "  logo_url TEXT,"
+    "  owner_id TEXT NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+
+    "CREATE TABLE workspace_members ("
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','member')),"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (workspace_id, user_id));"
+    "CREATE INDEX workspace_members_user ON workspace_members(user_id);"
+
+    /* columns: JSON array of {name, order, color}; the four defaults at create. */
+    "CREATE TABLE projects ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  description TEXT,"
+    "  lead_id TEXT REFERENCES users(id),"
+    "  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','archived')),"
+    "  columns TEXT NOT NULL,"
+    "  task_seq INTEGER NOT NULL DEFAULT 0,"
+    "  created_by TEXT NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (workspace_id, key));"
+
+    "CREATE TABLE labels ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL COLLATE NOCASE,"
+    "  color TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (workspace_id, name));"
+
+    /* key is "<project key>-<number>", unique per project. order_index orders
+     * tasks within one status column (0..n-1). Deleting a task deletes its
+     * subtasks (ON DELETE CASCADE on parent_task_id). */
+    "CREATE TABLE tasks ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  description TEXT,"
+    "  status TEXT NOT NULL,"
+    "  priority TEXT NOT NULL DEFAULT 'none'"
+    "    CHECK (priority IN ('critical','high','medium','low','none')),"
+    "  reporter_id TEXT NOT NULL REFERENCES users(id),"
+    "  parent_task_id TEXT REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  due_date TEXT,"
+    "  estimate_points REAL,"
+    "  order_index INTEGER NOT NULL DEFAULT 0,"
+    "  comment_count INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (project_id, number),"
+    "  UNIQUE (project_id, key));"
+    "CREATE INDEX tasks_project_status ON tasks(project_id, status, order_index);"
+    "CREATE INDEX tasks_parent ON tasks(parent_task_id);"
+
+    "CREATE TABLE task_assignees ("
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (task_id, user_id));"
+    "CREATE INDEX task_assignees_user ON task_assignees(user_id);"
+
+    "CREATE TABLE task_labels ("
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  label_id TEXT NOT NULL REFERENCES labels(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (task_id, label_id));"
+
+    /* One row per change; changes is a JSON object. Rows of deleted tasks stay
+     * (task_id is not a foreign key) so the log survives deletion. */
+    "CREATE TABLE activity ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  project_id TEXT,"
+    "  task_id TEXT,"
+    "  actor_id TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  changes TEXT NOT NULL DEFAULT '{}',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX activity_workspace ON activity(workspace_id, id);"
+    "CREATE INDEX activity_project ON activity(project_id, id);"
+    "CREATE INDEX activity_task ON activity(task_id, id);"
+
+    "CREATE TABLE notifications ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT,"
+    "  type TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  data TEXT NOT NULL DEFAULT '{}',"
+    "  read_at INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX notifications_user ON notifications(user_id, id);";
+
+const vb_migration vb_migrations[] = {
+    {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
+     m001_core},
+};
+const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

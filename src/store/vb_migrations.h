@@ -1,0 +1,14 @@
+/* Versioned schema migrations, applied in order at open (see vb_store_open). */
+#ifndef VB_MIGRATIONS_H
+#define VB_MIGRATIONS_H
+
+typedef struct vb_migration {
+    int version;      /* 1, 2, 3, ... with no gaps */
+    const char *name;
+    const char *sql;  /* a script of statements, run in one transaction */
+} vb_migration;
+
+extern const vb_migration vb_migrations[];
+extern const int vb_migrations_count;
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Store operations (run on the store thread, see vb_store.h) and the helpers
+ * they share: argument access, guards, activity rows, notifications and
+ * pagination. All business rules that need a consistent read of the database
+ * (membership, last admin, key sequence) live in operations, so they hold
+ * inside the operation's transaction.
+ *
+ * Arguments of a route operation: {"actor":{"id","email","role"},
+ * "params":{...}, "query":{...}, "body":{...}} (vb_app builds them from the
+ * request after validation). Results are the API's JSON shapes (camelCase).
+ */
+#ifndef VB_OPS_H
+#define VB_OPS_H
+
+#include "store/vb_db.h"
+#include "store/vb_store.h"
+
+/* ---- argument access (borrowed; never NULL for body/query/params: {} instead) */
+const char *vb_arg_actor(const vb_op_ctx *c);            /* actor.id or NULL */
+const char *vb_arg_param(const vb_op_ctx *c, const char *name);
+json_t *vb_arg_body(const vb_op_ctx *c);
+json_t *vb_arg_query(const vb_op_ctx *c);
+const char *vb_arg_str(json_t *obj, const char *key);    /* string value or NULL */
+
+/* ---- guards. Each returns 0, or fails ctx with VB_ENOTFOUND ("<KIND>_NOT_FOUND")
+ * when the object does not exist or the actor is not a member of its workspace
+ * (never revealing which), or VB_EFORBIDDEN ("FORBIDDEN") when need_admin is set
+ * and the actor is not a workspace admin. role_out (may be NULL) receives
+ * "admin" or "member". *_out rows (may be NULL) are new references. */
+int vb_guard_workspace(vb_op_ctx *c, const char *wid, int need_admin, char role_out[16]);
+int vb_guard_project(vb_op_ctx *c, const char *pid, int need_admin, json_t **project_out,
+                     char role_out[16]);
+int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_out,
+                  char role_out[16]);
+
+/* ---- activity: inserts one row (same transaction) and queues the event
+ * "activity" with the row's API shape {id, workspaceId, projectId, taskId,
+ * actorId, action, changes, createdAt} on topic "workspace:<wid>" and, when
+ * pid is set, "project:<pid>". changes is stolen (NULL means {}). */
+int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
+                const char *action, json_t *changes);
+/* ---- notification for user_id (skipped when user_id is the actor); queues the
+ * event "notification" on topic "user:<uid>". data is stolen. */
+int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *type,
+              const char *title, json_t *data);
+
+/* ---- pagination: reads page (>=1, default 1) and limit (1..100, default 20)
+ * from the (already validated) query. */
+void vb_page_args(const vb_op_ctx *c, int64_t *page, int64_t *limit);
+/* Builds {"data": rows (stolen), "meta": {page, limit, total, totalPages, hasNext, hasPrev}}. */
+json_t *vb_page_result(json_t *rows, int64_t page, int64_t limit, int64_t total);
+
+/* ---- time */
+int64_t vb_op_now(void); /* wall-clock ms */
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * The store: every database access of vibed goes through here.
+ *
+ * The store owns one database thread. Callers on the loop thread submit an
+ * operation (a vb_op_fn with JSON arguments); the store thread runs queued
+ * operations in batches, one transaction per batch (group commit), each
+ * operation inside its own SAVEPOINT so that a failing one is rolled back
+ * alone. After COMMIT, completions are posted back to the loop thread, where
+ * the events each operation produced are handed to the event sink and then
+ * the caller's callback runs. A write is thus acknowledged only once it is
+ * durable, and its events are published only once it is committed.
+ *
+ * No database type appears in this header: operations see a vb_db (vb_db.h),
+ * which a SQLite backend implements today and a PostgreSQL one can later.
+ */
+#ifndef VB_STORE_H
+#define VB_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct vb_store vb_store;
+typedef struct vb_db vb_db;
+
+/* What an operation sees while it runs on the store thread. */
+typedef struct vb_op_ctx {
+    vb_db *db;
+    const json_t *args;   /* the arguments given to vb_store_submit (borrowed) */
+    json_t *result;       /* set by the operation (owned by the ctx); sent to the caller */
+    json_t *events;       /* array; vb_op_event() appends; published after commit */
+    /* error details, set with vb_op_fail() */
+    char code[48];        /* machine code, e.g. "WORKSPACE_NOT_FOUND" */
+    char message[256];    /* human message */
+    json_t *errors;       /* optional [{field, message}] for VB_EINVAL */
+} vb_op_ctx;
+
+/* An operation returns 0 or a negative vb_err. On error its changes are rolled
+ * back (to its savepoint); result and events are discarded. */
+typedef int (*vb_op_fn)(vb_op_ctx *ctx);
+
+/* Records an error on ctx and returns err, so ops can `return vb_op_fail(...)`. */
+int vb_op_fail(vb_op_ctx *ctx, int err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Appends an event {topic, type, data} to be published after commit. Steals data. */
+void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *data);
+
+/* What the caller's callback receives, on the loop thread. Valid only during
+ * the callback; take a reference (json_incref) to keep result. */
+typedef struct vb_store_res {
+    int status;           /* 0 or negative vb_err */
+    json_t *result;       /* may be NULL */
+    const char *code;     /* "" on success */
+    const char *message;
+    json_t *errors;       /* may be NULL */
+} vb_store_res;
+
+typedef void (*vb_store_cb)(const vb_store_res *res, void *ud);
+/* Receives the committed events of one operation (array of {topic,type,data}),
+ * on the loop thread, before the operation's callback. Borrowed. */
+typedef void (*vb_store_event_fn)(json_t *events, void *ud);
+
+typedef struct vb_store_stats {
+    uint64_t ops_total;
+    uint64_t batches_total;
+    uint64_t max_batch;
+    uint64_t queue_depth;     /* submitted, not yet completed */
+    uint64_t batch_size_sum;  /* ops_total over batches, for an average */
+} vb_store_stats;
+
+/*
+ * Opens the database named by url ("sqlite:PATH", or "sqlite::memory:" for
+ * tests), creates the parent folder of PATH if needed, sets WAL mode, runs the
+ * pending migrations (on the calling thread, before the store thread starts),
+ * then starts the store thread. Returns 0 or VB_EIO / VB_EINVAL (the reason is
+ * logged).
+ */
+int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url);
+/* Sets the sink for committed events (may be called once, before submits). */
+void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
+/*
+ * Queues fn to run on the store thread with args (stolen; may be NULL, then {}
+ * is used). write=0 marks a read-only operation (it still runs inside a batch).
+ * cb runs later on the loop thread, exactly once, unless this returns an error
+ * (VB_EBUSY after close began), in which case cb is never called.
+ */
+int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_cb cb, void *ud);
+/*
+ * Runs fn synchronously on the calling thread in its own transaction (for the
+ * CLI: migrate, seed-demo; never on the loop thread of a running server).
+ * Returns the op's status; *result (if non-NULL) receives the op's result.
+ */
+int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result);
+void vb_store_get_stats(vb_store *s, vb_store_stats *out);
+/* Schema version after migrations. */
+int vb_store_schema_version(vb_store *s);
+/* Finishes every queued operation (their callbacks run), stops the thread,
+ * closes the database and frees s. Must be called on the loop thread while
+ * the loop still runs; cb (may be NULL) runs when done. */
+void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg);
+
+#endif
