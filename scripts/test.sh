@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: C unit tests (ctest) and the end-to-end suite against the
+# real binary, first on the normal build, then again under ASan+UBSan.
+# Set VB_SKIP_ASAN=1 to run the normal pass only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/install-deps.sh
+if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+run_pass() {
+  local dir=$1; shift
+  echo "== build $dir"
+  bash scripts/build.sh "$dir" "$@"
+  echo "== unit tests ($dir)"
+  (cd "$dir" && ctest --output-on-failure -j2)
+  echo "== end-to-end tests ($dir)"
+  (cd tests/e2e && VIBED_BIN="$root/$dir/vibed" npm test --silent)
+}
+
+run_pass build
+if [ "${VB_SKIP_ASAN:-0}" != "1" ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_pass build-asan -DVB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
+echo "all tests passed"

@@ -1,0 +1,274 @@
+/*
+ * The middleware chain for one request, declared once per route in the route
+ * table: log (done callback) -> security headers -> CORS -> route match ->
+ * rate limit (auth routes) -> auth -> body/query validation -> handler.
+ */
+#include "app/vb_app.h"
+#include "app/vb_app_internal.h"
+#include "app/vb_auth.h"
+#include "app/vb_metrics.h"
+#include "app/vb_ratelimit.h"
+#include "app/vb_reply.h"
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static vb_ratelimit *g_auth_limiter;
+
+void vb_app_chain_init(const vb_config *cfg)
+{
+    g_auth_limiter = vb_ratelimit_new((unsigned)cfg->auth_rate_limit, 60000);
+}
+
+void vb_app_chain_free(void)
+{
+    vb_ratelimit_free(g_auth_limiter);
+    g_auth_limiter = NULL;
+}
+
+/* 1 if origin is in the comma-separated allow list (or the list is "*"). */
+static int origin_allowed(const char *list, const char *origin)
+{
+    if (!origin || !*origin || !list || !*list) return 0;
+    if (strcmp(list, "*") == 0) return 1;
+    size_t olen = strlen(origin);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *end = p;
+        while (*end && *end != ',') end++;
+        const char *last = end;
+        while (last > p && last[-1] == ' ') last--;
+        if ((size_t)(last - p) == olen && strncmp(p, origin, olen) == 0) return 1;
+        p = end;
+    }
+    return 0;
+}
+
+static void add_security_headers(vb_http_req *req)
+{
+    vb_http_add_header(req, "X-Content-Type-Options", "nosniff");
+    vb_http_add_header(req, "X-Frame-Options", "DENY");
+    vb_http_add_header(req, "Referrer-Policy", "no-referrer");
+    vb_http_add_header(req, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+/* Adds CORS headers; returns 1 when req was a preflight and has been answered. */
+static int handle_cors(vb_app *app, vb_http_req *req)
+{
+    const char *origin = vb_http_header_get(req, "origin");
+    int allowed = origin_allowed(app->cfg.cors_origins, origin);
+    if (allowed) {
+        vb_http_add_header(req, "Access-Control-Allow-Origin", origin);
+        vb_http_add_header(req, "Vary", "Origin");
+        vb_http_add_header(req, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+    }
+    if (strcmp(req->method, "OPTIONS") != 0 ||
+        !vb_http_header_get(req, "access-control-request-method"))
+        return 0;
+    if (allowed) {
+        vb_http_add_header(req, "Access-Control-Allow-Methods",
+                           "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+        vb_http_add_header(req, "Access-Control-Allow-Headers",
+                           "Authorization, Content-Type, X-Request-Id, Last-Event-ID");
+        vb_http_add_header(req, "Access-Control-Max-Age", "600");
+    }
+    vb_http_respond(req, 204, NULL, NULL, 0);
+    return 1;
+}
+
+/* Verifies the bearer token; *actor receives {id, email, role}. */
+static int authenticate(vb_app *app, vb_http_req *req, json_t **actor)
+{
+    const char *h = vb_http_header_get(req, "authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return VB_EUNAUTH;
+    const char *token = h + 7;
+    while (*token == ' ') token++;
+    json_t *claims = NULL;
+    if (vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
+    *actor = json_pack("{s:O,s:O,s:O}", "id", json_object_get(claims, "sub"), "email",
+                       json_object_get(claims, "email") ? json_object_get(claims, "email")
+                                                        : json_null(),
+                       "role", json_object_get(claims, "role") ? json_object_get(claims, "role")
+                                                               : json_string("user"));
+    json_decref(claims);
+    return *actor ? 0 : VB_ENOMEM;
+}
+
+/* Parses and validates the body; returns 0 or answers req and returns -1. */
+static int parse_body(vb_http_req *req, const vb_route *route, json_t **body)
+{
+    json_t *errors;
+    if (!route->body) {
+        *body = json_object();
+        return 0;
+    }
+    if (req->body_len == 0) {
+        *body = json_object();
+    } else {
+        json_error_t jerr;
+        *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!*body) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "Malformed JSON body: %s", jerr.text);
+            vb_reply_error(req, 400, "INVALID_JSON", msg, NULL);
+            return -1;
+        }
+    }
+    errors = json_array();
+    if (vb_validate_body(route->body, *body, errors) > 0) {
+        vb_reply_error(req, 422, "VALIDATION_ERROR", "The request body is not valid", errors);
+        json_decref(*body);
+        *body = NULL;
+        return -1;
+    }
+    json_decref(errors);
+    return 0;
+}
+
+static int parse_query(vb_http_req *req, const vb_route *route, json_t **query)
+{
+    if (!route->query) {
+        *query = json_object();
+        return 0;
+    }
+    json_t *errors = json_array();
+    if (vb_validate_query(route->query, req->query, query, errors) > 0) {
+        vb_reply_error(req, 422, "VALIDATION_ERROR", "The query string is not valid", errors);
+        json_decref(*query);
+        *query = NULL;
+        return -1;
+    }
+    json_decref(errors);
+    return 0;
+}
+
+static void handle_api(vb_app *app, vb_http_req *req)
+{
+    vb_route_params params;
+    int mismatch = 0;
+    const vb_route *route = vb_router_match(app->router, req->method, req->path, &params, &mismatch);
+    if (!route) {
+        if (mismatch)
+            vb_reply_error(req, 405, "METHOD_NOT_ALLOWED", "This method is not allowed here", NULL);
+        else
+            vb_reply_error(req, 404, "ROUTE_NOT_FOUND", "No such route", NULL);
+        return;
+    }
+    req->app = (void *)route;
+
+    if (route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) {
+        unsigned retry = vb_ratelimit_hit(g_auth_limiter, req->client_ip, vb_now_ns() / 1000000);
+        if (retry) {
+            char secs[16];
+            snprintf(secs, sizeof secs, "%u", retry);
+            vb_http_add_header(req, "Retry-After", secs);
+            vb_reply_error(req, 429, "RATE_LIMITED", "Too many requests; try again later", NULL);
+            return;
+        }
+    }
+
+    json_t *actor = NULL, *body = NULL, *query = NULL;
+    if (route->auth == VB_AUTH_BEARER) {
+        int rc = authenticate(app, req, &actor);
+        if (rc) {
+            vb_http_add_header(req, "WWW-Authenticate", "Bearer");
+            vb_reply_error(req, 401, "UNAUTHORIZED", "A valid access token is required", NULL);
+            return;
+        }
+    }
+    if (parse_query(req, route, &query) || parse_body(req, route, &body)) {
+        json_decref(actor);
+        json_decref(query);
+        return;
+    }
+    json_t *pobj = json_object();
+    for (size_t i = 0; i < params.n; i++)
+        json_object_set_new(pobj, params.p[i].name, json_string(params.p[i].value));
+    json_t *args = json_object();
+    json_object_set_new(args, "actor", actor ? actor : json_null());
+    json_object_set_new(args, "params", pobj);
+    json_object_set_new(args, "query", query);
+    json_object_set_new(args, "body", body);
+    if (route->handler) {
+        route->handler(req, route, args);
+        json_decref(args);
+    } else {
+        vb_app_run_op(req, route, route->op, route->write, args);
+    }
+}
+
+void vb_app_on_request(vb_http_req *req, void *ud)
+{
+    vb_app *app = ud;
+    add_security_headers(req);
+    if (handle_cors(app, req)) return;
+    if (strncmp(req->path, "/api/", 5) == 0 || strcmp(req->path, "/api") == 0) {
+        vb_http_add_header(req, "Cache-Control", "no-store");
+        handle_api(app, req);
+        return;
+    }
+    vb_app_serve_web(app, req);
+}
+
+void vb_app_on_done(vb_http_req *req, void *ud)
+{
+    (void)ud;
+    uint64_t dur = vb_now_ns() - req->start_ns;
+    const vb_route *route = req->app;
+    vb_metrics_record(route, req->status, dur);
+    if (!vb_log_enabled(VB_LOG_INFO)) return;
+    /* The path only: the query string may carry an access token. */
+    json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s}", "requestId", req->request_id, "method",
+                          req->method, "path", req->path, "status", req->status, "durationMs",
+                          (double)dur / 1e6, "ip", req->client_ip);
+    vb_log_obj(req->status >= 500 ? VB_LOG_ERROR : VB_LOG_INFO, "request", f);
+}
+
+/* ---- running a store operation for a request */
+
+typedef struct op_call {
+    vb_http_req *req;
+    const vb_route *route;
+} op_call;
+
+static void on_op_done(const vb_store_res *res, void *ud)
+{
+    op_call *call = ud;
+    vb_http_req *req = call->req;
+    const vb_route *route = call->route;
+    free(call);
+    if (res->status != 0) {
+        vb_reply_store_error(req, res);
+        return;
+    }
+    int kind = route ? route->result : VB_RESULT_OBJECT;
+    int status = route && route->status ? route->status : 200;
+    if (kind == VB_RESULT_EMPTY)
+        vb_http_respond(req, 204, NULL, NULL, 0);
+    else if (kind == VB_RESULT_PAGE)
+        vb_reply_page(req, res->result ? json_incref(res->result) : json_object());
+    else
+        vb_reply_ok(req, status, res->result ? json_incref(res->result) : NULL);
+}
+
+void vb_app_run_op(vb_http_req *req, const vb_route *route, vb_op_fn op, int write, json_t *args)
+{
+    vb_app *app = vb_app_current();
+    op_call *call = malloc(sizeof *call);
+    if (!call) {
+        json_decref(args);
+        vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+        return;
+    }
+    call->req = req;
+    call->route = route;
+    int rc = vb_store_submit(app->store, op, write, args, on_op_done, call);
+    if (rc) {
+        free(call);
+        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+    }
+}

@@ -1,0 +1,19 @@
+/* Pieces of the app shared between its files (app/ only). */
+#ifndef VB_APP_INTERNAL_H
+#define VB_APP_INTERNAL_H
+
+#include "app/vb_app.h"
+
+void vb_app_chain_init(const vb_config *cfg);
+void vb_app_chain_free(void);
+/* The HTTP server's request and done callbacks (ud is the vb_app). */
+void vb_app_on_request(vb_http_req *req, void *ud);
+void vb_app_on_done(vb_http_req *req, void *ud);
+/* Answers requests outside /api: the web app's files, or a landing page. */
+void vb_app_serve_web(vb_app *app, vb_http_req *req);
+/* Demo data: adds the demo users, workspace, project and tasks when the
+ * database has no users. Runs synchronously (before serving). Returns 0,
+ * 1 when there was data already, or a negative vb_err. */
+int vb_app_seed_demo(vb_app *app);
+
+#endif

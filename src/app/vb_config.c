@@ -1,0 +1,188 @@
+#include "app/vb_config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char g_usage[] =
+    "Usage: vibed [serve|migrate|seed-demo] [options]\n"
+    "\n"
+    "Commands:\n"
+    "  serve        run the server (default)\n"
+    "  migrate      apply database migrations and exit\n"
+    "  seed-demo    add the demo workspace, project, tasks, channel and users, and exit\n"
+    "\n"
+    "Options (environment variable in brackets; flags win):\n"
+    "  --host HOST            address to listen on [HOST] (default 127.0.0.1;\n"
+    "                         use 0.0.0.0 to accept connections from other machines)\n"
+    "  --port N               port [PORT] (default 3000; 0 picks a free port)\n"
+    "  --database-url URL     sqlite:PATH [DATABASE_URL] (default sqlite:./data/vibed.db)\n"
+    "  --jwt-secret S         HS256 secret, 32+ bytes [JWT_SECRET] (default: generated once\n"
+    "                         and kept in the data folder, with a warning)\n"
+    "  --log-level L          debug, info, warn or error [LOG_LEVEL] (default info)\n"
+    "  --cors-origins LIST    comma-separated allowed origins, or * [CORS_ORIGINS]\n"
+    "  --metrics-token T      Bearer token for /api/v1/metrics from non-loopback clients\n"
+    "                         [METRICS_TOKEN]\n"
+    "  --web-root DIR         folder of the built web app [WEB_ROOT] (default ./web/dist)\n"
+    "  --demo                 seed the demo data at start when the database has no users\n"
+    "  --help, --version\n"
+    "Other environment: ACCESS_TOKEN_TTL (s, default 900), REFRESH_TOKEN_TTL (s, default\n"
+    "2592000), AUTH_RATE_LIMIT (auth requests per minute per address, default 20),\n"
+    "MAX_BODY_BYTES (default 5242880).\n";
+
+static void copy(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+static void env_str(char *dst, size_t n, const char *name)
+{
+    const char *v = getenv(name);
+    if (v && *v) copy(dst, n, v);
+}
+
+/* Parses a positive integer; returns -1 when s is not one. */
+static long parse_num(const char *s)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0) return -1;
+    return v;
+}
+
+static int env_num(const char *name, long *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return 0;
+    long n = parse_num(v);
+    if (n < 0) {
+        fprintf(stderr, "vibed: %s must be a non-negative integer\n", name);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+int vb_config_load(vb_config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    copy(cfg->command, sizeof cfg->command, "serve");
+    copy(cfg->host, sizeof cfg->host, "127.0.0.1");
+    cfg->port = 3000;
+    copy(cfg->database_url, sizeof cfg->database_url, "sqlite:./data/vibed.db");
+    copy(cfg->log_level, sizeof cfg->log_level, "info");
+    copy(cfg->web_root, sizeof cfg->web_root, "./web/dist");
+    cfg->access_ttl_s = 900;
+    cfg->refresh_ttl_s = 30 * 24 * 3600;
+    cfg->auth_rate_limit = 20;
+    cfg->max_body_bytes = 5u * 1024 * 1024;
+
+    env_str(cfg->host, sizeof cfg->host, "HOST");
+    env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
+    env_str(cfg->jwt_secret, sizeof cfg->jwt_secret, "JWT_SECRET");
+    env_str(cfg->log_level, sizeof cfg->log_level, "LOG_LEVEL");
+    env_str(cfg->cors_origins, sizeof cfg->cors_origins, "CORS_ORIGINS");
+    env_str(cfg->metrics_token, sizeof cfg->metrics_token, "METRICS_TOKEN");
+    env_str(cfg->web_root, sizeof cfg->web_root, "WEB_ROOT");
+    long n = cfg->port;
+    if (env_num("PORT", &n)) return -1;
+    cfg->port = (int)n;
+    n = cfg->access_ttl_s;
+    if (env_num("ACCESS_TOKEN_TTL", &n)) return -1;
+    cfg->access_ttl_s = (int)n;
+    n = cfg->refresh_ttl_s;
+    if (env_num("REFRESH_TOKEN_TTL", &n)) return -1;
+    cfg->refresh_ttl_s = (int)n;
+    n = cfg->auth_rate_limit;
+    if (env_num("AUTH_RATE_LIMIT", &n)) return -1;
+    cfg->auth_rate_limit = (int)n;
+    n = (long)cfg->max_body_bytes;
+    if (env_num("MAX_BODY_BYTES", &n)) return -1;
+    cfg->max_body_bytes = (size_t)n;
+
+    enum { O_HOST = 1, O_PORT, O_DB, O_JWT, O_LOG, O_CORS, O_METRICS, O_WEB, O_DEMO, O_HELP, O_VER };
+    static const struct option opts[] = {
+        {"host", required_argument, 0, O_HOST},
+        {"port", required_argument, 0, O_PORT},
+        {"database-url", required_argument, 0, O_DB},
+        {"jwt-secret", required_argument, 0, O_JWT},
+        {"log-level", required_argument, 0, O_LOG},
+        {"cors-origins", required_argument, 0, O_CORS},
+        {"metrics-token", required_argument, 0, O_METRICS},
+        {"web-root", required_argument, 0, O_WEB},
+        {"demo", no_argument, 0, O_DEMO},
+        {"help", no_argument, 0, O_HELP},
+        {"version", no_argument, 0, O_VER},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1 || optind < argc) {
+        if (c == -1) {
+            /* A positional word: the command. getopt with "+" stops at it. */
+            const char *word = argv[optind++];
+            if (strcmp(word, "serve") && strcmp(word, "migrate") && strcmp(word, "seed-demo")) {
+                fprintf(stderr, "vibed: unknown command '%s'\n%s", word, g_usage);
+                return -1;
+            }
+            copy(cfg->command, sizeof cfg->command, word);
+            continue;
+        }
+        switch (c) {
+        case O_HOST: copy(cfg->host, sizeof cfg->host, optarg); break;
+        case O_PORT:
+            n = parse_num(optarg);
+            if (n < 0 || n > 65535) {
+                fprintf(stderr, "vibed: --port must be 0..65535\n");
+                return -1;
+            }
+            cfg->port = (int)n;
+            break;
+        case O_DB: copy(cfg->database_url, sizeof cfg->database_url, optarg); break;
+        case O_JWT: copy(cfg->jwt_secret, sizeof cfg->jwt_secret, optarg); break;
+        case O_LOG: copy(cfg->log_level, sizeof cfg->log_level, optarg); break;
+        case O_CORS: copy(cfg->cors_origins, sizeof cfg->cors_origins, optarg); break;
+        case O_METRICS: copy(cfg->metrics_token, sizeof cfg->metrics_token, optarg); break;
+        case O_WEB: copy(cfg->web_root, sizeof cfg->web_root, optarg); break;
+        case O_DEMO: cfg->seed_demo = 1; break;
+        case O_HELP: fputs(g_usage, stdout); return 1;
+        case O_VER: printf("vibed %s\n", VB_VERSION); return 1;
+        default:
+            fprintf(stderr, "vibed: unknown or incomplete option '%s'\n%s", argv[optind - 1],
+                    g_usage);
+            return -1;
+        }
+    }
+    if (cfg->port < 0 || cfg->port > 65535) {
+        fprintf(stderr, "vibed: PORT must be 0..65535\n");
+        return -1;
+    }
+    if (vb_config_parse_check(cfg)) return -1;
+    return 0;
+}
+
+int vb_config_parse_check(const vb_config *cfg)
+{
+    if (cfg->jwt_secret[0] && strlen(cfg->jwt_secret) < 32) {
+        fprintf(stderr, "vibed: the JWT secret must be at least 32 bytes\n");
+        return -1;
+    }
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
+        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
+        return -1;
+    }
+    return 0;
+}
+
+void vb_config_data_dir(const vb_config *cfg, char *out, size_t outlen)
+{
+    const char *path = cfg->database_url + 7; /* after "sqlite:" */
+    const char *slash = strrchr(path, '/');
+    if (!slash || strcmp(path, ":memory:") == 0)
+        snprintf(out, outlen, ".");
+    else
+        snprintf(out, outlen, "%.*s", (int)(slash - path), path);
+}

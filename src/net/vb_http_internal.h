@@ -1,0 +1,162 @@
+/*
+ * Internals of the HTTP server shared by vb_http.c (server and connection
+ * lifecycle), vb_http_parse.c (llhttp callbacks, request building, query and
+ * percent decoding) and vb_http_write.c (responses and the write path).
+ *
+ * A later module (WebSocket upgrade, Server-Sent Events) takes a connection
+ * over by using the same struct: it writes with vb_http_conn_write() and
+ * closes with vb_http_conn_close(); nothing here assumes that every byte
+ * written is an HTTP response.
+ */
+#ifndef VB_HTTP_INTERNAL_H
+#define VB_HTTP_INTERNAL_H
+
+#include <llhttp.h>
+#include <time.h>
+
+#include "net/vb_http.h"
+
+/* Read slack above max_header_bytes that may sit unparsed before reads stop. */
+#define VB_HTTP_INPUT_MARGIN 65536
+/* Size of the server's shared read buffer (one loop thread reads at a time). */
+#define VB_HTTP_READ_BUF 65536
+/* After an error answer the socket is half-closed and input is discarded this
+ * long, so the peer reads the answer instead of a reset. */
+#define VB_HTTP_LINGER_MS 2000
+
+/* The connection's state machine; the one timer means what the state says. */
+enum vb_http_conn_state {
+    VB_CONN_IDLE = 0, /* between requests; timer: idle (or header, before the first) */
+    VB_CONN_HEADERS,  /* request line/headers arriving; timer: header, from the first byte */
+    VB_CONN_BODY,     /* body arriving; timer: body, from the end of the headers */
+    VB_CONN_BUSY,     /* a request is with the handler; no timer */
+    VB_CONN_DRAIN,    /* last answer queued, write side shut down; timer: linger */
+    VB_CONN_CLOSED,   /* uv_close() called; freed in the close callback */
+};
+
+struct vb_http_conn {
+    uv_tcp_t tcp; /* first member: the handle's data points back here too */
+    uv_timer_t timer;
+    uv_shutdown_t shutdown_req;
+    llhttp_t parser;
+    vb_http_server *server;
+    vb_http_conn *prev, *next; /* server's list of connections */
+    int state;                 /* enum vb_http_conn_state */
+    int handles_open;          /* tcp and timer; freed when it reaches 0 */
+    int reading;               /* uv_read_start active */
+    int eof;                   /* peer closed its write side */
+    int processing;            /* inside the parse loop (guards re-entry) */
+    int served;                /* requests answered on this connection */
+    char client_ip[48];
+
+    /* Unparsed input (pipelined bytes, or bytes that came while busy). */
+    char *in;
+    size_t in_off, in_len, in_cap;
+
+    /* The request being parsed: target and header strings, NUL-separated,
+     * with offsets into hbuf (pointers are fixed up when the request is built). */
+    char *hbuf;
+    size_t hlen, hcap;
+    size_t hbytes;  /* request line + header bytes counted against the limit */
+    size_t url_len; /* hbuf[0..url_len) is the target */
+    int url_done;
+    int in_field; /* a header name is being received */
+    size_t nh;
+    size_t name_off[VB_HTTP_MAX_HEADERS];
+    size_t value_off[VB_HTTP_MAX_HEADERS];
+    uint64_t begin_ns;
+    char *body;
+    size_t body_len, body_cap;
+    int err_status;     /* limit or validation failure seen in a callback */
+    vb_http_req *cur;   /* built at headers-complete, handed out at message-complete */
+    int msg_complete;   /* cur is complete and waits for dispatch */
+    vb_http_req *inflight;
+};
+
+struct vb_http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    vb_http_limits limits;
+    vb_http_handler_fn handler;
+    vb_http_done_fn done;
+    void *ud;
+    int port;
+    llhttp_settings_t settings;
+    vb_http_conn *conns;
+    size_t nconns;
+    size_t live_reqs; /* handed to the handler, not yet answered (conn may be gone) */
+    int shutting_down;
+    int listener_open;
+    void (*shutdown_cb)(void *arg);
+    void *shutdown_arg;
+    time_t date_sec; /* Date header cache */
+    char date[40];
+    char rbuf[VB_HTTP_READ_BUF];
+};
+
+/* A request as allocated by the parser: the public part first, then one
+ * arena holding the target, header strings, decoded path and an empty body. */
+typedef struct vb_http_req_priv {
+    vb_http_req pub;
+    int body_owned; /* pub.body is malloc'd (else it points into arena) */
+    char arena[];
+} vb_http_req_priv;
+
+/* One write: the uv request, the buffers and the bytes they point into, in
+ * one allocation; freed by the write callback. */
+typedef struct vb_http_wbuf {
+    uv_write_t req;
+    vb_http_conn *conn;
+    uv_buf_t bufs[2];
+    unsigned nbufs;
+    size_t cap, len; /* of data */
+    char data[];
+} vb_http_wbuf;
+
+/* --- vb_http.c: connection lifecycle --- */
+
+/* Closes the socket and timer now (idempotent). A request still with the
+ * handler is detached (req->conn = NULL); the struct is freed in the close
+ * callback. */
+void vb_http_conn_close(vb_http_conn *c);
+/* Ends the connection gracefully: queued writes go out, the write side is
+ * shut down, further input is discarded until EOF or the linger timeout. */
+void vb_http_conn_drain(vb_http_conn *c);
+/* Called by respond() after the answer to c->inflight is queued: continues
+ * with the next pipelined request, or drains when keep_alive is 0. */
+void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
+/* Enters state st and arms the connection timer for it (stops it for
+ * BUSY). Has no effect once the connection is draining or closed. */
+void vb_http_conn_set_state(vb_http_conn *c, int st);
+/* Called when the server may have become idle during shutdown. */
+void vb_http_server_maybe_finish(vb_http_server *s);
+
+/* --- vb_http_parse.c --- */
+
+/* Fills the llhttp callback table. */
+void vb_http_parse_settings(llhttp_settings_t *st);
+/* Drops the partial request state of c (keeps allocated buffers). */
+void vb_http_parse_reset(vb_http_conn *c);
+/* Frees c's parse buffers and partial request. */
+void vb_http_parse_free(vb_http_conn *c);
+/* Frees a request and everything it owns. */
+void vb_http_req_free(vb_http_req *req);
+/* Percent-decodes src[0..len) into dst (room for len + 1). plus_space turns
+ * '+' into ' '. Returns the decoded length, or -1 on a bad %xx escape or a
+ * decoded NUL byte. */
+long vb_http_pct_decode(const char *src, size_t len, char *dst, int plus_space);
+
+/* --- vb_http_write.c --- */
+
+/* Allocates a write buffer with room for cap bytes of data; NULL on OOM. */
+vb_http_wbuf *vb_http_wbuf_new(size_t cap);
+/* Queues w (its bufs[0..nbufs) set by the caller) on c; takes ownership of w.
+ * On failure the connection is closed. Returns 0 or VB_EIO. */
+int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w);
+/* Writes a small JSON error answer with Connection: close (used for parse
+ * errors and timeouts, when no request exists to answer). */
+void vb_http_write_error(vb_http_conn *c, int status);
+/* Formats the current Date header value (cached per second). */
+const char *vb_http_date(vb_http_server *s);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * What the store itself needs from the database backend beyond vb_db.h:
+ * opening and closing a connection, transactions and savepoints, and the
+ * migration runner. store/ only; operations never see these.
+ *
+ * A vb_db is used by one thread at a time: the caller serialises access (the
+ * store holds its database mutex around every batch and vb_store_run_sync).
+ */
+#ifndef VB_DB_INTERNAL_H
+#define VB_DB_INTERNAL_H
+
+#include "store/vb_db.h"
+
+/*
+ * Opens (creating if needed) the SQLite database at path (":memory:" for a
+ * private in-memory one) and sets the connection's pragmas: WAL,
+ * synchronous NORMAL (FULL with env VB_SQLITE_SYNC=FULL), foreign keys,
+ * busy timeout. The parent folder must exist. Returns 0 or VB_EIO/VB_ENOMEM
+ * (the reason is logged); *out is set only on success.
+ */
+int vb_db_open(vb_db **out, const char *path);
+/* Finalizes every cached statement and closes the connection. NULL is a no-op. */
+void vb_db_close(vb_db *db);
+
+/* BEGIN IMMEDIATE when immediate is set (takes the write lock at once), else a
+ * deferred BEGIN. Clears the "broken" flag. 0 or VB_EIO. */
+int vb_db_begin(vb_db *db, int immediate);
+/* COMMIT. 0 or VB_EIO (the transaction may still be open: call vb_db_rollback). */
+int vb_db_commit(vb_db *db);
+/* ROLLBACK when a transaction is open; a no-op otherwise. 0 or VB_EIO. */
+int vb_db_rollback(vb_db *db);
+/* SAVEPOINT / ROLLBACK TO / RELEASE of the one per-operation savepoint. */
+int vb_db_savepoint(vb_db *db);
+int vb_db_rollback_to(vb_db *db);
+int vb_db_release(vb_db *db);
+/*
+ * Nonzero when the current transaction can no longer be trusted: a statement
+ * failed with a busy, I/O, full, out-of-memory, corruption or interrupt
+ * error (SQLite may have rolled the transaction back by itself), or the
+ * connection is no longer inside a transaction although one was begun.
+ * The whole batch must then be rolled back, never committed.
+ */
+int vb_db_txn_broken(const vb_db *db);
+
+/*
+ * Applies the pending migrations of vb_migrations (vb_migrations.h), each in
+ * its own transaction, recording them in schema_migrations. *version receives
+ * the schema version afterwards. Returns 0, or VB_EIO when a migration fails
+ * or the database is newer than this binary (logged).
+ */
+int vb_migrate_run(vb_db *db, int *version);
+
+#endif

@@ -1,0 +1,464 @@
+/*
+ * The SQLite implementation of vb_db (vb_db.h, vb_db_internal.h): one
+ * connection, a cache of prepared statements, parameter binding from a
+ * format string and rows converted to JSON objects.
+ *
+ * This is the only file of vibed that includes sqlite3.h.
+ */
+#include "store/vb_db_internal.h"
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Statement cache: buckets chosen by the SQL pointer, entries matched by the
+ * pointer and confirmed by strcmp against the statement's own SQL text (a
+ * pointer may be reused for another text). Bounded: past VB_DB_CACHE_MAX
+ * entries (only possible with SQL built at run time) the cache is emptied. */
+#define VB_DB_BUCKETS 256
+#define VB_DB_CACHE_MAX 1024
+
+typedef struct vb_db_stmt {
+    struct vb_db_stmt *next;
+    const char *key; /* the caller's pointer, compared only, never dereferenced */
+    sqlite3_stmt *stmt;
+} vb_db_stmt;
+
+struct vb_db {
+    sqlite3 *h;
+    vb_db_stmt *buckets[VB_DB_BUCKETS];
+    size_t cached;
+    int in_txn; /* vb_db_begin succeeded and no commit/rollback since */
+    int broken; /* a statement failed in a way that spoils the transaction */
+};
+
+/* How a statement's rows are consumed by run(). */
+enum vb_db_mode { VB_DB_EXEC, VB_DB_ROWS, VB_DB_ROW, VB_DB_INT };
+
+static size_t bucket_of(const char *sql)
+{
+    uintptr_t p = (uintptr_t)sql;
+    return (size_t)((p >> 3) * 2654435761u) % VB_DB_BUCKETS;
+}
+
+/* Finalizes every cached statement. */
+static void cache_clear(vb_db *db)
+{
+    for (size_t i = 0; i < VB_DB_BUCKETS; i++) {
+        vb_db_stmt *e = db->buckets[i];
+        while (e) {
+            vb_db_stmt *next = e->next;
+            sqlite3_finalize(e->stmt);
+            free(e);
+            e = next;
+        }
+        db->buckets[i] = NULL;
+    }
+    db->cached = 0;
+}
+
+/* Maps a failed SQLite call to a vb_err, logs it (conflicts only at debug
+ * level: they are expected outcomes) and marks the transaction broken for the
+ * errors after which SQLite may have rolled it back or cannot go on. */
+static int sql_error(vb_db *db, int rc, const char *sql)
+{
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) rc = sqlite3_extended_errcode(db->h);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        vb_log(VB_LOG_DEBUG, "sql conflict: %s", sqlite3_errmsg(db->h));
+        return VB_ECONFLICT;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_INTERRUPT:
+    case SQLITE_CANTOPEN:
+        db->broken = 1;
+        break;
+    default:
+        break;
+    }
+    json_t *f = json_pack("{s:s, s:i, s:s?}", "error", sqlite3_errmsg(db->h), "sqliteCode", rc,
+                          "sql", sql);
+    vb_log_obj(VB_LOG_ERROR, "sql error", f);
+    return VB_EIO;
+}
+
+/* Returns the cached statement for sql, preparing and caching it on a miss.
+ * NULL on error (logged). */
+static sqlite3_stmt *stmt_get(vb_db *db, const char *sql)
+{
+    size_t b = bucket_of(sql);
+    vb_db_stmt **link = &db->buckets[b];
+    for (vb_db_stmt *e = *link; e; link = &e->next, e = e->next) {
+        if (e->key != sql) continue;
+        if (strcmp(sqlite3_sql(e->stmt), sql) == 0) return e->stmt;
+        /* Same pointer, another text: the old entry is stale. */
+        *link = e->next;
+        sqlite3_finalize(e->stmt);
+        free(e);
+        db->cached--;
+        break;
+    }
+    if (db->cached >= VB_DB_CACHE_MAX) cache_clear(db);
+
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK || !st) {
+        if (rc == SQLITE_OK) vb_log(VB_LOG_ERROR, "sql error: empty statement");
+        else sql_error(db, rc, sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
+        tail++;
+    if (tail && *tail) {
+        vb_log(VB_LOG_ERROR, "sql error: more than one statement in \"%s\"", sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    vb_db_stmt *e = malloc(sizeof *e);
+    if (!e) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    e->key = sql;
+    e->stmt = st;
+    e->next = db->buckets[b];
+    db->buckets[b] = e;
+    db->cached++;
+    return st;
+}
+
+/* Binds one json_t parameter: scalars as such, containers as compact text. */
+static int bind_json(sqlite3_stmt *st, int idx, json_t *v)
+{
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_STRING:
+        return sqlite3_bind_text(st, idx, json_string_value(v), (int)json_string_length(v),
+                                 SQLITE_STATIC);
+    case JSON_INTEGER:
+        return sqlite3_bind_int64(st, idx, (sqlite3_int64)json_integer_value(v));
+    case JSON_REAL:
+        return sqlite3_bind_double(st, idx, json_real_value(v));
+    case JSON_TRUE:
+        return sqlite3_bind_int(st, idx, 1);
+    case JSON_FALSE:
+        return sqlite3_bind_int(st, idx, 0);
+    case JSON_NULL:
+        return sqlite3_bind_null(st, idx);
+    default: {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!text) return SQLITE_NOMEM;
+        return sqlite3_bind_text(st, idx, text, -1, free);
+    }
+    }
+}
+
+/* Binds the parameters described by fmt (see vb_db.h) from ap. Text is bound
+ * without a copy: the statement is reset and its bindings cleared before the
+ * calling vb_db_* function returns. 0 or VB_EIO (logged). */
+static int bind_params(vb_db *db, sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
+{
+    int n = fmt ? (int)strlen(fmt) : 0;
+    if (n != sqlite3_bind_parameter_count(st)) {
+        vb_log(VB_LOG_ERROR, "sql error: format \"%s\" has %d parameters, statement %d: %s",
+               fmt ? fmt : "", n, sqlite3_bind_parameter_count(st), sql);
+        return VB_EIO;
+    }
+    for (int i = 0; i < n; i++) {
+        int rc;
+        switch (fmt[i]) {
+        case 's': {
+            const char *v = va_arg(ap, const char *);
+            rc = v ? sqlite3_bind_text(st, i + 1, v, -1, SQLITE_STATIC)
+                   : sqlite3_bind_null(st, i + 1);
+            break;
+        }
+        case 'i':
+            rc = sqlite3_bind_int64(st, i + 1, (sqlite3_int64)va_arg(ap, int64_t));
+            break;
+        case 'd':
+            rc = sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+            break;
+        case 'j':
+            rc = bind_json(st, i + 1, va_arg(ap, json_t *));
+            break;
+        default:
+            vb_log(VB_LOG_ERROR, "sql error: bad format character '%c' in \"%s\"", fmt[i], fmt);
+            return VB_EIO;
+        }
+        if (rc != SQLITE_OK) return sql_error(db, rc, sql);
+    }
+    return 0;
+}
+
+/* Converts column i of the current row according to the alias prefix kind
+ * ('j', 'b' or 0). Never returns NULL except when out of memory. */
+static json_t *column_json(sqlite3_stmt *st, int i, char kind)
+{
+    int type = sqlite3_column_type(st, i);
+    if (type == SQLITE_NULL) return json_null();
+    if (kind == 'b') return json_boolean(sqlite3_column_int64(st, i) != 0);
+    if (kind == 'j') {
+        const char *text = (const char *)sqlite3_column_text(st, i);
+        json_error_t err;
+        json_t *v = json_loadb(text ? text : "", (size_t)sqlite3_column_bytes(st, i),
+                               JSON_DECODE_ANY, &err);
+        if (v) return v;
+        vb_log(VB_LOG_WARN, "column %s holds invalid JSON: %s", sqlite3_column_name(st, i),
+               err.text);
+        return json_null();
+    }
+    switch (type) {
+    case SQLITE_INTEGER:
+        return json_integer((json_int_t)sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, i));
+    default: {
+        const char *text = (const char *)sqlite3_column_text(st, i);
+        json_t *v = json_stringn(text ? text : "", (size_t)sqlite3_column_bytes(st, i));
+        if (v) return v;
+        vb_log(VB_LOG_WARN, "column %s is not valid UTF-8", sqlite3_column_name(st, i));
+        return json_null();
+    }
+    }
+}
+
+/* Builds the JSON object of the current row. NULL when out of memory. */
+static json_t *row_json(sqlite3_stmt *st)
+{
+    json_t *row = json_object();
+    if (!row) return NULL;
+    int n = sqlite3_column_count(st);
+    for (int i = 0; i < n; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        char kind = 0;
+        if (!name) name = "";
+        if ((name[0] == 'j' || name[0] == 'b') && name[1] == ':') {
+            kind = name[0];
+            name += 2;
+        }
+        json_t *v = column_json(st, i, kind);
+        if (!v || json_object_set_new(row, name, v) != 0) {
+            json_decref(row);
+            return NULL;
+        }
+    }
+    return row;
+}
+
+/*
+ * Prepares (or finds), binds and steps sql. mode says what to keep: nothing
+ * (EXEC), every row into *out as an array (ROWS), the first row or NULL
+ * (ROW), or the first column of the first row into *iout, dflt otherwise
+ * (INT). The statement is always reset. 0, VB_ECONFLICT, VB_EIO or VB_ENOMEM.
+ */
+static int run(vb_db *db, enum vb_db_mode mode, json_t **out, int64_t *iout, int64_t dflt,
+               const char *sql, const char *fmt, va_list ap)
+{
+    if (out) *out = NULL;
+    if (iout) *iout = dflt;
+    sqlite3_stmt *st = stmt_get(db, sql);
+    if (!st) return VB_EIO;
+    json_t *rows = NULL;
+    int err = bind_params(db, st, sql, fmt, ap);
+    if (err) goto done;
+    if (mode == VB_DB_ROWS && !(rows = json_array())) {
+        err = VB_ENOMEM;
+        goto done;
+    }
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+            err = sql_error(db, rc, sql);
+            goto done;
+        }
+        if (mode == VB_DB_EXEC) continue;
+        if (mode == VB_DB_INT) {
+            if (sqlite3_column_count(st) > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL)
+                *iout = (int64_t)sqlite3_column_int64(st, 0);
+            break;
+        }
+        json_t *row = row_json(st);
+        if (!row) {
+            err = VB_ENOMEM;
+            goto done;
+        }
+        if (mode == VB_DB_ROW) {
+            *out = row;
+            break;
+        }
+        if (json_array_append_new(rows, row) != 0) {
+            err = VB_ENOMEM;
+            goto done;
+        }
+    }
+    if (mode == VB_DB_ROWS) {
+        *out = rows;
+        rows = NULL;
+    }
+done:
+    json_decref(rows);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+int vb_db_exec(vb_db *db, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = run(db, VB_DB_EXEC, NULL, NULL, 0, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int vb_db_rows(vb_db *db, json_t **rows, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = run(db, VB_DB_ROWS, rows, NULL, 0, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int vb_db_row(vb_db *db, json_t **row, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = run(db, VB_DB_ROW, row, NULL, 0, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = run(db, VB_DB_INT, NULL, out, dflt, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int64_t vb_db_changes(vb_db *db)
+{
+    return (int64_t)sqlite3_changes64(db->h);
+}
+
+int vb_db_script(vb_db *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : sql_error(db, rc, "(script)");
+}
+
+/* Runs one pragma and logs its failure; 0 or VB_EIO. */
+static int pragma(vb_db *db, const char *sql)
+{
+    return vb_db_script(db, sql);
+}
+
+int vb_db_open(vb_db **out, const char *path)
+{
+    vb_db *db = calloc(1, sizeof *db);
+    if (!db) return VB_ENOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        vb_log(VB_LOG_ERROR, "cannot open database %s: %s", path,
+               db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, 5000);
+
+    /* WAL: readers never block the writer. With WAL, synchronous=NORMAL
+     * still survives a crash of the process (a committed transaction is in
+     * the WAL file, which the OS keeps); only a power loss or OS crash may
+     * lose the last transactions, never corrupt the database. FULL also
+     * syncs the WAL at every commit, for that case: VB_SQLITE_SYNC=FULL. */
+    json_t *mode = NULL;
+    const char *wal_sql = "PRAGMA journal_mode=WAL";
+    if (vb_db_row(db, &mode, wal_sql, NULL) != 0) goto fail;
+    const char *got = json_string_value(json_object_get(mode, "journal_mode"));
+    if (!got || (strcmp(got, "wal") != 0 && strcmp(got, "memory") != 0))
+        vb_log(VB_LOG_WARN, "database %s: journal_mode is %s, not wal", path, got ? got : "?");
+    json_decref(mode);
+
+    const char *sync = getenv("VB_SQLITE_SYNC");
+    int full = sync && strcmp(sync, "FULL") == 0;
+    if (sync && *sync && !full && strcmp(sync, "NORMAL") != 0)
+        vb_log(VB_LOG_WARN, "VB_SQLITE_SYNC=%s is not FULL or NORMAL; using NORMAL", sync);
+    if (pragma(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0 ||
+        pragma(db, "PRAGMA foreign_keys=ON") != 0)
+        goto fail;
+    *out = db;
+    return 0;
+fail:
+    vb_db_close(db);
+    return VB_EIO;
+}
+
+void vb_db_close(vb_db *db)
+{
+    if (!db) return;
+    cache_clear(db);
+    if (db->h && sqlite3_close(db->h) != SQLITE_OK)
+        vb_log(VB_LOG_ERROR, "closing the database: %s", sqlite3_errmsg(db->h));
+    free(db);
+}
+
+int vb_db_begin(vb_db *db, int immediate)
+{
+    db->broken = 0;
+    int err = vb_db_exec(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
+    db->in_txn = err == 0;
+    return err ? VB_EIO : 0;
+}
+
+int vb_db_commit(vb_db *db)
+{
+    int err = vb_db_exec(db, "COMMIT", NULL);
+    if (err == 0) db->in_txn = 0;
+    return err ? VB_EIO : 0;
+}
+
+int vb_db_rollback(vb_db *db)
+{
+    int err = 0;
+    if (!sqlite3_get_autocommit(db->h)) err = vb_db_exec(db, "ROLLBACK", NULL);
+    db->in_txn = 0;
+    return err ? VB_EIO : 0;
+}
+
+int vb_db_savepoint(vb_db *db)
+{
+    return vb_db_exec(db, "SAVEPOINT vb_op", NULL) ? VB_EIO : 0;
+}
+
+int vb_db_rollback_to(vb_db *db)
+{
+    return vb_db_exec(db, "ROLLBACK TO vb_op", NULL) ? VB_EIO : 0;
+}
+
+int vb_db_release(vb_db *db)
+{
+    return vb_db_exec(db, "RELEASE vb_op", NULL) ? VB_EIO : 0;
+}
+
+int vb_db_txn_broken(const vb_db *db)
+{
+    return db->broken || (db->in_txn && sqlite3_get_autocommit(db->h));
+}

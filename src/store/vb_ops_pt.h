@@ -1,0 +1,137 @@
+/*
+ * Store operations for projects, the board and tasks (store/ops_projects.c,
+ * store/ops_tasks*.c), and the helpers those files share (prefix vb_pt_).
+ *
+ * Every operation takes the route arguments {actor, params, query, body}
+ * described in vb_ops.h; params carry "wid" (workspace), "pid" (project) or
+ * "id" (task). Bodies and queries are validated by the app before the op
+ * runs; the ops still check types defensively and enforce the rules that need
+ * the database (membership of assignees and leads, labels of the workspace,
+ * status among the project's columns, archived projects are read-only).
+ */
+#ifndef VB_OPS_PT_H
+#define VB_OPS_PT_H
+
+#include "store/vb_ops.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* ---- projects (ops_projects.c) */
+int vb_op_project_create(vb_op_ctx *c);  /* POST /workspaces/:wid/projects -> project */
+int vb_op_project_list(vb_op_ctx *c);    /* GET /workspaces/:wid/projects -> page */
+int vb_op_project_get(vb_op_ctx *c);     /* GET /projects/:pid -> project + taskCount */
+int vb_op_project_update(vb_op_ctx *c);  /* PATCH /projects/:pid -> project */
+int vb_op_project_archive(vb_op_ctx *c); /* DELETE /projects/:pid -> no result */
+int vb_op_project_board(vb_op_ctx *c);   /* GET /projects/:pid/board -> {project, columns} */
+
+/* ---- tasks (ops_tasks.c, ops_tasks_edit.c, ops_tasks_move.c) */
+int vb_op_task_create(vb_op_ctx *c);    /* POST /projects/:pid/tasks -> task */
+int vb_op_task_list(vb_op_ctx *c);      /* GET /projects/:pid/tasks -> page */
+int vb_op_task_get(vb_op_ctx *c);       /* GET /tasks/:id -> task */
+int vb_op_task_update(vb_op_ctx *c);    /* PATCH /tasks/:id -> task */
+int vb_op_task_delete(vb_op_ctx *c);    /* DELETE /tasks/:id -> no result */
+int vb_op_task_status(vb_op_ctx *c);    /* PATCH /tasks/:id/status -> task */
+int vb_op_task_assignees(vb_op_ctx *c); /* PATCH /tasks/:id/assignees -> task */
+int vb_op_task_reorder(vb_op_ctx *c);   /* POST /tasks/:id/reorder -> task */
+int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
+
+/* ------------------------------------------------------------------------
+ * Internal helpers shared by the files above (not for other modules).
+ * "Raw" objects have the API's camelCase keys but integer ms times; call
+ * vb_pt_iso() before returning them.
+ */
+
+/* The SELECT list of a task in its API shape; append "WHERE ..." to it. */
+#define VB_PT_TASK_SELECT                                                                          \
+    "SELECT t.id AS id, t.key AS key, t.number AS number, t.project_id AS projectId,"             \
+    " t.workspace_id AS workspaceId, t.title AS title, t.description AS description,"            \
+    " t.status AS status, t.priority AS priority, t.reporter_id AS reporterId,"                   \
+    " (SELECT json_group_array(a.user_id) FROM task_assignees a WHERE a.task_id = t.id)"         \
+    "   AS \"j:assigneeIds\","                                                                    \
+    " (SELECT json_group_array(l.label_id) FROM task_labels l WHERE l.task_id = t.id)"           \
+    "   AS \"j:labelIds\","                                                                       \
+    " t.parent_task_id AS parentTaskId, t.due_date AS dueDate,"                                   \
+    " t.estimate_points AS estimatePoints, t.order_index AS orderIndex,"                          \
+    " t.comment_count AS commentCount, t.created_at AS createdAt, t.updated_at AS updatedAt"      \
+    " FROM tasks t "
+
+/* Replaces the integer ms values of createdAt and updatedAt in obj (an object,
+ * or an array of objects) with ISO 8601 strings. Returns obj. */
+json_t *vb_pt_iso(json_t *obj);
+
+/* Returns rc; when rc is an error and c has no error code yet (a vb_db_* or
+ * helper failure), records it as "INTERNAL_ERROR" first. */
+int vb_pt_internal(vb_op_ctx *c, int rc);
+/* Fails c with VB_EINVAL "VALIDATION_ERROR" and errors [{field, message}]. */
+int vb_pt_field_error(vb_op_ctx *c, const char *field, const char *message);
+/* Fails c with VB_EINVAL "VALIDATION_ERROR" with errors (stolen, an array). */
+int vb_pt_fail_errors(vb_op_ctx *c, json_t *errors);
+/* Appends {field, message} to errors. */
+void vb_pt_add_error(json_t *errors, const char *field, const char *message);
+
+/* Loads project pid as a raw object {id, workspaceId, name, key, description,
+ * leadId, status, columns, createdBy, createdAt, updatedAt} into *out (new;
+ * NULL when absent). No access check. Returns 0 or VB_EIO. */
+int vb_pt_project_load(vb_db *db, const char *pid, json_t **out);
+/*
+ * Checks that the actor is a member of project pid's workspace (404
+ * PROJECT_NOT_FOUND otherwise) and, when for_write is set, that the project is
+ * active (409 PROJECT_ARCHIVED). *project (may be NULL) receives the raw
+ * project (new reference); role (may be NULL) "admin" or "member".
+ */
+int vb_pt_project_access(vb_op_ctx *c, const char *pid, int for_write, json_t **project,
+                         char role[16]);
+/* 1 if status names one of the project's columns. */
+int vb_pt_column_ok(const json_t *project, const char *status);
+
+/* Loads task tid as a raw task object into *out (new; NULL when absent).
+ * Returns 0 or VB_EIO. */
+int vb_pt_task_load(vb_db *db, const char *tid, json_t **out);
+/*
+ * Checks access to task tid like vb_pt_project_access (404 TASK_NOT_FOUND,
+ * 409 PROJECT_ARCHIVED when for_write). *task and *project (each may be NULL)
+ * receive the raw task and its raw project (new references).
+ */
+int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **task,
+                      json_t **project, char role[16]);
+
+/* Appends an error for field to errors for every id of ids (array of strings)
+ * that is not a member of workspace wid. Returns 0 or VB_EIO. */
+int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field,
+                        json_t *errors);
+/* Same for label ids that are not labels of workspace wid. */
+int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field,
+                       json_t *errors);
+/* A new array with the strings of arr (array or NULL/null), duplicates
+ * removed, order kept. */
+json_t *vb_pt_unique_ids(const json_t *arr);
+
+/* Replaces the label set of task tid with ids (array of strings). */
+int vb_pt_set_labels(vb_db *db, const char *tid, json_t *ids);
+/* Replaces the assignee set of task tid with ids (array of strings). */
+int vb_pt_set_assignees(vb_db *db, const char *tid, json_t *ids);
+
+/* *out receives the index just past the last task of column status. */
+int vb_pt_column_end(vb_db *db, const char *pid, const char *status, int64_t *out);
+/* Renumbers column status of project pid contiguously 0..n-1, keeping its
+ * order (order_index, then creation). */
+int vb_pt_renumber(vb_db *db, const char *pid, const char *status);
+
+/* Queues the "task_changed" event {projectId, taskId, status[, previousStatus]}
+ * on topic "project:<pid>". prev may be NULL. */
+void vb_pt_task_event(vb_op_ctx *c, const char *pid, const char *tid, const char *status,
+                      const char *prev);
+/* Notifies each assignee of task (raw), and its reporter when with_reporter is
+ * set, with type/title/data (data is copied per user; stolen). Returns 0 or
+ * a negative vb_err. */
+int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const char *type,
+                      const char *title, json_t *data);
+/* Moves task (raw) to the end of column to (different from its status),
+ * renumbers the old column, sets updated_at. Returns 0 or VB_EIO. */
+int vb_pt_move_to_end(vb_op_ctx *c, const json_t *task, const char *to, int64_t now);
+/* Applies a status change of task (raw) to column to: move to the end,
+ * activity status_changed, notifications task_status_changed, event. */
+int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to);
+
+#endif

@@ -1,0 +1,492 @@
+/*
+ * The store (vb_store.h): one database thread fed by a queue, group commit,
+ * and completions posted back to the loop thread.
+ *
+ * Threads and locks:
+ * - lock guards the queue, the done list, the flags stop/exited and stats.
+ *   The store thread waits on cond for work.
+ * - db_lock is held by the store thread around each batch and by
+ *   vb_store_run_sync, so the connection is never used by two threads at once.
+ * - Everything else (closing, the async handle, callbacks) belongs to the
+ *   loop thread.
+ */
+#include "store/vb_store.h"
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+#include "store/vb_db_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define VB_STORE_BATCH_MAX 512
+
+/* One submitted operation, from vb_store_submit until its callback ran. */
+typedef struct vb_job {
+    struct vb_job *next; /* queue or done list */
+    vb_op_fn fn;
+    int write;
+    json_t *args;
+    vb_store_cb cb;
+    void *ud;
+    /* outcome, set by the store thread */
+    int status;
+    json_t *result;
+    json_t *events;
+    json_t *errors;
+    char code[48];
+    char message[256];
+} vb_job;
+
+/* A singly linked FIFO of jobs. */
+typedef struct vb_jobq {
+    vb_job *head, *tail;
+} vb_jobq;
+
+struct vb_store {
+    uv_loop_t *loop;
+    vb_db *db;
+    int schema_version;
+    uv_thread_t thread;
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    uv_mutex_t db_lock;
+    uv_async_t async;
+    /* under lock */
+    vb_jobq queue;
+    vb_jobq done;
+    int stop;   /* the thread exits once the queue is empty */
+    int exited; /* the thread has pushed its last batch */
+    vb_store_stats stats;
+    /* loop thread only */
+    int closing;
+    int async_closed;
+    vb_store_event_fn event_fn;
+    void *event_ud;
+    void (*close_cb)(void *arg);
+    void *close_arg;
+};
+
+static void jobq_push(vb_jobq *q, vb_job *j)
+{
+    j->next = NULL;
+    if (q->tail) q->tail->next = j;
+    else q->head = j;
+    q->tail = j;
+}
+
+/* Appends list (linked through next, ending at tail) to q. */
+static void jobq_splice(vb_jobq *q, vb_job *head, vb_job *tail)
+{
+    if (!head) return;
+    if (q->tail) q->tail->next = head;
+    else q->head = head;
+    q->tail = tail;
+}
+
+static void job_free(vb_job *j)
+{
+    json_decref(j->args);
+    json_decref(j->result);
+    json_decref(j->events);
+    json_decref(j->errors);
+    free(j);
+}
+
+int vb_op_fail(vb_op_ctx *ctx, int err, const char *code, const char *fmt, ...)
+{
+    snprintf(ctx->code, sizeof ctx->code, "%s", code ? code : "");
+    ctx->message[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->message, sizeof ctx->message, fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
+
+void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *data)
+{
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "topic", topic, "type", type,
+                           data ? data : json_null());
+    if (!ev || json_array_append_new(ctx->events, ev) != 0)
+        vb_log(VB_LOG_ERROR, "store: event %s on %s lost (out of memory)", type, topic);
+}
+
+/* A default machine code for an operation that failed without vb_op_fail. */
+static const char *default_code(int status)
+{
+    switch (status) {
+    case VB_EINVAL: return "VALIDATION_ERROR";
+    case VB_ENOTFOUND: return "NOT_FOUND";
+    case VB_EFORBIDDEN: return "FORBIDDEN";
+    case VB_ECONFLICT: return "CONFLICT";
+    case VB_EUNAUTH: return "UNAUTHORIZED";
+    case VB_EIO: return "DATABASE_ERROR";
+    case VB_EBUSY: return "SERVICE_UNAVAILABLE";
+    default: return "INTERNAL_ERROR";
+    }
+}
+
+/* Marks j failed with VB_EIO because its batch was not committed. */
+static void job_set_db_error(vb_job *j)
+{
+    j->status = VB_EIO;
+    json_decref(j->result);
+    json_decref(j->events);
+    json_decref(j->errors);
+    j->result = j->events = j->errors = NULL;
+    snprintf(j->code, sizeof j->code, "DATABASE_ERROR");
+    snprintf(j->message, sizeof j->message, "Database error");
+}
+
+/* Runs one job inside its savepoint; records the outcome on j. Returns
+ * nonzero when the transaction is spoilt and the batch must be abandoned. */
+static int run_job(vb_db *db, vb_job *j)
+{
+    vb_op_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.db = db;
+    ctx.args = j->args;
+    ctx.events = json_array();
+    if (!ctx.events || vb_db_savepoint(db) != 0) {
+        json_decref(ctx.events);
+        return 1;
+    }
+    int st = j->fn(&ctx);
+    if (st > 0) {
+        vb_log(VB_LOG_ERROR, "store: operation returned %d, not a vb_err", st);
+        st = VB_EIO;
+    }
+    int broken = vb_db_txn_broken(db);
+    if (!broken && st != 0) broken = vb_db_rollback_to(db) != 0;
+    if (!broken) broken = vb_db_release(db) != 0;
+
+    j->status = st;
+    j->errors = ctx.errors;
+    if (st == 0) {
+        j->result = ctx.result;
+        j->events = ctx.events;
+    } else {
+        json_decref(ctx.result);
+        json_decref(ctx.events);
+        snprintf(j->code, sizeof j->code, "%s", ctx.code[0] ? ctx.code : default_code(st));
+        snprintf(j->message, sizeof j->message, "%s", ctx.message);
+    }
+    return broken;
+}
+
+/* Runs a batch of n jobs (linked through next) in one transaction. Every job
+ * gets an outcome; when the transaction cannot be committed, all of them fail
+ * with VB_EIO. Called on the store thread with db_lock held. */
+static void run_batch(vb_store *s, vb_job *batch)
+{
+    int any_write = 0;
+    for (vb_job *j = batch; j; j = j->next)
+        any_write |= j->write;
+    int ok = vb_db_begin(s->db, any_write) == 0;
+    for (vb_job *j = batch; ok && j; j = j->next)
+        if (run_job(s->db, j) != 0) ok = 0;
+    if (ok && vb_db_commit(s->db) != 0) ok = 0;
+    if (ok) return;
+    vb_db_rollback(s->db);
+    vb_log(VB_LOG_ERROR, "store: batch rolled back; its operations fail");
+    for (vb_job *j = batch; j; j = j->next)
+        job_set_db_error(j);
+}
+
+/* The store thread: takes up to VB_STORE_BATCH_MAX queued jobs at a time, runs
+ * them as one batch and hands them to the loop. Exits when stop is set and the
+ * queue is empty. */
+static void store_thread(void *arg)
+{
+    vb_store *s = arg;
+    uv_mutex_lock(&s->lock);
+    for (;;) {
+        while (!s->queue.head && !s->stop)
+            uv_cond_wait(&s->cond, &s->lock);
+        if (!s->queue.head) break;
+        vb_job *head = s->queue.head, *tail = head;
+        uint64_t n = 1;
+        while (tail->next && n < VB_STORE_BATCH_MAX) {
+            tail = tail->next;
+            n++;
+        }
+        s->queue.head = tail->next;
+        if (!s->queue.head) s->queue.tail = NULL;
+        tail->next = NULL;
+        uv_mutex_unlock(&s->lock);
+
+        uv_mutex_lock(&s->db_lock);
+        run_batch(s, head);
+        uv_mutex_unlock(&s->db_lock);
+
+        uv_mutex_lock(&s->lock);
+        jobq_splice(&s->done, head, tail);
+        s->stats.ops_total += n;
+        s->stats.batches_total++;
+        s->stats.batch_size_sum += n;
+        if (n > s->stats.max_batch) s->stats.max_batch = n;
+        uv_mutex_unlock(&s->lock);
+        uv_async_send(&s->async);
+        uv_mutex_lock(&s->lock);
+    }
+    s->exited = 1;
+    uv_mutex_unlock(&s->lock);
+    uv_async_send(&s->async);
+}
+
+/* Delivers one finished job on the loop thread: events to the sink (only
+ * for a success with events), then the caller's callback; frees the job. */
+static void complete_job(vb_store *s, vb_job *j)
+{
+    if (j->status == 0 && s->event_fn && j->events && json_array_size(j->events) > 0)
+        s->event_fn(j->events, s->event_ud);
+    vb_store_res res = {
+        .status = j->status,
+        .result = j->status == 0 ? j->result : NULL,
+        .code = j->status == 0 ? "" : j->code,
+        .message = j->status == 0 ? "" : j->message,
+        .errors = j->status == 0 ? NULL : j->errors,
+    };
+    if (j->cb) j->cb(&res, j->ud);
+    job_free(j);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    vb_store *s = h->data;
+    void (*cb)(void *) = s->close_cb;
+    void *arg = s->close_arg;
+    vb_db_close(s->db);
+    uv_cond_destroy(&s->cond);
+    uv_mutex_destroy(&s->lock);
+    uv_mutex_destroy(&s->db_lock);
+    free(s);
+    if (cb) cb(arg);
+}
+
+/* Loop side: drains the done list until it is empty; once closing and the
+ * thread has exited (read together with an empty done list, so nothing can
+ * follow), joins the thread and closes the handle. */
+static void on_async(uv_async_t *h)
+{
+    vb_store *s = h->data;
+    int exited;
+    for (;;) {
+        uv_mutex_lock(&s->lock);
+        vb_job *list = s->done.head;
+        s->done.head = s->done.tail = NULL;
+        exited = s->exited;
+        uv_mutex_unlock(&s->lock);
+        if (!list) break;
+        uint64_t n = 0;
+        for (vb_job *j = list; j; j = j->next)
+            n++;
+        uv_mutex_lock(&s->lock);
+        s->stats.queue_depth -= n;
+        uv_mutex_unlock(&s->lock);
+        while (list) {
+            vb_job *next = list->next;
+            complete_job(s, list);
+            list = next;
+        }
+    }
+    if (s->closing && exited && !s->async_closed) {
+        s->async_closed = 1;
+        /* The thread has left its loop; it only has uv_async_send left. */
+        uv_thread_join(&s->thread);
+        uv_close((uv_handle_t *)&s->async, on_async_closed);
+    }
+}
+
+/* Turns "sqlite:PATH" into a path for SQLite and creates PATH's parent
+ * folders (mkdir -p). *path is malloc'ed. 0, VB_EINVAL or VB_EIO (logged). */
+static int url_to_path(const char *url, char **path)
+{
+    if (!url || strncmp(url, "sqlite:", 7) != 0) {
+        /* Only the scheme is logged: the rest may hold a password. */
+        const char *colon = url ? strchr(url, ':') : NULL;
+        vb_log(VB_LOG_ERROR, "database scheme \"%.*s\": that backend is not built yet (use sqlite:PATH)",
+               colon ? (int)(colon - url) : 0, url ? url : "");
+        return VB_EINVAL;
+    }
+    const char *p = url + 7;
+    if (!*p) {
+        vb_log(VB_LOG_ERROR, "database url %s has no path", url);
+        return VB_EINVAL;
+    }
+    if (!(*path = strdup(p))) return VB_ENOMEM;
+    if (strcmp(p, ":memory:") == 0) return 0;
+    char *dir = strdup(p);
+    if (!dir) return VB_ENOMEM;
+    char *slash = strrchr(dir, '/');
+    int err = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *c = dir + 1; !err; c++) {
+            if (*c != '/' && *c != '\0') continue;
+            char saved = *c;
+            *c = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+                vb_log(VB_LOG_ERROR, "cannot create folder %s: %s", dir, strerror(errno));
+                err = VB_EIO;
+            }
+            *c = saved;
+            if (!saved) break;
+        }
+    }
+    free(dir);
+    if (err) {
+        free(*path);
+        *path = NULL;
+    }
+    return err;
+}
+
+int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
+{
+    char *path = NULL;
+    int err = url_to_path(url, &path);
+    if (err) return err;
+    vb_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        free(path);
+        return VB_ENOMEM;
+    }
+    s->loop = loop;
+    err = vb_db_open(&s->db, path);
+    if (!err) err = vb_migrate_run(s->db, &s->schema_version);
+    free(path);
+    if (err) goto fail_db;
+    if (uv_mutex_init(&s->lock) != 0) goto fail_db;
+    if (uv_mutex_init(&s->db_lock) != 0) goto fail_lock;
+    if (uv_cond_init(&s->cond) != 0) goto fail_db_lock;
+    if (uv_async_init(loop, &s->async, on_async) != 0) goto fail_cond;
+    s->async.data = s;
+    if (uv_thread_create(&s->thread, store_thread, s) != 0) {
+        /* The handle is closed and s freed by its close callback. */
+        s->close_cb = NULL;
+        uv_close((uv_handle_t *)&s->async, on_async_closed);
+        vb_log(VB_LOG_ERROR, "store: cannot start its thread");
+        return VB_EIO;
+    }
+    *out = s;
+    return 0;
+fail_cond:
+    uv_cond_destroy(&s->cond);
+fail_db_lock:
+    uv_mutex_destroy(&s->db_lock);
+fail_lock:
+    uv_mutex_destroy(&s->lock);
+fail_db:
+    vb_db_close(s->db);
+    free(s);
+    return err ? err : VB_EIO;
+}
+
+void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud)
+{
+    s->event_fn = fn;
+    s->event_ud = ud;
+}
+
+int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_cb cb, void *ud)
+{
+    if (!args) args = json_object();
+    if (s->closing || !fn || !args) {
+        json_decref(args);
+        return !fn ? VB_EINVAL : s->closing ? VB_EBUSY : VB_ENOMEM;
+    }
+    vb_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        json_decref(args);
+        return VB_ENOMEM;
+    }
+    j->fn = fn;
+    j->write = write != 0;
+    j->args = args;
+    j->cb = cb;
+    j->ud = ud;
+    uv_mutex_lock(&s->lock);
+    jobq_push(&s->queue, j);
+    s->stats.queue_depth++;
+    uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/*
+ * Runs fn on the calling thread in its own IMMEDIATE transaction, holding
+ * db_lock so it never overlaps a batch of the store thread (it waits for the
+ * current batch instead). Must not be called from an operation (db_lock is
+ * held then). Events are discarded: there is no loop to publish them on.
+ * On failure the op's code and message are logged and *result is NULL.
+ */
+int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result)
+{
+    if (result) *result = NULL;
+    vb_op_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.args = args ? args : json_object();
+    ctx.events = json_array();
+    int st = VB_ENOMEM;
+    if (!ctx.args || !ctx.events) goto done;
+    uv_mutex_lock(&s->db_lock);
+    ctx.db = s->db;
+    st = vb_db_begin(s->db, 1);
+    if (st == 0) {
+        st = fn(&ctx);
+        if (st > 0) st = VB_EIO;
+        if (st == 0 && vb_db_txn_broken(s->db)) st = VB_EIO;
+        if (st == 0 && vb_db_commit(s->db) != 0) st = VB_EIO;
+        if (st != 0) vb_db_rollback(s->db);
+    }
+    uv_mutex_unlock(&s->db_lock);
+    uv_mutex_lock(&s->lock);
+    s->stats.ops_total++;
+    uv_mutex_unlock(&s->lock);
+    if (st != 0)
+        vb_log(VB_LOG_WARN, "store: operation failed: %s %s",
+               ctx.code[0] ? ctx.code : default_code(st), ctx.message);
+done:
+    if (st == 0 && result) {
+        *result = ctx.result;
+        ctx.result = NULL;
+    }
+    json_decref(ctx.result);
+    json_decref(ctx.events);
+    json_decref(ctx.errors);
+    if (ctx.args != args) json_decref((json_t *)ctx.args);
+    return st;
+}
+
+void vb_store_get_stats(vb_store *s, vb_store_stats *out)
+{
+    uv_mutex_lock(&s->lock);
+    *out = s->stats;
+    uv_mutex_unlock(&s->lock);
+}
+
+int vb_store_schema_version(vb_store *s)
+{
+    return s->schema_version;
+}
+
+void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg)
+{
+    if (s->closing) return;
+    s->closing = 1;
+    s->close_cb = cb;
+    s->close_arg = arg;
+    uv_mutex_lock(&s->lock);
+    s->stop = 1;
+    uv_cond_signal(&s->cond);
+    uv_mutex_unlock(&s->lock);
+    /* The thread drains the queue, sets exited and wakes on_async, which
+     * runs the remaining completions, joins it and frees s. */
+}
