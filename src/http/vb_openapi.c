@@ -10,6 +10,7 @@
 #include "http/vb_openapi.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Same bound rules as vb_validate.c: 0,0 means none; max 0 with a positive

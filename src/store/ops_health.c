@@ -11,3 +11,12 @@ int vb_op_health(vb_op_ctx *c)
     c->result = json_pack("{s:s}", "db", "ok");
     return 0;
 }
+
+int vb_op_user_count(vb_op_ctx *c)
+{
+    int64_t n = 0;
+    int rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM users", "");
+    if (rc) return vb_op_fail(c, rc, "DATABASE_ERROR", "cannot count users");
+    c->result = json_pack("{s:I}", "users", (json_int_t)n);
+    return 0;
+}

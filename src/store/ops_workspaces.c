@@ -80,7 +80,10 @@ static void slug_from_name(const char *name, char out[SLUG_BASE_MAX + 1])
     for (; name && *name && n < SLUG_BASE_MAX; name++) {
         unsigned char ch = (unsigned char)*name;
         if (isalnum(ch) && ch < 0x80) {
-            if (dash && n > 0 && n < SLUG_BASE_MAX - 1) out[n++] = '-';
+            if (dash && n > 0) {
+                if (n >= SLUG_BASE_MAX - 1) break;
+                out[n++] = '-';
+            }
             dash = 0;
             out[n++] = (char)tolower(ch);
         } else {

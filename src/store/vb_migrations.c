@@ -140,8 +140,72 @@ static const char m001_core[] =
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX notifications_user ON notifications(user_id, id);";
 
+
+static const char m002_collab[] =
+    /* Comments on tasks, with one level or more of replies. Deleting a task
+     * deletes its comments. */
+    "CREATE TABLE comments ("
+    "  id TEXT PRIMARY KEY,"
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  author_id TEXT NOT NULL REFERENCES users(id),"
+    "  parent_comment_id TEXT REFERENCES comments(id) ON DELETE CASCADE,"
+    "  body TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX comments_task ON comments(task_id, id);"
+
+    /* Channels: public (any workspace member), private (members only),
+     * direct (members only). Deleting soft-deletes (deleted_at); messages stay. */
+    "CREATE TABLE channels ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,"
+    "  name TEXT NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('public','private','direct')),"
+    "  description TEXT,"
+    "  created_by TEXT NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  deleted_at INTEGER);"
+    "CREATE INDEX channels_workspace ON channels(workspace_id, id);"
+    "CREATE UNIQUE INDEX channels_name ON channels(workspace_id, name) WHERE deleted_at IS NULL;"
+
+    "CREATE TABLE channel_members ("
+    "  channel_id TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (channel_id, user_id));"
+    "CREATE INDEX channel_members_user ON channel_members(user_id);"
+
+    /* Messages: id is time-ordered and is the pagination cursor. Soft delete
+     * keeps the row (deleted_at) and blanks content for readers. */
+    "CREATE TABLE messages ("
+    "  id TEXT PRIMARY KEY,"
+    "  channel_id TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  sender_id TEXT NOT NULL REFERENCES users(id),"
+    "  content TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  edited_at INTEGER,"
+    "  deleted_at INTEGER);"
+    "CREATE INDEX messages_channel ON messages(channel_id, id);"
+
+    /* Resolved @mentions of comments and messages. */
+    "CREATE TABLE mentions ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  source_type TEXT NOT NULL CHECK (source_type IN ('comment','message')),"
+    "  source_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX mentions_source ON mentions(source_type, source_id);"
+    "CREATE INDEX mentions_user ON mentions(user_id);";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
+    {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);
