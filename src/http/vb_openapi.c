@@ -31,8 +31,11 @@ static void format_info(vb_fformat fmt, const char **name, const char **pattern)
     *name = NULL;
     *pattern = NULL;
     switch (fmt) {
-    case VB_FMT_NONE: break;
-    case VB_FMT_EMAIL: *name = "email"; break;
+    case VB_FMT_NONE:
+        break;
+    case VB_FMT_EMAIL:
+        *name = "email";
+        break;
     case VB_FMT_ID:
         *name = "vb-id";
         *pattern = "^[0-9a-hjkmnp-tv-z]{20}$";
@@ -53,8 +56,12 @@ static void format_info(vb_fformat fmt, const char **name, const char **pattern)
         *name = "channel-name";
         *pattern = "^[a-z0-9-]+$";
         break;
-    case VB_FMT_DATETIME: *name = "date-time"; break;
-    case VB_FMT_URL: *name = "uri"; break;
+    case VB_FMT_DATETIME:
+        *name = "date-time";
+        break;
+    case VB_FMT_URL:
+        *name = "uri";
+        break;
     }
 }
 
@@ -103,7 +110,9 @@ static json_t *field_schema(const vb_field *f)
         type = "number";
         add_bounds(o, f, "minimum", "maximum");
         break;
-    case VB_F_BOOL: type = "boolean"; break;
+    case VB_F_BOOL:
+        type = "boolean";
+        break;
     case VB_F_ENUM: {
         json_t *vals = json_array();
         for (size_t i = 0; f->values && f->values[i]; i++)
@@ -163,9 +172,9 @@ static json_t *convert_path(const char *pattern, json_t *params)
             memcpy(buf + o, p + 1, n);
             o += n;
             buf[o++] = '}';
-            json_array_append_new(params, json_pack("{s:s%, s:s, s:b, s:{s:s}}", "name", p + 1, n,
-                                                    "in", "path", "required", 1, "schema",
-                                                    "type", "string"));
+            json_array_append_new(params,
+                                  json_pack("{s:s%, s:s, s:b, s:{s:s}}", "name", p + 1, n, "in",
+                                            "path", "required", 1, "schema", "type", "string"));
             p += n + 1;
         } else {
             buf[o++] = *p++;
@@ -190,17 +199,17 @@ static json_t *success_response(const vb_route *route)
         return json_pack("{s:s}", "description", "No Content");
     if (route->result == VB_RESULT_PAGE)
         schema = json_pack("{s:s, s:[s,s,s], s:{s:{s:s, s:b}, s:{s:s, s:{}}, s:{s:s, s:s}}}",
-                           "type", "object", "required", "success", "data", "meta",
-                           "properties", "success", "type", "boolean", "const", 1, "data",
-                           "type", "array", "items", "meta", "type", "object", "description",
+                           "type", "object", "required", "success", "data", "meta", "properties",
+                           "success", "type", "boolean", "const", 1, "data", "type", "array",
+                           "items", "meta", "type", "object", "description",
                            "page, limit, total, totalPages, hasNext, hasPrev (or a cursor's "
                            "limit, hasMore)");
     else
-        schema = json_pack("{s:s, s:[s,s], s:{s:{s:s, s:b}, s:{}}}", "type", "object",
-                           "required", "success", "data", "properties", "success", "type",
-                           "boolean", "const", 1, "data");
-    return json_pack("{s:s, s:{s:{s:o}}}", "description", "Success", "content",
-                     "application/json", "schema", schema);
+        schema = json_pack("{s:s, s:[s,s], s:{s:{s:s, s:b}, s:{}}}", "type", "object", "required",
+                           "success", "data", "properties", "success", "type", "boolean", "const",
+                           1, "data");
+    return json_pack("{s:s, s:{s:{s:o}}}", "description", "Success", "content", "application/json",
+                     "schema", schema);
 }
 
 /* The operation object of one route. */
@@ -220,8 +229,7 @@ static json_t *operation(const vb_route *route, json_t *path_params)
         const vb_field *f = &route->query->fields[i];
         json_t *p = json_pack("{s:s, s:s, s:b, s:o}", "name", f->name, "in", "query", "required",
                               f->required ? 1 : 0, "schema", field_schema(f));
-        if (p && f->description)
-            json_object_set_new(p, "description", json_string(f->description));
+        if (p && f->description) json_object_set_new(p, "description", json_string(f->description));
         if (p && f->type == VB_F_STRING_ARRAY) {
             json_object_set_new(p, "style", json_string("form"));
             json_object_set_new(p, "explode", json_true());
@@ -299,8 +307,8 @@ json_t *vb_openapi_build(const vb_router *r, const char *title, const char *vers
     json_t *doc;
 
     vb_router_each(r, add_route, &b);
-    doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:{s:{s:{s:s, s:s, s:s}}, s:{s:o}}}",
-                    "openapi", "3.1.0", "info", "title", title ? title : "API", "version",
+    doc = json_pack("{s:s, s:{s:s, s:s}, s:o, s:o, s:{s:{s:{s:s, s:s, s:s}}, s:{s:o}}}", "openapi",
+                    "3.1.0", "info", "title", title ? title : "API", "version",
                     version ? version : "0", "tags", b.tags, "paths", b.paths, "components",
                     "securitySchemes", "bearerAuth", "type", "http", "scheme", "bearer",
                     "bearerFormat", "JWT", "schemas", "Error", error);

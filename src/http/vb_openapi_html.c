@@ -123,11 +123,21 @@ static size_t escaped_len(const char *s)
     size_t n = 0;
     for (; *s; s++) {
         switch (*s) {
-        case '&': n += 5; break;               /* &amp; */
-        case '"': n += 6; break;               /* &quot; */
-        case '\'': n += 5; break;              /* &#39; */
-        case '<': case '>': n += 4; break;     /* &lt; &gt; */
-        default: n++;
+        case '&':
+            n += 5;
+            break; /* &amp; */
+        case '"':
+            n += 6;
+            break; /* &quot; */
+        case '\'':
+            n += 5;
+            break; /* &#39; */
+        case '<':
+        case '>':
+            n += 4;
+            break; /* &lt; &gt; */
+        default:
+            n++;
         }
     }
     return n;
@@ -139,12 +149,24 @@ static char *escape_into(char *out, const char *s)
     for (; *s; s++) {
         const char *rep = NULL;
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        default: *out++ = *s; continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        default:
+            *out++ = *s;
+            continue;
         }
         size_t n = strlen(rep);
         memcpy(out, rep, n);

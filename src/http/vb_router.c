@@ -91,7 +91,8 @@ int vb_router_new(vb_router **out, const vb_route_group *groups, size_t ngroups)
 
     *out = NULL;
     if (!r) return VB_ENOMEM;
-    for (size_t g = 0; g < ngroups; g++) total += groups[g].n;
+    for (size_t g = 0; g < ngroups; g++)
+        total += groups[g].n;
     r->routes = calloc(total ? total : 1, sizeof *r->routes);
     if (!r->routes) goto fail;
     for (size_t g = 0; g < ngroups; g++) {
@@ -105,11 +106,15 @@ int vb_router_new(vb_router **out, const vb_route_group *groups, size_t ngroups)
             }
             for (size_t j = 0; j + 1 < r->n; j++) {
                 const vb_route *o = r->routes[j].route;
-                if (same_shape(&r->routes[j], c) ||
-                    (o->op_id && route->op_id && strcmp(o->op_id, route->op_id) == 0)) {
+                rc = VB_EINVAL;
+                if (same_shape(&r->routes[j], c)) {
                     vb_log(VB_LOG_ERROR, "router: %s %s duplicates %s %s", route->method,
                            route->pattern, o->method, o->pattern);
-                    rc = VB_EINVAL;
+                    goto fail;
+                }
+                if (o->op_id && route->op_id && strcmp(o->op_id, route->op_id) == 0) {
+                    vb_log(VB_LOG_ERROR, "router: operationId %s used by %s %s and %s %s",
+                           route->op_id, o->method, o->pattern, route->method, route->pattern);
                     goto fail;
                 }
             }
@@ -125,7 +130,8 @@ fail:
 void vb_router_free(vb_router *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) free(r->routes[i].buf);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->routes[i].buf);
     free(r->routes);
     free(r);
 }
@@ -259,5 +265,6 @@ const vb_route *vb_router_match(const vb_router *r, const char *method, const ch
 
 void vb_router_each(const vb_router *r, void (*fn)(const vb_route *route, void *ud), void *ud)
 {
-    for (size_t i = 0; r && i < r->n; i++) fn(r->routes[i].route, ud);
+    for (size_t i = 0; r && i < r->n; i++)
+        fn(r->routes[i].route, ud);
 }

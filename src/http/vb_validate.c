@@ -89,10 +89,10 @@ static int is_ws(char c)
 }
 
 /*
- * Checks one string (a string field, an enum value or an array item) and
- * trims it in place: *v may be replaced by a new trimmed string (the old
- * reference is released). what names the thing in messages ("", "item 2 ").
- * Returns the number of failures (0 or 1).
+ * Checks one string (a string field, an enum value or, with is_item, item
+ * idx of a string array) and trims it: *v may be replaced by a new trimmed
+ * string (the old reference is released). Returns the number of failures
+ * (0 or 1).
  */
 static int check_string(const vb_field *f, json_t **v, json_t *errors, int is_item, size_t idx)
 {
@@ -104,8 +104,10 @@ static int check_string(const vb_field *f, json_t **v, json_t *errors, int is_it
     if (is_item) snprintf(what, sizeof what, "item %zu ", idx + 1);
     n = utf8_count(s, len);
     if (n < 0) return fail(errors, f->name, "%smust be valid UTF-8 text", what);
-    while (a < b && is_ws(s[a])) a++;
-    while (b > a && is_ws(s[b - 1])) b--;
+    while (a < b && is_ws(s[a]))
+        a++;
+    while (b > a && is_ws(s[b - 1]))
+        b--;
     if (a != 0 || b != len) {
         json_t *t = json_stringn(s + a, b - a);
         if (!t) return fail(errors, f->name, "%scould not be processed", what);
@@ -270,7 +272,8 @@ static json_t *query_decode(const char *s, size_t n)
         int hi, lo;
         if (s[i] == '+') {
             buf[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+                   (lo = hexval(s[i + 2])) >= 0) {
             buf[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -320,8 +323,10 @@ static json_t *query_coerce(const vb_field *f, json_t *raw, json_t *errors, int 
 
     switch (f->type) {
     case VB_F_STRING:
-    case VB_F_ENUM: return json_incref(raw);
-    case VB_F_STRING_ARRAY: return json_incref(raw); /* already an array */
+    case VB_F_ENUM:
+        return json_incref(raw);
+    case VB_F_STRING_ARRAY:
+        return json_incref(raw); /* already an array */
     case VB_F_INT:
         if (parse_int(s, &iv) == 0) return json_integer(iv);
         *nfail += fail(errors, f->name, "must be an integer");

@@ -161,7 +161,8 @@ static int datetime_ok(const char *s)
         if (*p == '.') {
             int n = 0;
             p++;
-            while (is_digit(*p) && n < 9) p++, n++;
+            while (is_digit(*p) && n < 9)
+                p++, n++;
             if (n == 0 || is_digit(*p)) return 0;
         }
     }
@@ -196,15 +197,24 @@ int vb_format_ok(vb_fformat f, const char *s)
 {
     if (!s) return 0;
     switch (f) {
-    case VB_FMT_NONE: return 1;
-    case VB_FMT_EMAIL: return email_ok(s);
-    case VB_FMT_ID: return vb_id_valid(s);
-    case VB_FMT_PROJECT_KEY: return project_key_ok(s);
-    case VB_FMT_COLOR: return color_ok(s);
-    case VB_FMT_SLUG: return slug_ok(s);
-    case VB_FMT_CHANNEL_NAME: return channel_name_ok(s);
-    case VB_FMT_DATETIME: return datetime_ok(s);
-    case VB_FMT_URL: return url_ok(s);
+    case VB_FMT_NONE:
+        return 1;
+    case VB_FMT_EMAIL:
+        return email_ok(s);
+    case VB_FMT_ID:
+        return vb_id_valid(s);
+    case VB_FMT_PROJECT_KEY:
+        return project_key_ok(s);
+    case VB_FMT_COLOR:
+        return color_ok(s);
+    case VB_FMT_SLUG:
+        return slug_ok(s);
+    case VB_FMT_CHANNEL_NAME:
+        return channel_name_ok(s);
+    case VB_FMT_DATETIME:
+        return datetime_ok(s);
+    case VB_FMT_URL:
+        return url_ok(s);
     }
     return 0;
 }

@@ -67,9 +67,9 @@ struct vb_http_conn {
     uint64_t begin_ns;
     char *body;
     size_t body_len, body_cap;
-    int err_status;     /* limit or validation failure seen in a callback */
-    vb_http_req *cur;   /* built at headers-complete, handed out at message-complete */
-    int msg_complete;   /* cur is complete and waits for dispatch */
+    int err_status;   /* limit or validation failure seen in a callback */
+    vb_http_req *cur; /* built at headers-complete, handed out at message-complete */
+    int msg_complete; /* cur is complete and waits for dispatch */
     vb_http_req *inflight;
 };
 

@@ -16,34 +16,40 @@
  * values, generously (the variable parts are added separately). */
 #define FIXED_HEADER_ROOM 256
 
+static const struct {
+    int status;
+    const char *reason;
+} reasons[] = {
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {413, "Payload Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Entity"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {503, "Service Unavailable"},
+};
+
 const char *vb_http_reason(int status)
 {
-    switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-    }
+    for (size_t i = 0; i < VB_ARRAY_LEN(reasons); i++)
+        if (reasons[i].status == status) return reasons[i].reason;
+    return "Unknown";
 }
 
 /* Formats the IMF-fixdate of RFC 7231 ("Sun, 06 Nov 1994 08:49:37 GMT"),
@@ -143,8 +149,7 @@ static void put(vb_http_wbuf *w, const char *s)
  */
 static vb_http_wbuf *build_response(vb_http_server *s, int status, const char *ctype,
                                     const char *body, size_t len, int keep_alive,
-                                    const char *request_id, const vb_http_req *resp,
-                                    int head_only)
+                                    const char *request_id, const vb_http_req *resp, int head_only)
 {
     int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     size_t room = FIXED_HEADER_ROOM + strlen(request_id) + (ctype ? strlen(ctype) + 20 : 0);
@@ -197,19 +202,29 @@ void vb_http_write_error(vb_http_conn *c, int status)
 {
     const char *code = "BAD_REQUEST", *msg = "Malformed request";
     switch (status) {
-    case 408: code = "REQUEST_TIMEOUT", msg = "Request not received in time"; break;
-    case 413: code = "PAYLOAD_TOO_LARGE", msg = "Request body too large"; break;
-    case 431: code = "HEADERS_TOO_LARGE", msg = "Request headers too large"; break;
-    case 500: code = "INTERNAL_ERROR", msg = "Internal server error"; break;
-    default: status = 400; break;
+    case 408:
+        code = "REQUEST_TIMEOUT", msg = "Request not received in time";
+        break;
+    case 413:
+        code = "PAYLOAD_TOO_LARGE", msg = "Request body too large";
+        break;
+    case 431:
+        code = "HEADERS_TOO_LARGE", msg = "Request headers too large";
+        break;
+    case 500:
+        code = "INTERNAL_ERROR", msg = "Internal server error";
+        break;
+    default:
+        status = 400;
+        break;
     }
     char body[192];
     int n = snprintf(body, sizeof(body), "{\"statusCode\":%d,\"code\":\"%s\",\"message\":\"%s\"}",
                      status, code, msg);
     char rid[VB_ID_LEN + 1];
     vb_id_new(rid);
-    vb_http_wbuf *w = build_response(c->server, status, "application/json", body, (size_t)n, 0,
-                                     rid, NULL, 0);
+    vb_http_wbuf *w =
+        build_response(c->server, status, "application/json", body, (size_t)n, 0, rid, NULL, 0);
     if (w) vb_http_conn_write(c, w);
 }
 

@@ -26,8 +26,7 @@ static int token_insert(vb_op_ctx *c, const char *uid, const char *family, const
     int rc;
 
     vb_id_new(id);
-    if (!hash || !*hash)
-        return vb_op_fail(c, VB_EINVAL, "INVALID_ARGUMENT", "Missing token hash");
+    if (!hash || !*hash) return vb_op_fail(c, VB_EINVAL, "INVALID_ARGUMENT", "Missing token hash");
     rc = vb_db_exec(c->db,
                     "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -75,8 +74,7 @@ int vb_op_auth_register(vb_op_ctx *c)
                     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     "ssssssii", id, email, handle, hash, vb_arg_str(a, "firstName"),
                     vb_arg_str(a, "lastName"), now, now);
-    if (rc == VB_ECONFLICT)
-        return vb_op_fail(c, rc, "EMAIL_TAKEN", "Email is already registered");
+    if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "EMAIL_TAKEN", "Email is already registered");
     if (rc < 0) return vb_op_db_fail(c, rc);
     rc = token_insert(c, id, NULL, vb_arg_str(a, "tokenHash"),
                       (int64_t)json_integer_value(json_object_get(a, "expiresAt")));
@@ -94,8 +92,8 @@ int vb_op_auth_lookup(vb_op_ctx *c)
     if (!c->result) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     if (!email) return 0;
     /* email is COLLATE NOCASE, so the lookup ignores case. */
-    rc = vb_db_row(c->db, &row, "SELECT id, password_hash AS hash FROM users WHERE email = ?",
-                   "s", email);
+    rc = vb_db_row(c->db, &row, "SELECT id, password_hash AS hash FROM users WHERE email = ?", "s",
+                   email);
     if (rc < 0) return vb_op_db_fail(c, rc);
     if (!row) return 0;
     rc = vb_user_shape(c, vb_arg_str(row, "id"), &user);

@@ -75,8 +75,9 @@ int vb_op_project_create(vb_op_ctx *c)
         errors = NULL;
         goto done;
     }
-    rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM projects WHERE workspace_id = ? AND key = ?",
-                   "ss", wid, key);
+    rc = vb_db_int(c->db, &taken, 0,
+                   "SELECT COUNT(*) FROM projects WHERE workspace_id = ? AND key = ?", "ss", wid,
+                   key);
     if (rc) goto internal;
     if (taken) {
         rc = vb_op_fail(c, VB_ECONFLICT, "PROJECT_KEY_TAKEN",
@@ -166,8 +167,7 @@ int vb_op_project_get(vb_op_ctx *c)
 static void diff_str(json_t *changes, const char *field, const char *from, const char *to)
 {
     if (same_str(from, to)) return;
-    json_object_set_new(changes, field,
-                        json_pack("{s:s?, s:s?}", "from", from, "to", to));
+    json_object_set_new(changes, field, json_pack("{s:s?, s:s?}", "from", from, "to", to));
 }
 
 /*
@@ -184,8 +184,7 @@ int vb_op_project_update(vb_op_ctx *c)
     name = vb_arg_str(p, "name");
     desc = vb_arg_str(p, "description");
     lead = vb_arg_str(p, "leadId");
-    if (vb_arg_str(body, "name") && *vb_arg_str(body, "name"))
-        name = vb_arg_str(body, "name");
+    if (vb_arg_str(body, "name") && *vb_arg_str(body, "name")) name = vb_arg_str(body, "name");
     if (json_object_get(body, "description")) desc = vb_arg_str(body, "description");
     if (json_object_get(body, "leadId")) {
         lead = vb_arg_str(body, "leadId");
@@ -254,9 +253,9 @@ int vb_op_project_archive(vb_op_ctx *c)
     rc = vb_db_exec(c->db, "UPDATE projects SET status = 'archived', updated_at = ? WHERE id = ?",
                     "is", vb_op_now(), pid);
     if (!rc)
-        rc = vb_activity(c, vb_arg_str(p, "workspaceId"), pid, NULL, "project_archived",
-                         json_pack("{s:s?, s:s?}", "name", vb_arg_str(p, "name"), "key",
-                                   vb_arg_str(p, "key")));
+        rc = vb_activity(
+            c, vb_arg_str(p, "workspaceId"), pid, NULL, "project_archived",
+            json_pack("{s:s?, s:s?}", "name", vb_arg_str(p, "name"), "key", vb_arg_str(p, "key")));
     rc = vb_pt_internal(c, rc);
 done:
     json_decref(p);
@@ -299,7 +298,8 @@ int vb_op_project_board(vb_op_ctx *c)
         rc = vb_pt_internal(c, VB_ENOMEM);
         goto done;
     }
-    for (i = 0; i < n; i++) sorted[i] = json_array_get(json_object_get(p, "columns"), i);
+    for (i = 0; i < n; i++)
+        sorted[i] = json_array_get(json_object_get(p, "columns"), i);
     qsort(sorted, n, sizeof *sorted, column_cmp);
     for (i = 0; i < n; i++) {
         json_t *col = json_deep_copy(sorted[i]), *list = json_array();

@@ -44,7 +44,7 @@ int vb_pt_fail_errors(vb_op_ctx *c, json_t *errors)
 {
     json_decref(c->errors);
     c->errors = errors;
-    return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "Validation failed");
+    return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "The request is not valid");
 }
 
 int vb_pt_internal(vb_op_ctx *c, int rc)
@@ -116,8 +116,8 @@ int vb_pt_task_load(vb_db *db, const char *tid, json_t **out)
     return vb_db_row(db, out, VB_PT_TASK_SELECT "WHERE t.id = ?", "s", tid);
 }
 
-int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **task,
-                      json_t **project, char role[16])
+int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **task, json_t **project,
+                      char role[16])
 {
     json_t *t = NULL, *p = NULL;
     int rc;
@@ -156,8 +156,8 @@ fail:
 
 /* Runs sql (which selects the offending ids as "id" from json_each of the
  * bound ids and the workspace id) and appends one error per row. */
-static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids,
-                        const char *field, const char *what, json_t *errors)
+static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids, const char *field,
+                        const char *what, json_t *errors)
 {
     json_t *rows = NULL;
     size_t i;
@@ -177,8 +177,7 @@ static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids
     return 0;
 }
 
-int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field,
-                        json_t *errors)
+int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
                         "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
@@ -187,8 +186,7 @@ int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *fie
                         wid, ids, field, "is not a member of this workspace", errors);
 }
 
-int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field,
-                       json_t *errors)
+int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
                         "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
@@ -313,9 +311,9 @@ int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to)
     if (rc) return vb_pt_internal(c, rc);
     snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task", to);
     rc = vb_pt_notify_task(c, task, 1, "task_status_changed", title,
-                           json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}", "taskId",
-                                     vb_arg_str(t, "id"), "projectId", vb_arg_str(t, "projectId"),
-                                     "key", key, "from", from, "to", to));
+                           json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}", "taskId", vb_arg_str(t, "id"),
+                                     "projectId", vb_arg_str(t, "projectId"), "key", key, "from",
+                                     from, "to", to));
     if (rc) return vb_pt_internal(c, rc);
     vb_pt_task_event(c, vb_arg_str(t, "projectId"), vb_arg_str(t, "id"), to, from);
     return 0;

@@ -26,8 +26,8 @@ static int priority_ok(const char *p)
  * field errors to errors. *assignees and *labels receive the de-duplicated id
  * sets (new). Returns 0 or VB_EIO (database failure).
  */
-static int create_check(vb_op_ctx *c, json_t *p, json_t *body, const char *status,
-                        json_t *errors, json_t **assignees, json_t **labels)
+static int create_check(vb_op_ctx *c, json_t *p, json_t *body, const char *status, json_t *errors,
+                        json_t **assignees, json_t **labels)
 {
     const char *wid = vb_arg_str(p, "workspaceId");
     const char *title = vb_arg_str(body, "title");
@@ -104,8 +104,9 @@ int vb_op_task_create(vb_op_ctx *c)
     if (!rc) rc = vb_pt_set_assignees(c->db, id, assignees);
     if (!rc) rc = vb_pt_set_labels(c->db, id, labels);
     if (!rc)
-        rc = vb_activity(c, vb_arg_str(p, "workspaceId"), pid, id, "task_created",
-                         json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
+        rc =
+            vb_activity(c, vb_arg_str(p, "workspaceId"), pid, id, "task_created",
+                        json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
     if (rc) goto internal;
     snprintf(ntitle, sizeof ntitle, "You were assigned to %s: %s", key, title);
     json_array_foreach(assignees, i, v)
@@ -212,9 +213,9 @@ int vb_op_task_list(vb_op_ctx *c)
         goto done;
     }
     vb_page_args(c, &page, &limit);
-    rc = vb_db_int(c->db, &total, 0, "SELECT COUNT(*) FROM tasks t " TASK_LIST_WHERE,
-                   "ssssssssssss", pid, status, status, prio, prio, parent, parent, who, who, pat,
-                   pat, pat);
+    rc =
+        vb_db_int(c->db, &total, 0, "SELECT COUNT(*) FROM tasks t " TASK_LIST_WHERE, "ssssssssssss",
+                  pid, status, status, prio, prio, parent, parent, who, who, pat, pat, pat);
     if (rc) goto internal;
     snprintf(sql, sizeof sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", VB_PT_TASK_SELECT,
              TASK_LIST_WHERE, order);
@@ -249,8 +250,8 @@ int vb_op_task_subtasks(vb_op_ctx *c)
     int rc = vb_pt_task_access(c, tid, 0, NULL, NULL, NULL);
     if (rc) return rc;
     rc = vb_db_rows(c->db, &rows,
-                    VB_PT_TASK_SELECT "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id",
-                    "s", tid);
+                    VB_PT_TASK_SELECT "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id", "s",
+                    tid);
     if (rc) return vb_pt_internal(c, rc);
     c->result = vb_pt_iso(rows);
     return 0;

@@ -15,6 +15,15 @@ static int same_str(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+/* 1 if p is one of the task priorities. */
+static int priority_ok(const char *p)
+{
+    static const char *const all[] = {"critical", "high", "medium", "low", "none"};
+    for (size_t i = 0; i < VB_ARRAY_LEN(all); i++)
+        if (!strcmp(p, all[i])) return 1;
+    return 0;
+}
+
 /* 1 if a and b (JSON numbers or null/NULL) hold the same value. */
 static int same_num(const json_t *a, const json_t *b)
 {
@@ -42,9 +51,9 @@ static int same_set(const json_t *a, const json_t *b)
 /* Records {from, to} (both borrowed, copied; NULL is null) for field. */
 static void add_change(json_t *changes, const char *field, json_t *from, json_t *to)
 {
-    json_object_set_new(changes, field,
-                        json_pack("{s:O, s:O}", "from", from ? from : json_null(), "to",
-                                  to ? to : json_null()));
+    json_object_set_new(
+        changes, field,
+        json_pack("{s:O, s:O}", "from", from ? from : json_null(), "to", to ? to : json_null()));
 }
 
 /* Appends a field error when parent (a task id) cannot be the parent of task
@@ -103,7 +112,7 @@ static int update_diff(vb_op_ctx *c, json_t *t, json_t *p, json_t *body, json_t 
             add_change(changes, strs[i], json_object_get(t, strs[i]), v);
     }
     v = json_object_get(body, "priority");
-    if (json_is_string(v) && !strstr("|critical|high|medium|low|none|", json_string_value(v)))
+    if (json_is_string(v) && !priority_ok(json_string_value(v)))
         vb_pt_add_error(errors, "priority", "priority must be critical, high, medium, low or none");
     v = json_object_get(body, "title");
     if (json_is_string(v) && !*json_string_value(v))
@@ -171,10 +180,8 @@ int vb_op_task_update(vb_op_ctx *c)
                         json_string_value(new_value(changes, t, "priority")),
                         json_string_value(new_value(changes, t, "dueDate")),
                         new_value(changes, t, "estimatePoints"),
-                        json_string_value(new_value(changes, t, "parentTaskId")), vb_op_now(),
-                        tid);
-        if (!rc && json_object_get(changes, "labelIds"))
-            rc = vb_pt_set_labels(c->db, tid, labels);
+                        json_string_value(new_value(changes, t, "parentTaskId")), vb_op_now(), tid);
+        if (!rc && json_object_get(changes, "labelIds")) rc = vb_pt_set_labels(c->db, tid, labels);
         if (!rc)
             rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"), tid,
                              "task_updated", json_incref(changes));
@@ -212,7 +219,7 @@ done:
 int vb_op_task_delete(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id");
-    json_t *t = NULL, *p = NULL, *col;
+    json_t *t = NULL, *p = NULL, *ids = NULL, *col;
     char role[16] = "";
     size_t i;
     int rc = vb_pt_task_access(c, tid, 1, &t, &p, role);
@@ -222,18 +229,26 @@ int vb_op_task_delete(vb_op_ctx *c)
                         "Only the reporter or a workspace admin can delete a task");
         goto done;
     }
-    /* Explicit, so that subtasks and their links go even where the database
-     * does not enforce the ON DELETE CASCADE of the schema. */
-    rc = vb_db_exec(c->db,
-                    "DELETE FROM tasks WHERE id IN (WITH RECURSIVE d(id) AS (SELECT ? UNION"
-                    " SELECT t.id FROM tasks t JOIN d ON t.parent_task_id = d.id) SELECT id FROM d)",
-                    "s", tid);
+    /* The task and its subtasks at any depth, deleted explicitly (with their
+     * links) so that this holds even where the database does not enforce the
+     * schema's ON DELETE CASCADE. */
+    rc = vb_db_row(c->db, &ids,
+                   "WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT t.id FROM tasks t"
+                   " JOIN d ON t.parent_task_id = d.id) SELECT json_group_array(id) AS \"j:ids\""
+                   " FROM d",
+                   "s", tid);
+    if (!rc && !ids) rc = VB_EIO;
+    if (!rc)
+        rc = vb_db_exec(
+            c->db, "DELETE FROM task_assignees WHERE task_id IN (SELECT value FROM json_each(?))",
+            "j", json_object_get(ids, "ids"));
     if (!rc)
         rc = vb_db_exec(c->db,
-                        "DELETE FROM task_assignees WHERE task_id NOT IN (SELECT id FROM tasks)", "");
+                        "DELETE FROM task_labels WHERE task_id IN (SELECT value FROM json_each(?))",
+                        "j", json_object_get(ids, "ids"));
     if (!rc)
-        rc = vb_db_exec(c->db, "DELETE FROM task_labels WHERE task_id NOT IN (SELECT id FROM tasks)",
-                        "");
+        rc = vb_db_exec(c->db, "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
+                        "j", json_object_get(ids, "ids"));
     json_array_foreach(json_object_get(p, "columns"), i, col)
     {
         if (!rc) rc = vb_pt_renumber(c->db, vb_arg_str(p, "id"), vb_arg_str(col, "name"));
@@ -249,6 +264,7 @@ int vb_op_task_delete(vb_op_ctx *c)
     }
     vb_pt_task_event(c, vb_arg_str(t, "projectId"), tid, vb_arg_str(t, "status"), NULL);
 done:
+    json_decref(ids);
     json_decref(t);
     json_decref(p);
     return rc;

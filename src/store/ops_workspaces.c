@@ -18,14 +18,14 @@
 #define SLUG_MAX 60
 #define SLUG_BASE_MAX 50 /* leaves room for a "-NNNN" suffix */
 
-#define WS_SELECT                                                                                \
-    "SELECT w.id, w.name, w.slug, w.description, w.logo_url AS logoUrl, w.owner_id AS ownerId," \
-    " w.created_at AS createdAt, w.updated_at AS updatedAt, m.role,"                            \
-    " (SELECT COUNT(*) FROM workspace_members x WHERE x.workspace_id = w.id) AS memberCount"    \
+#define WS_SELECT                                                                                  \
+    "SELECT w.id, w.name, w.slug, w.description, w.logo_url AS logoUrl, w.owner_id AS ownerId,"    \
+    " w.created_at AS createdAt, w.updated_at AS updatedAt, m.role,"                               \
+    " (SELECT COUNT(*) FROM workspace_members x WHERE x.workspace_id = w.id) AS memberCount"       \
     " FROM workspaces w JOIN workspace_members m ON m.workspace_id = w.id AND m.user_id = ?"
 
-#define MEMBER_SELECT                                                                            \
-    "SELECT m.user_id AS userId, u.email, u.first_name AS firstName, u.last_name AS lastName,"  \
+#define MEMBER_SELECT                                                                              \
+    "SELECT m.user_id AS userId, u.email, u.first_name AS firstName, u.last_name AS lastName,"     \
     " m.role, m.joined_at AS joinedAt FROM workspace_members m JOIN users u ON u.id = m.user_id"
 
 static int oom(vb_op_ctx *c)
@@ -102,9 +102,9 @@ static void slug_from_name(const char *name, char out[SLUG_BASE_MAX + 1])
 /* *taken = 1 if a workspace other than except (may be NULL) uses slug. */
 static int slug_taken(vb_op_ctx *c, const char *slug, const char *except, int64_t *taken)
 {
-    int rc = vb_db_int(c->db, taken, 0,
-                       "SELECT COUNT(*) FROM workspaces WHERE slug = ? AND id IS NOT ?", "ss",
-                       slug, except);
+    int rc =
+        vb_db_int(c->db, taken, 0, "SELECT COUNT(*) FROM workspaces WHERE slug = ? AND id IS NOT ?",
+                  "ss", slug, except);
     return rc < 0 ? vb_op_db_fail(c, rc) : 0;
 }
 
@@ -286,13 +286,12 @@ int vb_op_ws_invite(vb_op_ctx *c)
              ws && vb_arg_str(ws, "name") ? vb_arg_str(ws, "name") : "a workspace");
     rc = vb_notify(c, uid, wid, "workspace_invite", title,
                    json_pack("{s:s, s:s?, s:s, s:s?}", "workspaceId", wid, "workspaceName",
-                             vb_arg_str(ws, "name"), "role", role, "invitedBy",
-                             vb_arg_actor(c)));
+                             vb_arg_str(ws, "name"), "role", role, "invitedBy", vb_arg_actor(c)));
     json_decref(ws);
     if (rc < 0) return rc;
-    rc = vb_activity(c, wid, NULL, NULL, "member_joined",
-                     json_pack("{s:s, s:s, s:s?}", "userId", uid, "role", role, "invitedBy",
-                               vb_arg_actor(c)));
+    rc = vb_activity(
+        c, wid, NULL, NULL, "member_joined",
+        json_pack("{s:s, s:s, s:s?}", "userId", uid, "role", role, "invitedBy", vb_arg_actor(c)));
     if (rc < 0) return rc;
     return member_row(c, wid, uid, &c->result);
 }
@@ -329,9 +328,9 @@ int vb_op_ws_members(vb_op_ctx *c)
 static int check_not_pinned(vb_op_ctx *c, const char *wid, const char *uid, const char *role)
 {
     int64_t owner = 0, admins = 0;
-    int rc = vb_db_int(c->db, &owner, 0,
-                       "SELECT COUNT(*) FROM workspaces WHERE id = ? AND owner_id = ?", "ss", wid,
-                       uid);
+    int rc =
+        vb_db_int(c->db, &owner, 0, "SELECT COUNT(*) FROM workspaces WHERE id = ? AND owner_id = ?",
+                  "ss", wid, uid);
 
     if (rc < 0) return vb_op_db_fail(c, rc);
     if (owner)

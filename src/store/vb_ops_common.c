@@ -117,8 +117,7 @@ static int guard_finish(vb_op_ctx *c, json_t *row, const char *code, const char 
     if (!role) role = "member";
     if (need_admin && strcmp(role, "admin") != 0) {
         json_decref(row);
-        return vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN",
-                          "Only workspace admins may do this");
+        return vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN", "Only workspace admins may do this");
     }
     if (role_out) snprintf(role_out, 16, "%s", role);
     json_object_del(row, "memberRole");
@@ -168,8 +167,7 @@ int vb_guard_project(vb_op_ctx *c, const char *pid, int need_admin, json_t **pro
                        "ss", actor, pid);
         if (rc < 0) return vb_op_db_fail(c, rc);
     }
-    return guard_finish(c, row, "PROJECT_NOT_FOUND", "Project", need_admin, project_out,
-                        role_out);
+    return guard_finish(c, row, "PROJECT_NOT_FOUND", "Project", need_admin, project_out, role_out);
 }
 
 int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_out,
@@ -181,23 +179,22 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
 
     if (task_out) *task_out = NULL;
     if (tid && actor) {
-        rc = vb_db_row(
-            c->db, &row,
-            "SELECT t.id, t.project_id AS projectId, t.workspace_id AS workspaceId,"
-            " t.number, t.key, t.title, t.description, t.status, t.priority,"
-            " t.reporter_id AS reporterId, t.parent_task_id AS parentTaskId,"
-            " t.due_date AS dueDate, t.estimate_points AS estimatePoints,"
-            " t.order_index AS orderIndex, t.comment_count AS commentCount,"
-            " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"
-            "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","
-            " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"
-            "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","
-            " t.created_at AS createdAt, t.updated_at AS updatedAt,"
-            " m.role AS memberRole"
-            " FROM tasks t JOIN workspace_members m"
-            "  ON m.workspace_id = t.workspace_id AND m.user_id = ?"
-            " WHERE t.id = ?",
-            "ss", actor, tid);
+        rc = vb_db_row(c->db, &row,
+                       "SELECT t.id, t.project_id AS projectId, t.workspace_id AS workspaceId,"
+                       " t.number, t.key, t.title, t.description, t.status, t.priority,"
+                       " t.reporter_id AS reporterId, t.parent_task_id AS parentTaskId,"
+                       " t.due_date AS dueDate, t.estimate_points AS estimatePoints,"
+                       " t.order_index AS orderIndex, t.comment_count AS commentCount,"
+                       " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"
+                       "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","
+                       " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"
+                       "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","
+                       " t.created_at AS createdAt, t.updated_at AS updatedAt,"
+                       " m.role AS memberRole"
+                       " FROM tasks t JOIN workspace_members m"
+                       "  ON m.workspace_id = t.workspace_id AND m.user_id = ?"
+                       " WHERE t.id = ?",
+                       "ss", actor, tid);
         if (rc < 0) return vb_op_db_fail(c, rc);
     }
     return guard_finish(c, row, "TASK_NOT_FOUND", "Task", need_admin, task_out, role_out);
@@ -211,8 +208,8 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
-                const char *action, json_t *changes)
+int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
+                json_t *changes)
 {
     const char *actor = vb_arg_actor(c);
     char id[VB_ID_LEN + 1], iso[32], topic[64 + VB_ID_LEN];
@@ -271,9 +268,9 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
         return vb_op_db_fail(c, rc);
     }
     vb_iso8601(now, iso);
-    ev = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:n, s:s}", "id", id, "userId",
-                   user_id, "workspaceId", str_or_null(wid), "type", type, "title", title,
-                   "data", data, "read", 0, "readAt", "createdAt", iso);
+    ev = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:n, s:s}", "id", id, "userId", user_id,
+                   "workspaceId", str_or_null(wid), "type", type, "title", title, "data", data,
+                   "read", 0, "readAt", "createdAt", iso);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     snprintf(topic, sizeof topic, "user:%s", user_id);
     vb_op_event(c, topic, "notification", ev);
@@ -301,8 +298,7 @@ json_t *vb_page_result(json_t *rows, int64_t page, int64_t limit, int64_t total)
     if (!rows) rows = json_array();
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:b, s:b}}", "data", rows, "meta", "page",
                      (json_int_t)page, "limit", (json_int_t)limit, "total", (json_int_t)total,
-                     "totalPages", (json_int_t)pages, "hasNext", page < pages, "hasPrev",
-                     page > 1);
+                     "totalPages", (json_int_t)pages, "hasNext", page<pages, "hasPrev", page> 1);
 }
 
 int64_t vb_op_now(void)

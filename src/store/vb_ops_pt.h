@@ -44,16 +44,16 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
 
 /* The SELECT list of a task in its API shape; append "WHERE ..." to it. */
 #define VB_PT_TASK_SELECT                                                                          \
-    "SELECT t.id AS id, t.key AS key, t.number AS number, t.project_id AS projectId,"             \
-    " t.workspace_id AS workspaceId, t.title AS title, t.description AS description,"            \
-    " t.status AS status, t.priority AS priority, t.reporter_id AS reporterId,"                   \
-    " (SELECT json_group_array(a.user_id) FROM task_assignees a WHERE a.task_id = t.id)"         \
-    "   AS \"j:assigneeIds\","                                                                    \
-    " (SELECT json_group_array(l.label_id) FROM task_labels l WHERE l.task_id = t.id)"           \
-    "   AS \"j:labelIds\","                                                                       \
-    " t.parent_task_id AS parentTaskId, t.due_date AS dueDate,"                                   \
-    " t.estimate_points AS estimatePoints, t.order_index AS orderIndex,"                          \
-    " t.comment_count AS commentCount, t.created_at AS createdAt, t.updated_at AS updatedAt"      \
+    "SELECT t.id AS id, t.key AS key, t.number AS number, t.project_id AS projectId,"              \
+    " t.workspace_id AS workspaceId, t.title AS title, t.description AS description,"              \
+    " t.status AS status, t.priority AS priority, t.reporter_id AS reporterId,"                    \
+    " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"                  \
+    "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","                             \
+    " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"                   \
+    "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","                               \
+    " t.parent_task_id AS parentTaskId, t.due_date AS dueDate,"                                    \
+    " t.estimate_points AS estimatePoints, t.order_index AS orderIndex,"                           \
+    " t.comment_count AS commentCount, t.created_at AS createdAt, t.updated_at AS updatedAt"       \
     " FROM tasks t "
 
 /* Replaces the integer ms values of createdAt and updatedAt in obj (an object,
@@ -93,16 +93,14 @@ int vb_pt_task_load(vb_db *db, const char *tid, json_t **out);
  * 409 PROJECT_ARCHIVED when for_write). *task and *project (each may be NULL)
  * receive the raw task and its raw project (new references).
  */
-int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **task,
-                      json_t **project, char role[16]);
+int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **task, json_t **project,
+                      char role[16]);
 
 /* Appends an error for field to errors for every id of ids (array of strings)
  * that is not a member of workspace wid. Returns 0 or VB_EIO. */
-int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field,
-                        json_t *errors);
+int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors);
 /* Same for label ids that are not labels of workspace wid. */
-int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field,
-                       json_t *errors);
+int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors);
 /* A new array with the strings of arr (array or NULL/null), duplicates
  * removed, order kept. */
 json_t *vb_pt_unique_ids(const json_t *arr);

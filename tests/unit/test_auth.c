@@ -219,8 +219,9 @@ static void test_token_random(void **state)
         vb_token_random(a);
         vb_token_random(b);
         assert_int_equal(strlen(a), VB_REFRESH_TOKEN_LEN);
-        assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                         VB_REFRESH_TOKEN_LEN);
+        assert_int_equal(
+            strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            VB_REFRESH_TOKEN_LEN);
         assert_string_not_equal(a, b);
     }
 }

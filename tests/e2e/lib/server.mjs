@@ -61,7 +61,7 @@ export async function startServer(opts = {}) {
 
   const logs = [];
   const stdout = [];
-  const name = `${opts.name || path.basename(process.argv[1] || 'server')}-${process.pid}-${++serial}`;
+  const name = `${opts.name || path.basename(process.argv[1] || 'server')}-${++serial}`;
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => { live.delete(child); resolve({ code, signal }); });
   });

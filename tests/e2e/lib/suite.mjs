@@ -30,7 +30,12 @@ export function serverEndChecks(ctx) {
     } catch (err) {
       stopErr = err;
     }
-    assertNoServerErrors(ctx.srv.logs);
+    try {
+      assertNoServerErrors(ctx.srv.logs);
+    } catch (logErr) {
+      if (stopErr) throw new Error(`${logErr.message}\nand: ${stopErr.message}`);
+      throw logErr;
+    }
     if (stopErr) throw stopErr;
   });
 }

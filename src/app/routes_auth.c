@@ -1,0 +1,351 @@
+/*
+ * Auth and user routes.
+ *
+ * Register and login hash or verify passwords on libuv's thread pool
+ * (argon2id is slow by design and must never block the loop), then finish
+ * with a store operation. Refresh tokens are made and hashed here; the store
+ * only ever sees their SHA-256. Access tokens are stateless JWTs signed here
+ * with the app's key once the store has answered.
+ */
+#include "app/vb_app.h"
+#include "app/vb_auth.h"
+#include "app/vb_reply.h"
+#include "app/vb_routes.h"
+#include "core/vb_common.h"
+#include "store/vb_ops_ws.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BAD_CREDENTIALS "Invalid email or password"
+
+/* One register or login in flight: lives from the handler to the reply. */
+typedef struct auth_call {
+    uv_work_t work;
+    vb_http_req *req;
+    const vb_route *route;
+    json_t *args;                    /* arguments of the final store op (owned) */
+    json_t *user;                    /* login: the looked-up user (owned) */
+    char *password;                  /* malloc'd; wiped and freed after use */
+    char hash[VB_PASSWORD_HASH_MAX]; /* register: output; login: hash to verify */
+    int rc;                          /* register: vb_password_hash result */
+    int verified;                    /* login: 1 if the password matched */
+    char refresh[VB_REFRESH_TOKEN_LEN + 1];
+} auth_call;
+
+static void call_free(auth_call *ac)
+{
+    if (ac->password) {
+        sodium_memzero(ac->password, strlen(ac->password));
+        free(ac->password);
+    }
+    json_decref(ac->args);
+    json_decref(ac->user);
+    free(ac);
+}
+
+/* New call for req with a copy of body.password; NULL (after answering 503) on OOM. */
+static auth_call *call_new(vb_http_req *req, const vb_route *route, json_t *body)
+{
+    auth_call *ac = calloc(1, sizeof *ac);
+    const char *pw = json_string_value(json_object_get(body, "password"));
+
+    if (ac) {
+        ac->req = req;
+        ac->route = route;
+        ac->password = strdup(pw ? pw : "");
+        ac->args = json_object();
+    }
+    if (!ac || !ac->password || !ac->args) {
+        if (ac) call_free(ac);
+        vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+        return NULL;
+    }
+    return ac;
+}
+
+/* Answers 503 for a submit that failed (shutting down) and frees ac. */
+static void call_unavailable(auth_call *ac)
+{
+    vb_reply_error(ac->req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+    call_free(ac);
+}
+
+/*
+ * Makes a fresh refresh token (kept in out for the reply) and puts its hash
+ * under key in args, plus "expiresAt" from the configured lifetime.
+ */
+static void issue_refresh(json_t *args, const char *key, char out[VB_REFRESH_TOKEN_LEN + 1])
+{
+    vb_app *app = vb_app_current();
+    char hash[65];
+
+    vb_token_random(out);
+    vb_sha256_hex(out, hash);
+    json_object_set_new(args, key, json_string(hash));
+    json_object_set_new(args, "expiresAt",
+                        json_integer(vb_wall_ms() + (json_int_t)app->cfg.refresh_ttl_s * 1000));
+}
+
+/* Signs an access token for a user shape ({id, email, role}); NULL on failure. */
+static char *access_token(json_t *user)
+{
+    vb_app *app = vb_app_current();
+    char *tok = NULL;
+    const char *role = json_string_value(json_object_get(user, "role"));
+
+    if (vb_jwt_sign(app->jwt_key, app->jwt_key_len, json_string_value(json_object_get(user, "id")),
+                    json_string_value(json_object_get(user, "email")), role ? role : "user",
+                    app->cfg.access_ttl_s, &tok) != 0)
+        return NULL;
+    return tok;
+}
+
+/*
+ * Store callback of register and login's final step (result {user}): answers
+ * {user, accessToken, refreshToken} with the route's status, then frees ac.
+ */
+static void on_session(const vb_store_res *res, void *ud)
+{
+    auth_call *ac = ud;
+    json_t *user = json_object_get(res->result, "user");
+    char *tok = NULL;
+
+    if (res->status != 0) {
+        vb_reply_store_error(ac->req, res);
+    } else if (!user || !(tok = access_token(user))) {
+        vb_reply_error(ac->req, 500, "INTERNAL_ERROR", "Could not sign the token", NULL);
+    } else {
+        vb_reply_ok(ac->req, ac->route->status,
+                    json_pack("{s:O, s:s, s:s}", "user", user, "accessToken", tok, "refreshToken",
+                              ac->refresh));
+        free(tok);
+    }
+    call_free(ac);
+}
+
+/* ---- register */
+
+static void register_work(uv_work_t *w)
+{
+    auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
+    ac->rc = vb_password_hash(ac->password, ac->hash);
+}
+
+static void register_after(uv_work_t *w, int status)
+{
+    auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
+
+    if (status != 0 || ac->rc != 0) {
+        vb_reply_error(ac->req, 500, "INTERNAL_ERROR", "Could not hash the password", NULL);
+        call_free(ac);
+        return;
+    }
+    sodium_memzero(ac->password, strlen(ac->password));
+    json_object_set_new(ac->args, "passwordHash", json_string(ac->hash));
+    issue_refresh(ac->args, "tokenHash", ac->refresh);
+    if (vb_store_submit(vb_app_current()->store, vb_op_auth_register, 1, json_incref(ac->args),
+                        on_session, ac) != 0)
+        call_unavailable(ac);
+}
+
+/* POST /auth/register: hash off the loop, then create the user and a session. */
+static void h_register(vb_http_req *req, const vb_route *route, json_t *args)
+{
+    json_t *body = json_object_get(args, "body");
+    const char *email = json_string_value(json_object_get(body, "email"));
+    auth_call *ac = call_new(req, route, body);
+    char *lower;
+
+    if (!ac) return;
+    lower = strdup(email ? email : "");
+    if (!lower) {
+        vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+        call_free(ac);
+        return;
+    }
+    for (char *p = lower; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    json_object_set_new(ac->args, "email", json_string(lower));
+    free(lower);
+    json_object_set(ac->args, "firstName", json_object_get(body, "firstName"));
+    json_object_set(ac->args, "lastName", json_object_get(body, "lastName"));
+    if (uv_queue_work(vb_app_current()->loop, &ac->work, register_work, register_after) != 0) {
+        vb_reply_error(req, 503, "UNAVAILABLE", "Could not queue the work", NULL);
+        call_free(ac);
+    }
+}
+
+/* ---- login */
+
+static void login_work(uv_work_t *w)
+{
+    auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
+    ac->verified = vb_password_verify(ac->hash, ac->password);
+}
+
+static void login_after(uv_work_t *w, int status)
+{
+    auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
+
+    if (status != 0 || !ac->verified || !ac->user) {
+        vb_reply_error(ac->req, 401, "INVALID_CREDENTIALS", BAD_CREDENTIALS, NULL);
+        call_free(ac);
+        return;
+    }
+    json_object_set(ac->args, "userId", json_object_get(ac->user, "id"));
+    issue_refresh(ac->args, "tokenHash", ac->refresh);
+    if (vb_store_submit(vb_app_current()->store, vb_op_auth_session, 1, json_incref(ac->args),
+                        on_session, ac) != 0)
+        call_unavailable(ac);
+}
+
+/*
+ * Store callback of the login lookup ({user, passwordHash} or {}): verifies
+ * the password on the thread pool, against a dummy hash when there is no such
+ * user so that the answer takes as long either way.
+ */
+static void on_login_lookup(const vb_store_res *res, void *ud)
+{
+    auth_call *ac = ud;
+    const char *hash = json_string_value(json_object_get(res->result, "passwordHash"));
+
+    if (res->status != 0) {
+        vb_reply_store_error(ac->req, res);
+        call_free(ac);
+        return;
+    }
+    ac->user = json_incref(json_object_get(res->result, "user"));
+    snprintf(ac->hash, sizeof ac->hash, "%s", ac->user && hash ? hash : vb_password_dummy_hash());
+    if (uv_queue_work(vb_app_current()->loop, &ac->work, login_work, login_after) != 0) {
+        vb_reply_error(ac->req, 503, "UNAVAILABLE", "Could not queue the work", NULL);
+        call_free(ac);
+    }
+}
+
+/* POST /auth/login: look the user up, verify off the loop, open a session. */
+static void h_login(vb_http_req *req, const vb_route *route, json_t *args)
+{
+    json_t *body = json_object_get(args, "body");
+    auth_call *ac = call_new(req, route, body);
+
+    if (!ac) return;
+    if (vb_store_submit(vb_app_current()->store, vb_op_auth_lookup, 0,
+                        json_pack("{s:O}", "email", json_object_get(body, "email")),
+                        on_login_lookup, ac) != 0)
+        call_unavailable(ac);
+}
+
+/* ---- refresh and logout */
+
+/* Store callback of a rotation: {user} -> new pair; {reused} -> 401 TOKEN_REUSED. */
+static void on_refresh(const vb_store_res *res, void *ud)
+{
+    auth_call *ac = ud;
+    json_t *user = json_object_get(res->result, "user");
+    char *tok = NULL;
+
+    if (res->status != 0) {
+        vb_reply_store_error(ac->req, res);
+    } else if (json_is_true(json_object_get(res->result, "reused"))) {
+        vb_reply_error(ac->req, 401, "TOKEN_REUSED",
+                       "This refresh token was already used; all its sessions are revoked", NULL);
+    } else if (!user || !(tok = access_token(user))) {
+        vb_reply_error(ac->req, 500, "INTERNAL_ERROR", "Could not sign the token", NULL);
+    } else {
+        vb_reply_ok(ac->req, 200,
+                    json_pack("{s:s, s:s}", "accessToken", tok, "refreshToken", ac->refresh));
+        free(tok);
+    }
+    call_free(ac);
+}
+
+/* POST /auth/refresh {refreshToken}: rotates within the token's family. */
+static void h_refresh(vb_http_req *req, const vb_route *route, json_t *args)
+{
+    const char *old =
+        json_string_value(json_object_get(json_object_get(args, "body"), "refreshToken"));
+    auth_call *ac = call_new(req, route, NULL);
+    char hash[65];
+
+    if (!ac) return;
+    vb_sha256_hex(old ? old : "", hash);
+    json_object_set_new(ac->args, "tokenHash", json_string(hash));
+    issue_refresh(ac->args, "newTokenHash", ac->refresh);
+    if (vb_store_submit(vb_app_current()->store, vb_op_auth_refresh, 1, json_incref(ac->args),
+                        on_refresh, ac) != 0)
+        call_unavailable(ac);
+}
+
+/* POST /auth/logout {refreshToken?}: that token's family if it is the
+ * caller's, else (no token) every session of the caller. Always 204. */
+static void h_logout(vb_http_req *req, const vb_route *route, json_t *args)
+{
+    const char *tok =
+        json_string_value(json_object_get(json_object_get(args, "body"), "refreshToken"));
+    json_t *op_args = json_pack("{s:O}", "actor", json_object_get(args, "actor"));
+    char hash[65];
+
+    if (!op_args) {
+        vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+        return;
+    }
+    if (tok) {
+        vb_sha256_hex(tok, hash);
+        json_object_set_new(op_args, "tokenHash", json_string(hash));
+    }
+    vb_app_run_op(req, route, vb_op_auth_logout, 1, op_args);
+}
+
+/* ---- route table */
+
+static const vb_field f_register[] = {
+    {"email", VB_F_STRING, 1, 0, 3, 254, VB_FMT_EMAIL, NULL, "Email address (stored lower-case)"},
+    {"password", VB_F_STRING, 1, 0, 8, 128, VB_FMT_NONE, NULL, "8 to 128 characters"},
+    {"firstName", VB_F_STRING, 1, 0, 1, 100, VB_FMT_NONE, NULL, "First name"},
+    {"lastName", VB_F_STRING, 1, 0, 1, 100, VB_FMT_NONE, NULL, "Last name"},
+};
+static const vb_field f_login[] = {
+    {"email", VB_F_STRING, 1, 0, 1, 254, VB_FMT_NONE, NULL, "Email address"},
+    {"password", VB_F_STRING, 1, 0, 1, 128, VB_FMT_NONE, NULL, "Password"},
+};
+static const vb_field f_refresh[] = {
+    {"refreshToken", VB_F_STRING, 1, 0, 1, 256, VB_FMT_NONE, NULL, "Current refresh token"},
+};
+static const vb_field f_logout[] = {
+    {"refreshToken", VB_F_STRING, 0, 0, 1, 256, VB_FMT_NONE, NULL,
+     "Token whose session ends; all sessions when absent"},
+};
+static const vb_field f_user_patch[] = {
+    {"firstName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "First name"},
+    {"lastName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Last name"},
+    {"avatarUrl", VB_F_STRING, 0, 1, 0, 2048, VB_FMT_URL, NULL, "Avatar image URL, or null"},
+};
+static const vb_schema s_register = VB_SCHEMA(f_register);
+static const vb_schema s_login = VB_SCHEMA(f_login);
+static const vb_schema s_refresh = VB_SCHEMA(f_refresh);
+static const vb_schema s_logout = VB_SCHEMA(f_logout);
+static const vb_schema s_user_patch = VB_SCHEMA_PATCH(f_user_patch);
+
+#define P "/api/v1"
+static const vb_route routes[] = {
+    {"POST", P "/auth/register", "register", "auth", "Create an account", VB_AUTH_PUBLIC,
+     &s_register, NULL, NULL, 1, h_register, 201, VB_RESULT_OBJECT},
+    {"POST", P "/auth/login", "login", "auth", "Log in", VB_AUTH_PUBLIC, &s_login, NULL, NULL, 1,
+     h_login, 200, VB_RESULT_OBJECT},
+    {"POST", P "/auth/refresh", "refreshToken", "auth", "Rotate a refresh token", VB_AUTH_PUBLIC,
+     &s_refresh, NULL, NULL, 1, h_refresh, 200, VB_RESULT_OBJECT},
+    {"POST", P "/auth/logout", "logout", "auth", "End the caller's session(s)", VB_AUTH_BEARER,
+     &s_logout, NULL, NULL, 1, h_logout, 204, VB_RESULT_EMPTY},
+    {"GET", P "/users/me", "getMe", "users", "The caller's profile", VB_AUTH_BEARER, NULL, NULL,
+     vb_op_user_me, 0, NULL, 200, VB_RESULT_OBJECT},
+    {"PATCH", P "/users/me", "updateMe", "users", "Update the caller's profile", VB_AUTH_BEARER,
+     &s_user_patch, NULL, vb_op_user_update_me, 1, NULL, 200, VB_RESULT_OBJECT},
+    {"GET", P "/users/:id", "getUser", "users", "A user who shares a workspace with the caller",
+     VB_AUTH_BEARER, NULL, NULL, vb_op_user_get, 0, NULL, 200, VB_RESULT_OBJECT},
+};
+#undef P
+
+const vb_route_group vb_routes_auth = {routes, sizeof routes / sizeof routes[0]};

@@ -1,0 +1,454 @@
+/*
+ * HTTP server lifecycle: the listener, accepting, the per-connection state
+ * machine (timers, reading, the parse loop with pipelining), draining and
+ * closing, and server shutdown. Parsing callbacks live in vb_http_parse.c,
+ * response writing in vb_http_write.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+#include "net/vb_http_internal.h"
+
+void vb_http_limits_default(vb_http_limits *l)
+{
+    l->max_header_bytes = 16 * 1024;
+    l->max_body_bytes = 5 * 1024 * 1024;
+    l->header_timeout_ms = 10000;
+    l->body_timeout_ms = 30000;
+    l->idle_timeout_ms = 60000;
+    l->max_connections = 19000;
+}
+
+int vb_http_server_port(const vb_http_server *s)
+{
+    return s->port;
+}
+
+size_t vb_http_server_connections(const vb_http_server *s)
+{
+    return s->nconns;
+}
+
+static void on_timer(uv_timer_t *t);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void conn_process(vb_http_conn *c);
+
+/* 1 while the parser may run: not busy with a request, not ending. */
+static int parse_allowed(const vb_http_conn *c)
+{
+    return c->state == VB_CONN_IDLE || c->state == VB_CONN_HEADERS || c->state == VB_CONN_BODY;
+}
+
+static void start_reading(vb_http_conn *c)
+{
+    if (c->reading || c->eof || c->state == VB_CONN_CLOSED) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
+}
+
+static void stop_reading(vb_http_conn *c)
+{
+    if (!c->reading) return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+}
+
+void vb_http_conn_set_state(vb_http_conn *c, int st)
+{
+    if (c->state == VB_CONN_DRAIN || c->state == VB_CONN_CLOSED) return;
+    if (st == c->state && st == VB_CONN_IDLE) return; /* keep the idle clock running */
+    const vb_http_limits *l = &c->server->limits;
+    unsigned ms = 0;
+    c->state = st;
+    switch (st) {
+    case VB_CONN_IDLE:
+        ms = l->idle_timeout_ms;
+        /* Before the first request a silent peer gets no more than the header time. */
+        if (c->served == 0 && l->header_timeout_ms && l->header_timeout_ms < ms)
+            ms = l->header_timeout_ms;
+        break;
+    case VB_CONN_HEADERS:
+        ms = l->header_timeout_ms;
+        break;
+    case VB_CONN_BODY:
+        ms = l->body_timeout_ms;
+        break;
+    default:
+        break;
+    }
+    uv_timer_stop(&c->timer);
+    if (ms) uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* Frees a connection once both of its handles are closed, then lets a
+ * shutting-down server finish. */
+static void on_conn_close(uv_handle_t *h)
+{
+    vb_http_conn *c = h->data;
+    if (--c->handles_open > 0) return;
+    vb_http_server *s = c->server;
+    vb_http_parse_free(c);
+    free(c->in);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    free(c);
+    vb_http_server_maybe_finish(s);
+}
+
+void vb_http_conn_close(vb_http_conn *c)
+{
+    if (c->state == VB_CONN_CLOSED) return;
+    c->state = VB_CONN_CLOSED;
+    if (c->inflight) { /* the handler answers later; respond() then only frees */
+        c->inflight->conn = NULL;
+        c->inflight = NULL;
+    }
+    c->reading = 0;
+    uv_timer_stop(&c->timer);
+    /* Buffers are freed in the close callback: a parse loop may be on the stack. */
+    uv_close((uv_handle_t *)&c->timer, on_conn_close);
+    uv_close((uv_handle_t *)&c->tcp, on_conn_close);
+}
+
+/* The write side is shut down (after the queued writes); once the peer has
+ * also closed, nothing is left to do. */
+static void on_shutdown(uv_shutdown_t *sr, int status)
+{
+    vb_http_conn *c = VB_CONTAINER_OF(sr, vb_http_conn, shutdown_req);
+    if (c->state == VB_CONN_CLOSED) return;
+    if (status < 0 || c->eof) vb_http_conn_close(c);
+}
+
+void vb_http_conn_drain(vb_http_conn *c)
+{
+    if (c->state == VB_CONN_DRAIN || c->state == VB_CONN_CLOSED) return;
+    c->state = VB_CONN_DRAIN;
+    uv_timer_stop(&c->timer);
+    uv_timer_start(&c->timer, on_timer, VB_HTTP_LINGER_MS, 0);
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        vb_http_conn_close(c);
+        return;
+    }
+    start_reading(c); /* discard input until EOF, so the answer is not reset */
+}
+
+/* Sends an error answer for a request that cannot be handled and drains. */
+static void conn_fail(vb_http_conn *c, int status)
+{
+    vb_http_write_error(c, status);
+    vb_http_parse_reset(c);
+    vb_http_conn_drain(c);
+}
+
+/* The connection's one timer fired: its meaning depends on the state. */
+static void on_timer(uv_timer_t *t)
+{
+    vb_http_conn *c = t->data;
+    switch (c->state) {
+    case VB_CONN_IDLE:
+        vb_http_conn_close(c);
+        break; /* keep-alive expired: silent */
+    case VB_CONN_HEADERS:
+    case VB_CONN_BODY:
+        conn_fail(c, 408);
+        break;
+    case VB_CONN_DRAIN:
+        vb_http_conn_close(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Hands the completed request to the handler (which may answer at once). */
+static void dispatch(vb_http_conn *c)
+{
+    vb_http_server *s = c->server;
+    vb_http_req *req = c->cur;
+    c->cur = NULL;
+    c->msg_complete = 0;
+    c->inflight = req;
+    s->live_reqs++;
+    s->handler(req, s->ud);
+}
+
+/*
+ * Feeds data[0..len) to the parser until it is all consumed, a request is
+ * with the handler, or the connection stops parsing. A request that completes
+ * pauses the parser; its end is llhttp_get_error_pos(). Returns the number of
+ * bytes consumed (all of them after a parse error, which drains).
+ */
+static size_t conn_parse(vb_http_conn *c, const char *data, size_t len)
+{
+    size_t used = 0;
+    while (used < len && !c->inflight && parse_allowed(c)) {
+        llhttp_errno_t err = llhttp_execute(&c->parser, data + used, len - used);
+        if (err == HPE_OK) return len;
+        if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+            const char *pos = llhttp_get_error_pos(&c->parser);
+            used = pos ? (size_t)(pos - data) : len;
+            if (err == HPE_PAUSED)
+                llhttp_resume(&c->parser);
+            else
+                llhttp_resume_after_upgrade(&c->parser);
+            if (c->msg_complete) dispatch(c);
+            continue;
+        }
+        conn_fail(c, c->err_status ? c->err_status : 400);
+        return len;
+    }
+    return used;
+}
+
+/* Appends bytes to the unparsed input. Returns 0 or VB_ENOMEM. */
+static int input_append(vb_http_conn *c, const char *data, size_t n)
+{
+    if (c->in_off > 0 && c->in_len + n > c->in_cap) { /* compact first */
+        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_len -= c->in_off;
+        c->in_off = 0;
+    }
+    if (c->in_len + n > c->in_cap) {
+        size_t cap = c->in_cap ? c->in_cap : 4096;
+        while (cap < c->in_len + n)
+            cap *= 2;
+        char *nb = realloc(c->in, cap);
+        if (!nb) return VB_ENOMEM;
+        c->in = nb;
+        c->in_cap = cap;
+    }
+    memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    return 0;
+}
+
+/* Decides about reading and end of input after progress was made. */
+static void conn_update(vb_http_conn *c)
+{
+    if (c->state == VB_CONN_DRAIN || c->state == VB_CONN_CLOSED) return;
+    size_t buffered = c->in_len - c->in_off;
+    if (c->eof) {
+        if (c->inflight) return; /* the answer goes out first */
+        if (c->state == VB_CONN_HEADERS || c->state == VB_CONN_BODY)
+            vb_http_conn_close(c); /* truncated request: nobody to answer */
+        else
+            vb_http_conn_drain(c);
+        return;
+    }
+    if (c->server->shutting_down && !c->inflight) {
+        vb_http_conn_drain(c);
+        return;
+    }
+    if (buffered < c->server->limits.max_header_bytes + VB_HTTP_INPUT_MARGIN)
+        start_reading(c);
+    else
+        stop_reading(c);
+}
+
+/* Parses the buffered input (unless a request is in flight), then updates
+ * reading and timers. Re-entry from a synchronous respond() is a no-op: the
+ * running loop continues. */
+static void conn_process(vb_http_conn *c)
+{
+    if (c->processing) return;
+    c->processing = 1;
+    if (c->in_off < c->in_len && parse_allowed(c) && !c->inflight)
+        c->in_off += conn_parse(c, c->in + c->in_off, c->in_len - c->in_off);
+    if (c->in_off >= c->in_len || (!parse_allowed(c) && !c->inflight)) c->in_off = c->in_len = 0;
+    if (c->in_len == 0 && c->in_cap > 4 * 4096) { /* do not keep a large buffer idle */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+    c->processing = 0;
+    conn_update(c);
+}
+
+void vb_http_conn_after_response(vb_http_conn *c, int keep_alive)
+{
+    if (c->state == VB_CONN_CLOSED || c->state == VB_CONN_DRAIN) return;
+    if (!keep_alive) {
+        vb_http_conn_drain(c);
+        return;
+    }
+    vb_http_conn_set_state(c, VB_CONN_IDLE);
+    conn_process(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    vb_http_conn *c = h->data;
+    buf->base = c->server->rbuf; /* consumed before the next read on this loop */
+    buf->len = sizeof(c->server->rbuf);
+}
+
+/*
+ * Read callback. Input is parsed straight from the shared read buffer when
+ * nothing is buffered; leftovers (pipelined requests, bytes arriving while a
+ * request is in flight) are copied into the connection's input buffer.
+ */
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    vb_http_conn *c = st->data;
+    if (c->state == VB_CONN_CLOSED) return;
+    if (nread < 0) {
+        if (nread == UV_EOF && c->state != VB_CONN_DRAIN) {
+            c->eof = 1;
+            stop_reading(c);
+            conn_update(c);
+        } else {
+            vb_http_conn_close(c); /* reset, or EOF while draining */
+        }
+        return;
+    }
+    if (nread == 0 || c->state == VB_CONN_DRAIN) return;
+    size_t n = (size_t)nread, used = 0;
+    if (c->in_off == c->in_len && !c->inflight) {
+        c->processing = 1;
+        used = conn_parse(c, buf->base, n);
+        c->processing = 0;
+    }
+    if (used < n && (parse_allowed(c) || c->state == VB_CONN_BUSY)) {
+        if (input_append(c, buf->base + used, n - used) < 0) {
+            vb_http_conn_close(c);
+            return;
+        }
+    }
+    conn_process(c);
+}
+
+/* Copies the peer address of c's socket into c->client_ip. */
+static void peer_name(vb_http_conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0) return;
+    if (ss.ss_family == AF_INET)
+        uv_ip4_name((struct sockaddr_in *)&ss, c->client_ip, sizeof(c->client_ip));
+    else if (ss.ss_family == AF_INET6)
+        uv_ip6_name((struct sockaddr_in6 *)&ss, c->client_ip, sizeof(c->client_ip));
+}
+
+/* Accepts one connection; beyond max_connections (or while shutting down)
+ * it is closed at once. */
+static void on_connection(uv_stream_t *ls, int status)
+{
+    vb_http_server *s = ls->data;
+    if (status < 0) {
+        vb_log(VB_LOG_WARN, "http accept: %s", uv_strerror(status));
+        return;
+    }
+    vb_http_conn *c = calloc(1, sizeof(*c));
+    if (!c) return;
+    c->server = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->handles_open = 2;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    c->state = VB_CONN_BUSY; /* so that entering IDLE below arms the timer */
+    if (uv_accept(ls, (uv_stream_t *)&c->tcp) != 0 || s->shutting_down ||
+        s->nconns > s->limits.max_connections) {
+        vb_http_conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    peer_name(c);
+    llhttp_init(&c->parser, HTTP_REQUEST, &s->settings);
+    vb_http_conn_set_state(c, VB_CONN_IDLE);
+    start_reading(c);
+}
+
+void vb_http_server_maybe_finish(vb_http_server *s)
+{
+    if (!s->shutting_down || s->listener_open || s->nconns > 0 || s->live_reqs > 0) return;
+    void (*cb)(void *) = s->shutdown_cb;
+    void *arg = s->shutdown_arg;
+    free(s);
+    if (cb) cb(arg);
+}
+
+static void on_listener_close(uv_handle_t *h)
+{
+    vb_http_server *s = h->data;
+    s->listener_open = 0;
+    vb_http_server_maybe_finish(s);
+}
+
+int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, int port,
+                       const vb_http_limits *limits, vb_http_handler_fn handler,
+                       vb_http_done_fn done, void *ud)
+{
+    *out = NULL;
+    vb_http_server *s = calloc(1, sizeof(*s));
+    if (!s) return VB_ENOMEM;
+    s->loop = loop;
+    if (limits)
+        s->limits = *limits;
+    else
+        vb_http_limits_default(&s->limits);
+    s->handler = handler;
+    s->done = done;
+    s->ud = ud;
+    vb_http_parse_settings(&s->settings);
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->listener_open = 1;
+
+    if (!host) host = "0.0.0.0";
+    struct sockaddr_storage addr;
+    int rc = strchr(host, ':') ? uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr)
+                               : uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc == 0) rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
+    if (rc == 0) {
+        struct sockaddr_storage bound;
+        int len = sizeof(bound);
+        rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
+        if (rc == 0)
+            s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                        : ((struct sockaddr_in *)&bound)->sin_port);
+    }
+    if (rc != 0) {
+        vb_log(VB_LOG_ERROR, "http listen on %s:%d: %s", host, port, uv_strerror(rc));
+        s->shutting_down = 1; /* the close callback frees s */
+        uv_close((uv_handle_t *)&s->listener, on_listener_close);
+        return VB_EIO;
+    }
+    *out = s;
+    return 0;
+}
+
+void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg)
+{
+    if (s->shutting_down) return;
+    s->shutting_down = 1;
+    s->shutdown_cb = cb;
+    s->shutdown_arg = arg;
+    uv_close((uv_handle_t *)&s->listener, on_listener_close);
+    for (vb_http_conn *c = s->conns; c; c = c->next) {
+        switch (c->state) {
+        case VB_CONN_IDLE:
+        case VB_CONN_HEADERS:
+        case VB_CONN_BODY:
+            /* Not busy: close now, unless an answer is still being written. */
+            if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
+                vb_http_conn_close(c);
+            else
+                vb_http_conn_drain(c);
+            break;
+        default:
+            break; /* busy ones drain after their answer; others are ending */
+        }
+    }
+}

@@ -1,0 +1,380 @@
+/*
+ * Channel messages (vb_ops_chat.h): post, edit, soft delete and the list,
+ * shared by the REST routes and the chat gateway.
+ *
+ * Rules:
+ * - Reading and posting need a visible channel (vb_chan_load). Posting to a
+ *   public channel the actor has not joined joins it first (one row in
+ *   channel_members, event "channel:member_added"), so a member of the
+ *   workspace can answer in any public channel.
+ * - Content is trimmed of surrounding whitespace and must then hold
+ *   1..VB_MESSAGE_MAX characters (UTF-8 code points).
+ * - Edit and delete: the message must exist, not be deleted, and be in a
+ *   channel the actor sees (else 404 MESSAGE_NOT_FOUND); only its sender may
+ *   change it (else 403 FORBIDDEN).
+ * - Soft delete keeps the row; readers never see the content: the list skips
+ *   deleted messages and the shape blanks content when deletedAt is set.
+ * - Mentions are resolved on post and edit (source "message") and cleared on
+ *   delete.
+ */
+#include "core/vb_common.h"
+#include "core/vb_id.h"
+#include "store/vb_mentions.h"
+#include "store/vb_ops_channels.h"
+#include "store/vb_ops_chat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VB_MESSAGE_MAX 10000
+#define MSG_LIST_DEFAULT 50
+#define MSG_LIST_MAX 100
+
+/* The message shape's columns; append "WHERE ...". */
+#define MSG_SELECT                                                                                 \
+    "SELECT m.id AS id, m.channel_id AS channelId, m.sender_id AS senderId,"                      \
+    " trim(u.first_name || ' ' || u.last_name) AS senderName, m.content AS content,"              \
+    " m.created_at AS createdAt, m.updated_at AS updatedAt, m.edited_at AS editedAt,"             \
+    " m.deleted_at AS deletedAt"                                                                   \
+    " FROM messages m JOIN users u ON u.id = m.sender_id "
+
+static const char *const msg_times[] = {"createdAt", "updatedAt", "editedAt", "deletedAt", NULL};
+
+/* Converts the times of a message row (or array of rows) and blanks the
+ * content of deleted messages. Returns obj. */
+static json_t *msg_shape(json_t *obj)
+{
+    size_t i;
+    json_t *v;
+    if (json_is_array(obj)) {
+        json_array_foreach(obj, i, v) msg_shape(v);
+        return obj;
+    }
+    if (!json_is_object(obj)) return obj;
+    if (!json_is_null(json_object_get(obj, "deletedAt")) && json_object_get(obj, "deletedAt"))
+        json_object_set_new(obj, "content", json_string(""));
+    return vb_chan_iso(obj, msg_times);
+}
+
+/* *out receives message mid in API shape (new), or NULL when absent. */
+static int msg_load(vb_op_ctx *c, const char *mid, json_t **out)
+{
+    int rc = vb_db_row(c->db, out, MSG_SELECT "WHERE m.id = ?", "s", mid);
+    if (rc) return vb_chan_internal(c, rc);
+    msg_shape(*out);
+    return 0;
+}
+
+/* Fails c with 422 VALIDATION_ERROR on field "content". */
+static int content_error(vb_op_ctx *c, const char *message)
+{
+    json_decref(c->errors);
+    c->errors = json_pack("[{s:s, s:s}]", "field", "content", "message", message);
+    return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "Validation failed");
+}
+
+/*
+ * Checks content and returns in *out a new malloc'd copy without surrounding
+ * whitespace (the caller frees it). Fails c with 422 when content is missing,
+ * empty after trimming, or longer than VB_MESSAGE_MAX characters.
+ */
+static int content_take(vb_op_ctx *c, const char *content, char **out)
+{
+    const char *s = content, *e;
+    size_t chars = 0;
+
+    *out = NULL;
+    if (!content) return content_error(c, "content is required");
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v') s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ||
+                     e[-1] == '\f' || e[-1] == '\v'))
+        e--;
+    for (const char *p = s; p < e; p++)
+        if (((unsigned char)*p & 0xC0) != 0x80) chars++;
+    if (chars == 0) return content_error(c, "must be at least 1 characters");
+    if (chars > VB_MESSAGE_MAX) return content_error(c, "must be at most 10000 characters");
+    *out = strndup(s, (size_t)(e - s));
+    if (!*out) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    return 0;
+}
+
+/* Queues an event of type with data (stolen) on "channel:<cid>". */
+static void channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data)
+{
+    char topic[32 + VB_ID_LEN + 128];
+    snprintf(topic, sizeof topic, "channel:%s", cid);
+    vb_op_event(c, topic, type, data);
+}
+
+/*
+ * Resolves the mentions of message msg (API shape) in channel ch (API shape)
+ * and notifies the newly mentioned users. The title names the channel only
+ * when it is public, so a mention never reveals a private channel's name.
+ */
+static int msg_mentions(vb_op_ctx *c, const json_t *ch, const json_t *msg, const char *text)
+{
+    char title[256];
+    const char *type = vb_arg_str((json_t *)ch, "type");
+    const char *who = vb_arg_str((json_t *)msg, "senderName");
+    json_t *data;
+    int rc;
+
+    if (type && strcmp(type, "public") == 0)
+        snprintf(title, sizeof title, "%s mentioned you in #%s", who ? who : "Someone",
+                 vb_arg_str((json_t *)ch, "name"));
+    else
+        snprintf(title, sizeof title, "%s mentioned you in a message", who ? who : "Someone");
+    data = json_pack("{s:s?, s:s?}", "channelId", vb_arg_str((json_t *)ch, "id"), "messageId",
+                     vb_arg_str((json_t *)msg, "id"));
+    rc = vb_mentions_apply(c, vb_arg_str((json_t *)ch, "workspaceId"), "message",
+                           vb_arg_str((json_t *)msg, "id"), text, title, data, NULL);
+    json_decref(data);
+    return vb_chan_internal(c, rc);
+}
+
+int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
+                 json_t **message)
+{
+    json_t *ch = NULL, *msg = NULL;
+    vb_chan_access acc;
+    char id[VB_ID_LEN + 1], *text = NULL;
+    int64_t now = vb_op_now();
+    int added = 0, rc;
+
+    if (message) *message = NULL;
+    rc = vb_chan_load(c, cid, actor, &ch, &acc);
+    if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
+    if (rc) return rc;
+    rc = content_take(c, content, &text);
+    if (rc) goto done;
+    if (!acc.is_member) {
+        rc = vb_chan_add_member(c, cid, actor, &added);
+        if (rc) goto done;
+        if (added) vb_chan_member_event(c, cid, actor, "channel:member_added");
+    }
+    vb_id_new(id);
+    rc = vb_db_exec(c->db,
+                    "INSERT INTO messages (id, channel_id, workspace_id, sender_id, content,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "sssssii", id, cid, vb_arg_str(ch, "workspaceId"), actor, text, now, now);
+    if (!rc) rc = msg_load(c, id, &msg);
+    if (!rc && !msg) rc = VB_EIO;
+    if (rc) {
+        rc = vb_chan_internal(c, rc);
+        goto done;
+    }
+    rc = msg_mentions(c, ch, msg, text);
+    if (rc) goto done;
+    channel_event(c, cid, "message:new",
+                  json_pack("{s:O, s:s, s:O, s:O, s:O, s:O}", "messageId",
+                            json_object_get(msg, "id"), "channelId", cid, "senderId",
+                            json_object_get(msg, "senderId"), "senderName",
+                            json_object_get(msg, "senderName"), "content",
+                            json_object_get(msg, "content"), "createdAt",
+                            json_object_get(msg, "createdAt")));
+    if (message) {
+        *message = msg;
+        msg = NULL;
+    }
+done:
+    free(text);
+    json_decref(msg);
+    json_decref(ch);
+    return rc;
+}
+
+/*
+ * Loads message mid for a change by actor: *msg (API shape) and *ch (its
+ * channel's shape), both new. Fails c with MESSAGE_NOT_FOUND or FORBIDDEN (see
+ * the rules at the top of the file).
+ */
+static int msg_for_change(vb_op_ctx *c, const char *mid, const char *actor, json_t **msg,
+                          json_t **ch)
+{
+    int rc;
+    *msg = *ch = NULL;
+    if (!mid || !actor) goto not_found;
+    rc = msg_load(c, mid, msg);
+    if (rc) return rc;
+    if (!*msg || !json_is_null(json_object_get(*msg, "deletedAt"))) goto not_found;
+    rc = vb_chan_load(c, vb_arg_str(*msg, "channelId"), actor, ch, NULL);
+    if (rc == 1) goto not_found;
+    if (rc) goto fail;
+    if (strcmp(vb_arg_str(*msg, "senderId"), actor) != 0) {
+        rc = vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN", "Only the sender can change a message");
+        goto fail;
+    }
+    return 0;
+not_found:
+    rc = vb_op_fail(c, VB_ENOTFOUND, "MESSAGE_NOT_FOUND", "Message not found");
+fail:
+    json_decref(*msg);
+    json_decref(*ch);
+    *msg = *ch = NULL;
+    return rc;
+}
+
+int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
+                 json_t **message)
+{
+    json_t *msg = NULL, *ch = NULL;
+    char *text = NULL;
+    int64_t now = vb_op_now();
+    int rc;
+
+    if (message) *message = NULL;
+    rc = msg_for_change(c, mid, actor, &msg, &ch);
+    if (rc) return rc;
+    rc = content_take(c, content, &text);
+    if (rc) goto done;
+    rc = vb_db_exec(c->db,
+                    "UPDATE messages SET content = ?, edited_at = ?, updated_at = ? WHERE id = ?",
+                    "siis", text, now, now, mid);
+    json_decref(msg);
+    msg = NULL;
+    if (!rc) rc = msg_load(c, mid, &msg);
+    if (!rc && !msg) rc = VB_EIO;
+    if (rc) {
+        rc = vb_chan_internal(c, rc);
+        goto done;
+    }
+    rc = msg_mentions(c, ch, msg, text);
+    if (rc) goto done;
+    channel_event(c, vb_arg_str(msg, "channelId"), "message:edited",
+                  json_pack("{s:s, s:O, s:O, s:O}", "messageId", mid, "channelId",
+                            json_object_get(msg, "channelId"), "content",
+                            json_object_get(msg, "content"), "updatedAt",
+                            json_object_get(msg, "updatedAt")));
+    if (message) {
+        *message = msg;
+        msg = NULL;
+    }
+done:
+    free(text);
+    json_decref(msg);
+    json_decref(ch);
+    return rc;
+}
+
+int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
+{
+    json_t *msg = NULL, *ch = NULL;
+    int64_t now = vb_op_now();
+    int rc = msg_for_change(c, mid, actor, &msg, &ch);
+    if (rc) return rc;
+    rc = vb_db_exec(c->db, "UPDATE messages SET deleted_at = ?, updated_at = ? WHERE id = ?", "iis",
+                    now, now, mid);
+    if (rc) {
+        rc = vb_chan_internal(c, rc);
+        goto done;
+    }
+    /* No text: drops the message's mention rows, notifies nobody. */
+    rc = msg_mentions(c, ch, msg, "");
+    if (rc) goto done;
+    channel_event(c, vb_arg_str(msg, "channelId"), "message:deleted",
+                  json_pack("{s:s, s:O}", "messageId", mid, "channelId",
+                            json_object_get(msg, "channelId")));
+done:
+    json_decref(msg);
+    json_decref(ch);
+    return rc;
+}
+
+/* ---- operation wrappers ------------------------------------------------- */
+
+/* The route parameter "id" (REST), else the top-level argument key (gateway). */
+static const char *arg_target(vb_op_ctx *c, const char *key)
+{
+    const char *v = vb_arg_param(c, "id");
+    return v ? v : vb_arg_str((json_t *)c->args, key);
+}
+
+/* body.content (REST), else the top-level "content" (gateway). */
+static const char *arg_content(vb_op_ctx *c)
+{
+    const char *v = vb_arg_str(vb_arg_body(c), "content");
+    return v ? v : vb_arg_str((json_t *)c->args, "content");
+}
+
+/* POST /channels/:id/messages {content} or {actor, channelId, content} -> message. */
+int vb_op_message_post(vb_op_ctx *c)
+{
+    return vb_chat_post(c, arg_target(c, "channelId"), vb_arg_actor(c), arg_content(c),
+                        &c->result);
+}
+
+/* PATCH /messages/:id {content} or {actor, messageId, content} -> message. */
+int vb_op_message_edit(vb_op_ctx *c)
+{
+    return vb_chat_edit(c, arg_target(c, "messageId"), vb_arg_actor(c), arg_content(c),
+                        &c->result);
+}
+
+/* DELETE /messages/:id or {actor, messageId} -> {messageId, channelId}. */
+int vb_op_message_delete(vb_op_ctx *c)
+{
+    const char *mid = arg_target(c, "messageId");
+    json_t *row = NULL;
+    int rc = vb_chat_delete(c, mid, vb_arg_actor(c));
+    if (rc) return rc;
+    rc = vb_db_row(c->db, &row, "SELECT id AS messageId, channel_id AS channelId FROM messages"
+                                " WHERE id = ?", "s", mid);
+    if (rc || !row) return vb_chan_internal(c, rc ? rc : VB_EIO);
+    c->result = row;
+    return 0;
+}
+
+/* Reads the cursor key of the query; fails c with 422 when it is not an id. */
+static int cursor_arg(vb_op_ctx *c, const char *key, const char **out)
+{
+    *out = vb_arg_str(vb_arg_query(c), key);
+    if (!*out && json_object_get(c->args, key)) *out = vb_arg_str((json_t *)c->args, key);
+    if (*out && !vb_id_valid(*out)) {
+        json_decref(c->errors);
+        c->errors = json_pack("[{s:s, s:s}]", "field", key, "message", "must be a message id");
+        return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "Validation failed");
+    }
+    return 0;
+}
+
+/*
+ * GET /channels/:id/messages?before=&after=&limit= (visible channel): live
+ * messages, newest first, at most limit (1..100, default 50). before and after
+ * are message ids and bound the window strictly (both given: the ids strictly
+ * between). Ids are time-ordered, so paging on with before = the last id seen
+ * yields no duplicates and no gaps while new messages arrive. Result
+ * {data, meta:{limit, hasMore}}; hasMore tells that older messages remain in
+ * the window.
+ */
+int vb_op_message_list(vb_op_ctx *c)
+{
+    const char *cid = arg_target(c, "channelId"), *before = NULL, *after = NULL;
+    json_t *l = json_object_get(vb_arg_query(c), "limit"), *rows = NULL;
+    int64_t limit = json_is_integer(l) ? (int64_t)json_integer_value(l) : MSG_LIST_DEFAULT;
+    int more, rc;
+
+    rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), NULL);
+    if (rc) return rc;
+    if (limit < 1 || limit > MSG_LIST_MAX) {
+        json_decref(c->errors);
+        c->errors = json_pack("[{s:s, s:s}]", "field", "limit", "message",
+                              "must be between 1 and 100");
+        return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "Validation failed");
+    }
+    rc = cursor_arg(c, "before", &before);
+    if (!rc) rc = cursor_arg(c, "after", &after);
+    if (rc) return rc;
+    rc = vb_db_rows(c->db, &rows,
+                    MSG_SELECT "WHERE m.channel_id = ? AND m.deleted_at IS NULL"
+                               " AND (? IS NULL OR m.id < ?) AND (? IS NULL OR m.id > ?)"
+                               " ORDER BY m.id DESC LIMIT ?",
+                    "sssssi", cid, before, before, after, after, limit + 1);
+    if (rc) return vb_chan_internal(c, rc);
+    more = (int64_t)json_array_size(rows) > limit;
+    if (more) json_array_remove(rows, (size_t)limit);
+    c->result = json_pack("{s:o, s:{s:I, s:b}}", "data", msg_shape(rows), "meta", "limit",
+                          (json_int_t)limit, "hasMore", more);
+    return c->result ? 0 : vb_chan_internal(c, VB_ENOMEM);
+}

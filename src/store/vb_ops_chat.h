@@ -1,0 +1,44 @@
+/*
+ * Channel messages: the one set of functions that both the REST routes and the
+ * chat gateway use to post, edit and delete messages, so both paths apply the
+ * same checks, mentions, activity and events.
+ *
+ * Events (queued with vb_op_event, published after commit), topic
+ * "channel:<channelId>":
+ *   "message:new"     {messageId, channelId, senderId, senderName, content, createdAt}
+ *   "message:edited"  {messageId, channelId, content, updatedAt}
+ *   "message:deleted" {messageId, channelId}
+ * senderName is "First Last", never the email.
+ */
+#ifndef VB_OPS_CHAT_H
+#define VB_OPS_CHAT_H
+
+#include "store/vb_store.h"
+
+#include <jansson.h>
+
+/* Checks that actor may read/write channel cid: the channel exists, is not
+ * deleted, actor is a member of its workspace and, for private/direct
+ * channels, of the channel. Fails ctx with CHANNEL_NOT_FOUND otherwise.
+ * *channel (may be NULL) receives the channel row in API shape. */
+int vb_chat_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel);
+/* Posts content (1..10000 chars, checked) to cid as actor; *message receives
+ * the message in API shape {id, channelId, senderId, senderName, content,
+ * createdAt, updatedAt, editedAt, deletedAt}. */
+int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
+                 json_t **message);
+/* Edits message mid (sender only: others get FORBIDDEN; unknown or invisible
+ * NOT_FOUND; deleted NOT_FOUND). */
+int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
+                 json_t **message);
+/* Soft-deletes message mid (sender only). */
+int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor);
+
+/* Operation wrappers taking args {actor, params, body} (REST) or
+ * {actor:{id}, channelId|messageId, content} (gateway): see ops_messages.c. */
+int vb_op_message_post(vb_op_ctx *c);
+int vb_op_message_edit(vb_op_ctx *c);
+int vb_op_message_delete(vb_op_ctx *c);
+int vb_op_message_list(vb_op_ctx *c);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * Auth, user, workspace and member operations, run directly on an in-memory
+ * store: refresh rotation and reuse, logout scope, slugs, guards, and the
+ * owner/last-admin rules.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/vb_common.h"
+#include "store/vb_db.h"
+#include "store/vb_ops_ws.h"
+#include "store/vb_store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+static uv_loop_t g_loop;
+static vb_store *g_store;
+
+/* ---- running operations: the wrapper keeps the error code and the events */
+
+static vb_op_fn g_target;
+static char g_code[48];
+static json_t *g_events;
+
+static int wrap(vb_op_ctx *c)
+{
+    int rc = g_target(c);
+    snprintf(g_code, sizeof g_code, "%s", c->code);
+    json_decref(g_events);
+    g_events = json_incref(c->events);
+    return rc;
+}
+
+/* Runs fn with args (stolen); *result (may be NULL) gets the result. */
+static int run(vb_op_fn fn, json_t *args, json_t **result)
+{
+    json_t *res = NULL;
+    int rc;
+
+    g_target = fn;
+    g_code[0] = '\0';
+    rc = vb_store_run_sync(g_store, wrap, args, &res);
+    json_decref(args);
+    if (result)
+        *result = res;
+    else
+        json_decref(res);
+    return rc;
+}
+
+/* Route-style arguments for actor uid. */
+static json_t *rargs(const char *uid, json_t *params, json_t *body)
+{
+    return json_pack("{s:{s:s, s:s, s:s}, s:o, s:{}, s:o}", "actor", "id", uid, "email", "x@y.z",
+                     "role", "user", "params", params ? params : json_object(), "query", "body",
+                     body ? body : json_object());
+}
+
+static const char *sql_text;
+static int sql_op(vb_op_ctx *c)
+{
+    return vb_db_exec(c->db, sql_text, "");
+}
+static int64_t sql_count_out;
+static int sql_count_op(vb_op_ctx *c)
+{
+    return vb_db_int(c->db, &sql_count_out, -1, sql_text, "");
+}
+static void sql(const char *text)
+{
+    sql_text = text;
+    assert_int_equal(run(sql_op, NULL, NULL), 0);
+}
+static int64_t sql_count(const char *text)
+{
+    sql_text = text;
+    assert_int_equal(run(sql_count_op, NULL, NULL), 0);
+    return sql_count_out;
+}
+
+/* Registers a user and returns its id in out; tok is the refresh token hash. */
+static void reg(const char *email, const char *tok, char out[64])
+{
+    json_t *res = NULL;
+    int rc = run(vb_op_auth_register,
+                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "email", email, "firstName", "F",
+                           "lastName", "L", "passwordHash", "$argon2id$fake", "tokenHash", tok,
+                           "expiresAt", (json_int_t)(vb_wall_ms() + 60000)),
+                 &res);
+    assert_int_equal(rc, 0);
+    snprintf(out, 64, "%s", json_string_value(json_object_get(json_object_get(res, "user"), "id")));
+    json_decref(res);
+}
+
+static int refresh(const char *old, const char *next, json_t **res)
+{
+    return run(vb_op_auth_refresh,
+               json_pack("{s:s, s:s, s:I}", "tokenHash", old, "newTokenHash", next, "expiresAt",
+                         (json_int_t)(vb_wall_ms() + 60000)),
+               res);
+}
+
+/* Creates a workspace named name for uid; wid receives its id. */
+static void ws_new(const char *uid, const char *name, char wid[64])
+{
+    json_t *res = NULL;
+    assert_int_equal(run(vb_op_ws_create, rargs(uid, NULL, json_pack("{s:s}", "name", name)), &res),
+                     0);
+    snprintf(wid, 64, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+}
+
+static int invite(const char *actor, const char *wid, const char *email, const char *role)
+{
+    return run(vb_op_ws_invite,
+               rargs(actor, json_pack("{s:s}", "wid", wid),
+                     json_pack("{s:s, s:s}", "email", email, "role", role)),
+               NULL);
+}
+
+static int member_op(vb_op_fn fn, const char *actor, const char *wid, const char *uid,
+                     const char *role)
+{
+    return run(fn,
+               rargs(actor, json_pack("{s:s, s:s}", "wid", wid, "userId", uid),
+                     role ? json_pack("{s:s}", "role", role) : NULL),
+               NULL);
+}
+
+/* 1 if the last run queued an event of this type. */
+static int has_event(const char *type)
+{
+    size_t i;
+    for (i = 0; i < json_array_size(g_events); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(g_events, i), "type")), type) ==
+            0)
+            return 1;
+    return 0;
+}
+
+/* ---- fixtures */
+
+static int setup(void **state)
+{
+    uv_loop_init(&g_loop);
+    return vb_store_open(&g_store, &g_loop, "sqlite::memory:");
+}
+
+static void closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static int teardown(void **state)
+{
+    int done = 0;
+    vb_store_close(g_store, closed, &done);
+    while (!done)
+        uv_run(&g_loop, UV_RUN_ONCE);
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    uv_loop_close(&g_loop);
+    json_decref(g_events);
+    g_events = NULL;
+    return 0;
+}
+
+/* ---- tests */
+
+static void test_register(void **state)
+{
+    char a[64];
+    json_t *res = NULL;
+
+    reg("Alice@Example.COM", "h-a", a);
+    assert_int_equal(run(vb_op_user_me, rargs(a, NULL, NULL), &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "email")), "alice@example.com");
+    assert_null(json_object_get(res, "passwordHash"));
+    assert_null(json_object_get(res, "password_hash"));
+    assert_true(json_is_string(json_object_get(res, "createdAt")));
+    json_decref(res);
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM users WHERE handle = 'alice'"), 1);
+
+    assert_int_equal(run(vb_op_auth_register,
+                         json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "email", "ALICE@example.com",
+                                   "firstName", "F", "lastName", "L", "passwordHash", "x",
+                                   "tokenHash", "h-dup", "expiresAt", 1),
+                         NULL),
+                     VB_ECONFLICT);
+    assert_string_equal(g_code, "EMAIL_TAKEN");
+
+    /* Lookup ignores case and returns the hash; unknown email gives {}. */
+    assert_int_equal(run(vb_op_auth_lookup, json_pack("{s:s}", "email", "aLiCe@example.com"), &res),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res, "passwordHash")), "$argon2id$fake");
+    json_decref(res);
+    assert_int_equal(run(vb_op_auth_lookup, json_pack("{s:s}", "email", "nobody@x.io"), &res), 0);
+    assert_null(json_object_get(res, "user"));
+    json_decref(res);
+}
+
+static void test_refresh_rotation_and_reuse(void **state)
+{
+    char a[64];
+    json_t *res = NULL;
+
+    reg("a@x.io", "t1", a);
+    assert_int_equal(refresh("t1", "t2", &res), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "user"), "id")), a);
+    json_decref(res);
+    assert_int_equal(refresh("t2", "t3", NULL), 0);
+
+    /* t1 was used: presenting it again revokes the family (and commits). */
+    assert_int_equal(refresh("t1", "t4", &res), 0);
+    assert_true(json_is_true(json_object_get(res, "reused")));
+    json_decref(res);
+    assert_int_equal(refresh("t3", "t5", NULL), VB_EUNAUTH);
+    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL"), 0);
+
+    assert_int_equal(refresh("unknown", "t6", NULL), VB_EUNAUTH);
+    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+
+    /* An expired token is refused. */
+    assert_int_equal(
+        run(vb_op_auth_session,
+            json_pack("{s:s, s:s, s:i}", "userId", a, "tokenHash", "old", "expiresAt", 1), NULL),
+        0);
+    assert_int_equal(refresh("old", "t7", NULL), VB_EUNAUTH);
+    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+}
+
+static void test_logout_scope(void **state)
+{
+    char a[64], b[64];
+
+    reg("a@x.io", "a1", a);
+    reg("b@x.io", "b1", b);
+    assert_int_equal(run(vb_op_auth_session,
+                         json_pack("{s:s, s:s, s:I}", "userId", a, "tokenHash", "a2", "expiresAt",
+                                   (json_int_t)(vb_wall_ms() + 60000)),
+                         NULL),
+                     0);
+    /* Bob presenting Alice's token revokes nothing. */
+    assert_int_equal(run(vb_op_auth_logout,
+                         json_pack("{s:{s:s}, s:s}", "actor", "id", b, "tokenHash", "a1"), NULL),
+                     0);
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL"), 3);
+    /* Alice ends one session; the other stays. */
+    assert_int_equal(run(vb_op_auth_logout,
+                         json_pack("{s:{s:s}, s:s}", "actor", "id", a, "tokenHash", "a1"), NULL),
+                     0);
+    assert_int_equal(refresh("a1", "n1", NULL), VB_EUNAUTH);
+    assert_int_equal(refresh("a2", "a3", NULL), 0);
+    /* No token: all of Alice's sessions end, Bob's stays. */
+    assert_int_equal(run(vb_op_auth_logout, json_pack("{s:{s:s}}", "actor", "id", a), NULL), 0);
+    assert_int_equal(refresh("a3", "n2", NULL), VB_EUNAUTH);
+    assert_int_equal(refresh("b1", "b2", NULL), 0);
+}
+
+static void test_workspace_slugs(void **state)
+{
+    char a[64], w1[64];
+    json_t *res = NULL;
+
+    reg("a@x.io", "a1", a);
+    assert_int_equal(
+        run(vb_op_ws_create, rargs(a, NULL, json_pack("{s:s}", "name", "  Acme -- Corp! ")), &res),
+        0);
+    assert_string_equal(json_string_value(json_object_get(res, "slug")), "acme-corp");
+    assert_string_equal(json_string_value(json_object_get(res, "role")), "admin");
+    assert_int_equal(json_integer_value(json_object_get(res, "memberCount")), 1);
+    assert_string_equal(json_string_value(json_object_get(res, "ownerId")), a);
+    assert_true(has_event("activity"));
+    snprintf(w1, sizeof w1, "%s", json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+
+    assert_int_equal(
+        run(vb_op_ws_create, rargs(a, NULL, json_pack("{s:s}", "name", "Acme Corp")), &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "slug")), "acme-corp-2");
+    json_decref(res);
+    assert_int_equal(run(vb_op_ws_create, rargs(a, NULL, json_pack("{s:s}", "name", "!!!")), &res),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res, "slug")), "workspace");
+    json_decref(res);
+
+    assert_int_equal(run(vb_op_ws_create,
+                         rargs(a, NULL, json_pack("{s:s, s:s}", "name", "X", "slug", "acme-corp")),
+                         NULL),
+                     VB_ECONFLICT);
+    assert_string_equal(g_code, "SLUG_TAKEN");
+
+    assert_int_equal(run(vb_op_ws_list, rargs(a, NULL, NULL), &res), 0);
+    assert_int_equal(json_array_size(json_object_get(res, "data")), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "meta"), "total")), 3);
+    json_decref(res);
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM activity WHERE action = 'workspace_created'"),
+                     3);
+}
+
+static void test_guards(void **state)
+{
+    char a[64], b[64], w[64];
+    json_t *res = NULL;
+
+    reg("a@x.io", "a1", a);
+    reg("b@x.io", "b1", b);
+    ws_new(a, "Team", w);
+
+    /* Non-member: NOT_FOUND, never FORBIDDEN. */
+    assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ENOTFOUND);
+    assert_string_equal(g_code, "WORKSPACE_NOT_FOUND");
+    assert_int_equal(run(vb_op_ws_delete, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ENOTFOUND);
+    assert_int_equal(run(vb_op_user_get, rargs(a, json_pack("{s:s}", "id", b), NULL), NULL),
+                     VB_ENOTFOUND);
+    assert_string_equal(g_code, "USER_NOT_FOUND");
+
+    assert_int_equal(invite(a, w, "nobody@x.io", "member"), VB_ENOTFOUND);
+    assert_string_equal(g_code, "USER_NOT_FOUND");
+    assert_int_equal(invite(a, w, "B@X.IO", "member"), 0);
+    assert_true(has_event("notification"));
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM notifications WHERE type = "
+                               "'workspace_invite'"),
+                     1);
+    assert_int_equal(invite(a, w, "b@x.io", "member"), VB_ECONFLICT);
+    assert_string_equal(g_code, "ALREADY_MEMBER");
+
+    /* Member: may read, not administer. */
+    assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "role")), "member");
+    assert_int_equal(json_integer_value(json_object_get(res, "memberCount")), 2);
+    json_decref(res);
+    assert_int_equal(run(vb_op_ws_update,
+                         rargs(b, json_pack("{s:s}", "wid", w), json_pack("{s:s}", "name", "N")),
+                         NULL),
+                     VB_EFORBIDDEN);
+    assert_string_equal(g_code, "FORBIDDEN");
+    assert_int_equal(invite(b, w, "a@x.io", "member"), VB_EFORBIDDEN);
+    assert_int_equal(member_op(vb_op_ws_member_remove, b, w, a, NULL), VB_EFORBIDDEN);
+    assert_int_equal(run(vb_op_user_get, rargs(a, json_pack("{s:s}", "id", b), NULL), NULL), 0);
+
+    assert_int_equal(run(vb_op_ws_members, rargs(a, json_pack("{s:s}", "wid", w), NULL), &res), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "meta"), "total")), 2);
+    assert_true(json_is_string(
+        json_object_get(json_array_get(json_object_get(res, "data"), 0), "joinedAt")));
+    json_decref(res);
+
+    assert_int_equal(member_op(vb_op_ws_member_update, a, w, "nope", "admin"), VB_ENOTFOUND);
+    assert_string_equal(g_code, "MEMBER_NOT_FOUND");
+
+    /* Delete cascades to members and activity. */
+    assert_int_equal(run(vb_op_ws_delete, rargs(a, json_pack("{s:s}", "wid", w), NULL), NULL), 0);
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM workspace_members"), 0);
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM activity"), 0);
+}
+
+static void test_owner_and_last_admin(void **state)
+{
+    char a[64], b[64], c[64], w[64];
+
+    reg("a@x.io", "a1", a);
+    reg("b@x.io", "b1", b);
+    reg("c@x.io", "c1", c);
+    ws_new(a, "Team", w);
+    assert_int_equal(invite(a, w, "b@x.io", "admin"), 0);
+    assert_int_equal(invite(a, w, "c@x.io", "member"), 0);
+
+    /* The owner is pinned. */
+    assert_int_equal(run(vb_op_ws_leave, rargs(a, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ECONFLICT);
+    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+    assert_int_equal(member_op(vb_op_ws_member_remove, b, w, a, NULL), VB_ECONFLICT);
+    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+    assert_int_equal(member_op(vb_op_ws_member_update, b, w, a, "member"), VB_ECONFLICT);
+    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+
+    /* Make b the only admin (as if the owner's row had been demoted). */
+    sql("UPDATE workspace_members SET role = 'member' WHERE role = 'admin' AND user_id = "
+        "(SELECT owner_id FROM workspaces)");
+    assert_int_equal(member_op(vb_op_ws_member_update, b, w, b, "member"), VB_ECONFLICT);
+    assert_string_equal(g_code, "LAST_ADMIN");
+    assert_int_equal(member_op(vb_op_ws_member_remove, b, w, b, NULL), VB_ECONFLICT);
+    assert_string_equal(g_code, "LAST_ADMIN");
+    assert_int_equal(run(vb_op_ws_leave, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ECONFLICT);
+    assert_string_equal(g_code, "LAST_ADMIN");
+
+    /* With a second admin, b may go. */
+    assert_int_equal(member_op(vb_op_ws_member_update, b, w, c, "admin"), 0);
+    assert_true(has_event("activity"));
+    assert_int_equal(run(vb_op_ws_leave, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL), 0);
+    assert_true(has_event("member_removed"));
+    assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ENOTFOUND);
+    /* c removes a plain member's row: not a member any more -> MEMBER_NOT_FOUND. */
+    assert_int_equal(member_op(vb_op_ws_member_remove, c, w, b, NULL), VB_ENOTFOUND);
+    assert_string_equal(g_code, "MEMBER_NOT_FOUND");
+    assert_int_equal(sql_count("SELECT COUNT(*) FROM activity WHERE action IN ('member_joined',"
+                               " 'member_role_changed', 'member_left')"),
+                     4);
+}
+
+/* Guards used by project/task operations: API shape and error codes. */
+static const char *g_guard_id;
+static int g_guard_admin;
+static int guard_project_op(vb_op_ctx *c)
+{
+    json_t *row = NULL;
+    char role[16];
+    int rc = vb_guard_project(c, g_guard_id, g_guard_admin, &row, role);
+    if (rc == 0) c->result = json_pack("{s:o, s:s}", "row", row, "role", role);
+    return rc;
+}
+static int guard_task_op(vb_op_ctx *c)
+{
+    json_t *row = NULL;
+    int rc = vb_guard_task(c, g_guard_id, g_guard_admin, &row, NULL);
+    if (rc == 0) c->result = row;
+    return rc;
+}
+
+static void test_project_task_guards(void **state)
+{
+    char a[64], b[64], w[64], q[1024];
+    json_t *res = NULL, *row;
+
+    reg("a@x.io", "a1", a);
+    reg("b@x.io", "b1", b);
+    ws_new(a, "Team", w);
+    snprintf(q, sizeof q,
+             "INSERT INTO projects (id, workspace_id, name, key, columns, created_by, created_at,"
+             " updated_at) VALUES ('p1', '%s', 'P', 'PR', '[{\"name\":\"todo\"}]', '%s', 0, 0)",
+             w, a);
+    sql(q);
+    snprintf(q, sizeof q,
+             "INSERT INTO tasks (id, project_id, workspace_id, number, key, title, status,"
+             " reporter_id, created_at, updated_at) VALUES ('t1', 'p1', '%s', 1, 'PR-1', 'T',"
+             " 'todo', '%s', 0, 0)",
+             w, a);
+    sql(q);
+    sql("INSERT INTO task_assignees (task_id, user_id) SELECT 't1', id FROM users");
+
+    g_guard_id = "p1";
+    g_guard_admin = 1;
+    assert_int_equal(run(guard_project_op, rargs(a, NULL, NULL), &res), 0);
+    row = json_object_get(res, "row");
+    assert_string_equal(json_string_value(json_object_get(row, "workspaceId")), w);
+    assert_true(json_is_array(json_object_get(row, "columns")));
+    assert_string_equal(json_string_value(json_object_get(row, "createdAt")),
+                        "1970-01-01T00:00:00.000Z");
+    assert_null(json_object_get(row, "memberRole"));
+    assert_string_equal(json_string_value(json_object_get(res, "role")), "admin");
+    json_decref(res);
+    assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_ENOTFOUND);
+    assert_string_equal(g_code, "PROJECT_NOT_FOUND");
+    assert_int_equal(invite(a, w, "b@x.io", "member"), 0);
+    assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_EFORBIDDEN);
+    assert_string_equal(g_code, "FORBIDDEN");
+
+    g_guard_id = "t1";
+    g_guard_admin = 0;
+    assert_int_equal(run(guard_task_op, rargs(b, NULL, NULL), &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "projectId")), "p1");
+    assert_string_equal(json_string_value(json_object_get(res, "workspaceId")), w);
+    assert_int_equal(json_array_size(json_object_get(res, "assigneeIds")), 2);
+    json_decref(res);
+    g_guard_id = "nope";
+    assert_int_equal(run(guard_task_op, rargs(b, NULL, NULL), NULL), VB_ENOTFOUND);
+    assert_string_equal(g_code, "TASK_NOT_FOUND");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_rotation_and_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_logout_scope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workspace_slugs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_and_last_admin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_project_task_guards, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
