@@ -18,11 +18,11 @@ static const vb_route routes[] = {
      "The workspace's activity, newest first (members; includes deleted tasks' rows)", B, NULL,
      &s_page, vb_op_activity_workspace, 0, NULL, 200, PAGE},
     {"GET", "/api/v1/projects/:pid/activity", "listProjectActivity", "activity",
-     "The project's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_project,
-     0, NULL, 200, PAGE},
-    {"GET", "/api/v1/tasks/:id/activity", "listTaskActivity", "activity",
-     "The task's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_task, 0,
+     "The project's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_project, 0,
      NULL, 200, PAGE},
+    {"GET", "/api/v1/tasks/:id/activity", "listTaskActivity", "activity",
+     "The task's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_task, 0, NULL,
+     200, PAGE},
 };
 #undef B
 #undef PAGE

@@ -33,8 +33,8 @@ static const vb_route routes[] = {
     {"PATCH", "/api/v1/comments/:id", "updateComment", "comments", "Edit a comment (author only)",
      B, &s_comment_patch, NULL, vb_op_comment_update, 1, NULL, 200, OBJ},
     {"DELETE", "/api/v1/comments/:id", "deleteComment", "comments",
-     "Delete a comment and its replies (author only)", B, NULL, NULL, vb_op_comment_delete, 1,
-     NULL, 204, VB_RESULT_EMPTY},
+     "Delete a comment and its replies (author only)", B, NULL, NULL, vb_op_comment_delete, 1, NULL,
+     204, VB_RESULT_EMPTY},
 };
 #undef B
 #undef OBJ

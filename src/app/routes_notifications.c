@@ -16,14 +16,14 @@ static const vb_schema s_list = VB_SCHEMA(f_list);
 #define B VB_AUTH_BEARER
 #define OBJ VB_RESULT_OBJECT
 static const vb_route routes[] = {
-    {"GET", P, "listNotifications", "notifications", "The caller's notifications, newest first",
-     B, NULL, &s_list, vb_op_notification_list, 0, NULL, 200, VB_RESULT_PAGE},
+    {"GET", P, "listNotifications", "notifications", "The caller's notifications, newest first", B,
+     NULL, &s_list, vb_op_notification_list, 0, NULL, 200, VB_RESULT_PAGE},
     {"GET", P "/unread-count", "unreadNotificationCount", "notifications",
-     "How many of the caller's notifications are unread", B, NULL, NULL,
-     vb_op_notification_unread, 0, NULL, 200, OBJ},
+     "How many of the caller's notifications are unread", B, NULL, NULL, vb_op_notification_unread,
+     0, NULL, 200, OBJ},
     {"PATCH", P "/:id/read", "markNotificationRead", "notifications",
-     "Mark one of the caller's notifications read", B, NULL, NULL, vb_op_notification_read, 1,
-     NULL, 200, OBJ},
+     "Mark one of the caller's notifications read", B, NULL, NULL, vb_op_notification_read, 1, NULL,
+     200, OBJ},
     {"POST", P "/read-all", "markAllNotificationsRead", "notifications",
      "Mark all the caller's notifications read", B, NULL, NULL, vb_op_notification_read_all, 1,
      NULL, 200, OBJ},

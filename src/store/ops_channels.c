@@ -15,14 +15,14 @@
 /* The channel shape's columns for alias ch; binds one parameter: the actor
  * (for isMember). memberCount counts only members still in the workspace. */
 #define CHAN_COLS                                                                                  \
-    "SELECT ch.id AS id, ch.workspace_id AS workspaceId, ch.project_id AS projectId,"             \
-    " ch.name AS name, ch.type AS type, ch.description AS description,"                           \
+    "SELECT ch.id AS id, ch.workspace_id AS workspaceId, ch.project_id AS projectId,"              \
+    " ch.name AS name, ch.type AS type, ch.description AS description,"                            \
     " ch.created_by AS createdBy,"                                                                 \
     " (SELECT COUNT(*) FROM channel_members cm JOIN workspace_members wm"                          \
     "   ON wm.workspace_id = ch.workspace_id AND wm.user_id = cm.user_id"                          \
     "   WHERE cm.channel_id = ch.id) AS memberCount,"                                              \
     " EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = ch.id"                        \
-    "   AND cm.user_id = ?) AS \"b:isMember\","                                                     \
+    "   AND cm.user_id = ?) AS \"b:isMember\","                                                    \
     " ch.created_at AS createdAt, ch.updated_at AS updatedAt"
 
 static const char *const chan_times[] = {"createdAt", "updatedAt", NULL};
@@ -141,8 +141,9 @@ static int create_check(vb_op_ctx *c, const char *wid, json_t *body, const char 
 
     *others = json_array();
     if (pid) {
-        rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM projects WHERE id = ? AND workspace_id = ?",
-                       "ss", pid, wid);
+        rc = vb_db_int(c->db, &n, 0,
+                       "SELECT COUNT(*) FROM projects WHERE id = ? AND workspace_id = ?", "ss", pid,
+                       wid);
         if (rc) return rc;
         if (!n) add_error(errors, "projectId", "is not a project of this workspace");
     }
@@ -269,7 +270,7 @@ int vb_op_channel_list(vb_op_ctx *c)
     if (rc) return rc;
     vb_page_args(c, &page, &limit);
 #define VISIBLE                                                                                    \
-    " FROM channels ch WHERE ch.workspace_id = ? AND ch.deleted_at IS NULL"                       \
+    " FROM channels ch WHERE ch.workspace_id = ? AND ch.deleted_at IS NULL"                        \
     " AND (ch.type = 'public' OR EXISTS (SELECT 1 FROM channel_members x"                          \
     "  WHERE x.channel_id = ch.id AND x.user_id = ?))"
     rc = vb_db_int(c->db, &total, 0, "SELECT COUNT(*)" VISIBLE, "ss", wid, actor);

@@ -59,9 +59,11 @@ static void actor_name(vb_op_ctx *c, char *out, size_t size)
     const char *name;
 
     snprintf(out, size, "Someone");
-    if (vb_db_row(c->db, &row, "SELECT first_name || ' ' || last_name AS name FROM users"
-                               " WHERE id = ?",
-                  "s", vb_arg_actor(c)) == 0 && row) {
+    if (vb_db_row(c->db, &row,
+                  "SELECT first_name || ' ' || last_name AS name FROM users"
+                  " WHERE id = ?",
+                  "s", vb_arg_actor(c)) == 0 &&
+        row) {
         name = vb_arg_str(row, "name");
         if (name) snprintf(out, size, "%s", name);
     }
@@ -127,8 +129,8 @@ static int parent_check(vb_op_ctx *c, const char *tid, const char *parent)
     int rc;
 
     if (!parent) return 0;
-    rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM comments WHERE id = ? AND task_id = ?",
-                   "ss", parent, tid);
+    rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM comments WHERE id = ? AND task_id = ?", "ss",
+                   parent, tid);
     if (rc) return vb_pt_internal(c, rc);
     if (!n)
         return vb_pt_field_error(c, "parentCommentId",
@@ -211,15 +213,14 @@ int vb_op_comment_update(vb_op_ctx *c)
     if (rc) return rc;
     rc = body_check(c, text);
     if (rc) goto done;
-    rc = vb_db_exec(c->db, "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?", "sis",
-                    text, vb_op_now(), cid);
+    rc = vb_db_exec(c->db, "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?", "sis", text,
+                    vb_op_now(), cid);
     if (rc) {
         rc = vb_pt_internal(c, rc);
         goto done;
     }
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
-                     vb_arg_str(t, "id"), "comment_updated",
-                     json_pack("{s:s}", "commentId", cid));
+                     vb_arg_str(t, "id"), "comment_updated", json_pack("{s:s}", "commentId", cid));
     if (!rc) rc = comment_mentions(c, t, cid, text);
     if (!rc) rc = comment_result(c, cid);
 done:

@@ -33,9 +33,9 @@
 
 /* The message shape's columns; append "WHERE ...". */
 #define MSG_SELECT                                                                                 \
-    "SELECT m.id AS id, m.channel_id AS channelId, m.sender_id AS senderId,"                      \
-    " trim(u.first_name || ' ' || u.last_name) AS senderName, m.content AS content,"              \
-    " m.created_at AS createdAt, m.updated_at AS updatedAt, m.edited_at AS editedAt,"             \
+    "SELECT m.id AS id, m.channel_id AS channelId, m.sender_id AS senderId,"                       \
+    " trim(u.first_name || ' ' || u.last_name) AS senderName, m.content AS content,"               \
+    " m.created_at AS createdAt, m.updated_at AS updatedAt, m.edited_at AS editedAt,"              \
     " m.deleted_at AS deletedAt"                                                                   \
     " FROM messages m JOIN users u ON u.id = m.sender_id "
 
@@ -86,7 +86,8 @@ static int content_take(vb_op_ctx *c, const char *content, char **out)
 
     *out = NULL;
     if (!content) return content_error(c, "content is required");
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v') s++;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f' || *s == '\v')
+        s++;
     e = s + strlen(s);
     while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' ||
                      e[-1] == '\f' || e[-1] == '\v'))
@@ -167,13 +168,12 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
     }
     rc = msg_mentions(c, ch, msg, text);
     if (rc) goto done;
-    channel_event(c, cid, "message:new",
-                  json_pack("{s:O, s:s, s:O, s:O, s:O, s:O}", "messageId",
-                            json_object_get(msg, "id"), "channelId", cid, "senderId",
-                            json_object_get(msg, "senderId"), "senderName",
-                            json_object_get(msg, "senderName"), "content",
-                            json_object_get(msg, "content"), "createdAt",
-                            json_object_get(msg, "createdAt")));
+    channel_event(
+        c, cid, "message:new",
+        json_pack("{s:O, s:s, s:O, s:O, s:O, s:O}", "messageId", json_object_get(msg, "id"),
+                  "channelId", cid, "senderId", json_object_get(msg, "senderId"), "senderName",
+                  json_object_get(msg, "senderName"), "content", json_object_get(msg, "content"),
+                  "createdAt", json_object_get(msg, "createdAt")));
     if (message) {
         *message = msg;
         msg = NULL;
@@ -273,9 +273,9 @@ int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
     /* No text: drops the message's mention rows, notifies nobody. */
     rc = msg_mentions(c, ch, msg, "");
     if (rc) goto done;
-    channel_event(c, vb_arg_str(msg, "channelId"), "message:deleted",
-                  json_pack("{s:s, s:O}", "messageId", mid, "channelId",
-                            json_object_get(msg, "channelId")));
+    channel_event(
+        c, vb_arg_str(msg, "channelId"), "message:deleted",
+        json_pack("{s:s, s:O}", "messageId", mid, "channelId", json_object_get(msg, "channelId")));
 done:
     json_decref(msg);
     json_decref(ch);
@@ -301,15 +301,13 @@ static const char *arg_content(vb_op_ctx *c)
 /* POST /channels/:id/messages {content} or {actor, channelId, content} -> message. */
 int vb_op_message_post(vb_op_ctx *c)
 {
-    return vb_chat_post(c, arg_target(c, "channelId"), vb_arg_actor(c), arg_content(c),
-                        &c->result);
+    return vb_chat_post(c, arg_target(c, "channelId"), vb_arg_actor(c), arg_content(c), &c->result);
 }
 
 /* PATCH /messages/:id {content} or {actor, messageId, content} -> message. */
 int vb_op_message_edit(vb_op_ctx *c)
 {
-    return vb_chat_edit(c, arg_target(c, "messageId"), vb_arg_actor(c), arg_content(c),
-                        &c->result);
+    return vb_chat_edit(c, arg_target(c, "messageId"), vb_arg_actor(c), arg_content(c), &c->result);
 }
 
 /* DELETE /messages/:id or {actor, messageId} -> {messageId, channelId}. */
@@ -319,8 +317,10 @@ int vb_op_message_delete(vb_op_ctx *c)
     json_t *row = NULL;
     int rc = vb_chat_delete(c, mid, vb_arg_actor(c));
     if (rc) return rc;
-    rc = vb_db_row(c->db, &row, "SELECT id AS messageId, channel_id AS channelId FROM messages"
-                                " WHERE id = ?", "s", mid);
+    rc = vb_db_row(c->db, &row,
+                   "SELECT id AS messageId, channel_id AS channelId FROM messages"
+                   " WHERE id = ?",
+                   "s", mid);
     if (rc || !row) return vb_chan_internal(c, rc ? rc : VB_EIO);
     c->result = row;
     return 0;
@@ -359,18 +359,19 @@ int vb_op_message_list(vb_op_ctx *c)
     if (rc) return rc;
     if (limit < 1 || limit > MSG_LIST_MAX) {
         json_decref(c->errors);
-        c->errors = json_pack("[{s:s, s:s}]", "field", "limit", "message",
-                              "must be between 1 and 100");
+        c->errors =
+            json_pack("[{s:s, s:s}]", "field", "limit", "message", "must be between 1 and 100");
         return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "Validation failed");
     }
     rc = cursor_arg(c, "before", &before);
     if (!rc) rc = cursor_arg(c, "after", &after);
     if (rc) return rc;
+    /* Open bounds become sentinels outside the id alphabet ("" sorts before
+     * every id, "~" after), so one statement always scans an index range. */
     rc = vb_db_rows(c->db, &rows,
-                    MSG_SELECT "WHERE m.channel_id = ? AND m.deleted_at IS NULL"
-                               " AND (? IS NULL OR m.id < ?) AND (? IS NULL OR m.id > ?)"
-                               " ORDER BY m.id DESC LIMIT ?",
-                    "sssssi", cid, before, before, after, after, limit + 1);
+                    MSG_SELECT "WHERE m.channel_id = ? AND m.id > ? AND m.id < ?"
+                               " AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT ?",
+                    "sssi", cid, after ? after : "", before ? before : "~", limit + 1);
     if (rc) return vb_chan_internal(c, rc);
     more = (int64_t)json_array_size(rows) > limit;
     if (more) json_array_remove(rows, (size_t)limit);

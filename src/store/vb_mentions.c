@@ -30,14 +30,20 @@ static uint32_t prev_code_point(const unsigned char *text, size_t pos)
     uint32_t cp;
 
     /* step back over at most three continuation bytes */
-    while (start > 0 && pos - start < 4 && (text[start] & 0xC0) == 0x80) start--;
+    while (start > 0 && pos - start < 4 && (text[start] & 0xC0) == 0x80)
+        start--;
     len = pos - start;
     if (text[start] < 0x80) return len == 1 ? text[start] : 0xFFFD;
-    if ((text[start] & 0xE0) == 0xC0 && len == 2) cp = text[start] & 0x1F;
-    else if ((text[start] & 0xF0) == 0xE0 && len == 3) cp = text[start] & 0x0F;
-    else if ((text[start] & 0xF8) == 0xF0 && len == 4) cp = text[start] & 0x07;
-    else return 0xFFFD;
-    for (size_t i = start + 1; i < pos; i++) cp = (cp << 6) | (text[i] & 0x3F);
+    if ((text[start] & 0xE0) == 0xC0 && len == 2)
+        cp = text[start] & 0x1F;
+    else if ((text[start] & 0xF0) == 0xE0 && len == 3)
+        cp = text[start] & 0x0F;
+    else if ((text[start] & 0xF8) == 0xF0 && len == 4)
+        cp = text[start] & 0x07;
+    else
+        return 0xFFFD;
+    for (size_t i = start + 1; i < pos; i++)
+        cp = (cp << 6) | (text[i] & 0x3F);
     return cp;
 }
 
@@ -74,7 +80,8 @@ size_t vb_mentions_parse(const char *text, char out[][VB_HANDLE_MAX + 1], size_t
             continue;
         }
         start = ++i;
-        while (handle_char(t[i])) i++;
+        while (handle_char(t[i]))
+            i++;
         end = i; /* scanning resumes here, past any trailing punctuation */
         while (end > start && (t[end - 1] == '.' || t[end - 1] == '-' || t[end - 1] == '_'))
             end--;
@@ -85,7 +92,8 @@ size_t vb_mentions_parse(const char *text, char out[][VB_HANDLE_MAX + 1], size_t
             out[n][k] = (char)((ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch);
         }
         out[n][len] = '\0';
-        for (k = 0; k < n && !dup; k++) dup = strcmp(out[k], out[n]) == 0;
+        for (k = 0; k < n && !dup; k++)
+            dup = strcmp(out[k], out[n]) == 0;
         if (!dup) n++;
     }
     return n;
@@ -123,7 +131,8 @@ static int mentions_resolve(vb_db *db, const char *wid, const char *text, json_t
         json_decref(list);
         return VB_ENOMEM;
     }
-    for (i = 0; i < n; i++) json_array_append_new(list, json_string(handles[i]));
+    for (i = 0; i < n; i++)
+        json_array_append_new(list, json_string(handles[i]));
     if (n == 0) {
         json_decref(list);
         return 0;
@@ -146,9 +155,8 @@ static int mentions_resolve(vb_db *db, const char *wid, const char *text, json_t
  * Only users who were not already mentioned by this source are notified, so
  * editing a comment does not notify the same people again.
  */
-int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type,
-                      const char *source_id, const char *text, const char *title,
-                      json_t *notify_data, json_t **user_ids)
+int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type, const char *source_id,
+                      const char *text, const char *title, json_t *notify_data, json_t **user_ids)
 {
     json_t *now_ids = NULL, *old_rows = NULL, *old_ids = json_array(), *row, *v;
     int64_t now = vb_op_now();
@@ -163,9 +171,10 @@ int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type,
     }
     rc = mentions_resolve(c->db, wid, text, &now_ids);
     if (!rc)
-        rc = vb_db_rows(c->db, &old_rows,
-                        "SELECT user_id AS id FROM mentions WHERE source_type = ? AND source_id = ?",
-                        "ss", source_type, source_id);
+        rc =
+            vb_db_rows(c->db, &old_rows,
+                       "SELECT user_id AS id FROM mentions WHERE source_type = ? AND source_id = ?",
+                       "ss", source_type, source_id);
     if (rc) goto db_fail;
     json_array_foreach(old_rows, i, row) json_array_append(old_ids, json_object_get(row, "id"));
     rc = vb_db_exec(c->db, "DELETE FROM mentions WHERE source_type = ? AND source_id = ?", "ss",

@@ -31,10 +31,10 @@
 #include <jansson.h>
 
 /* ---- route operations */
-int vb_op_channel_create(vb_op_ctx *c);        /* POST /workspaces/:wid/channels -> channel */
-int vb_op_channel_list(vb_op_ctx *c);          /* GET /workspaces/:wid/channels -> page */
-int vb_op_channel_get(vb_op_ctx *c);           /* GET /channels/:id -> channel + members */
-int vb_op_channel_delete(vb_op_ctx *c);        /* DELETE /channels/:id -> {channelId} */
+int vb_op_channel_create(vb_op_ctx *c); /* POST /workspaces/:wid/channels -> channel */
+int vb_op_channel_list(vb_op_ctx *c);   /* GET /workspaces/:wid/channels -> page */
+int vb_op_channel_get(vb_op_ctx *c);    /* GET /channels/:id -> channel + members */
+int vb_op_channel_delete(vb_op_ctx *c); /* DELETE /channels/:id -> {channelId} */
 /* POST /channels/:id/members {userId} -> {"created": bool, "member": membership}:
  * created is false when the user already was a member (the route answers 200
  * instead of 201 and unwraps member). */
@@ -47,9 +47,9 @@ int vb_op_channel_member_remove(vb_op_ctx *c); /* DELETE /channels/:id/members/:
 
 /* What vb_chan_load learned about the actor and the channel. */
 typedef struct vb_chan_access {
-    char role[16];  /* the actor's workspace role: "admin" or "member" */
-    int is_member;  /* the actor is a member of the channel */
-    int is_public;  /* the channel's type is "public" */
+    char role[16]; /* the actor's workspace role: "admin" or "member" */
+    int is_member; /* the actor is a member of the channel */
+    int is_public; /* the channel's type is "public" */
 } vb_chan_access;
 
 /*

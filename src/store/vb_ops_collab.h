@@ -38,7 +38,8 @@ int vb_op_comment_update(vb_op_ctx *c);
 int vb_op_comment_delete(vb_op_ctx *c);
 
 /* ---- labels (ops_labels.c); activity rows are workspace-level */
-int vb_op_label_create(vb_op_ctx *c); /* POST /workspaces/:wid/labels -> label (409 LABEL_NAME_TAKEN) */
+int vb_op_label_create(
+    vb_op_ctx *c); /* POST /workspaces/:wid/labels -> label (409 LABEL_NAME_TAKEN) */
 int vb_op_label_list(vb_op_ctx *c);   /* GET /workspaces/:wid/labels -> [label] by name */
 int vb_op_label_update(vb_op_ctx *c); /* PATCH /labels/:id -> label (409 LABEL_NAME_TAKEN) */
 int vb_op_label_delete(vb_op_ctx *c); /* DELETE /labels/:id -> no result (unlinked from tasks) */
@@ -49,8 +50,8 @@ int vb_op_activity_project(vb_op_ctx *c);   /* GET /projects/:pid/activity */
 int vb_op_activity_task(vb_op_ctx *c);      /* GET /tasks/:id/activity (404 once deleted) */
 
 /* ---- notifications (ops_notifications.c): the caller's own only */
-int vb_op_notification_list(vb_op_ctx *c);     /* GET /notifications?unread= -> page, newest first */
-int vb_op_notification_read(vb_op_ctx *c);     /* PATCH /notifications/:id/read -> notification */
+int vb_op_notification_list(vb_op_ctx *c); /* GET /notifications?unread= -> page, newest first */
+int vb_op_notification_read(vb_op_ctx *c); /* PATCH /notifications/:id/read -> notification */
 int vb_op_notification_read_all(vb_op_ctx *c); /* POST /notifications/read-all -> {updated} */
 int vb_op_notification_unread(vb_op_ctx *c);   /* GET /notifications/unread-count -> {count} */
 

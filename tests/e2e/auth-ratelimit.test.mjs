@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { api, expectError, expectOk, uniq, describe } from './lib/api.mjs';
+import { api, expectError, expectOk, uniq, fmtRes } from './lib/api.mjs';
 
 const ctx = serverSuite({ env: { AUTH_RATE_LIMIT: '5' } });
 
@@ -22,7 +22,7 @@ test('rapid logins from one address are answered 429 with Retry-After', async ()
   assert.ok(seen.length >= 2 && seen.length <= 7, `429 should come right after the limit of 5, statuses: ${seen}`);
   expectError(limited, 429);
   const retry = limited.headers.get('retry-after');
-  assert.ok(retry !== null, `Retry-After header expected: ${describe(limited)}`);
+  assert.ok(retry !== null, `Retry-After header expected: ${fmtRes(limited)}`);
   assert.match(retry, /^\d+$/, 'Retry-After in seconds');
   assert.ok(Number(retry) >= 1 && Number(retry) <= 60, `Retry-After in 1..60, got ${retry}`);
 });
@@ -32,6 +32,14 @@ test('register and refresh are throttled too while limited', async () => {
     body: { email: `x-${uniq()}@example.com`, password: 'longenough', firstName: 'A', lastName: 'B' },
   }), 429);
   expectError(await api(ctx.url, 'POST', '/auth/refresh', { body: { refreshToken: 'y'.repeat(43) } }), 429);
+});
+
+test('a forged X-Forwarded-For does not escape the limit', async () => {
+  const res = await api(ctx.url, 'POST', '/auth/login', {
+    headers: { 'X-Forwarded-For': '203.0.113.7', 'X-Real-IP': '203.0.113.7' },
+    body: { email: `nobody-${uniq()}@example.com`, password: 'wrong-password' },
+  });
+  expectError(res, 429);
 });
 
 test('non-auth routes are not throttled', async () => {

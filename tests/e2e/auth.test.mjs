@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, uniq,
-  secretKeys, signJwt, decodeJwt, b64url, describe,
+  secretKeys, signJwt, decodeJwt, b64url, fmtRes,
 } from './lib/api.mjs';
 import { randomSecret } from './lib/server.mjs';
 
@@ -145,7 +145,7 @@ test("logout with another user's refresh token does not revoke it", async () => 
   const a = await registerUser(ctx.url);
   const b = await registerUser(ctx.url);
   const res = await api(ctx.url, 'POST', '/auth/logout', { token: a.accessToken, body: { refreshToken: b.refreshToken } });
-  assert.ok(res.status < 500, describe(res));
+  assert.ok(res.status < 500, fmtRes(res));
   expectOk(await api(ctx.url, 'POST', '/auth/refresh', { body: { refreshToken: b.refreshToken } }));
   // a's own session was not touched either
   expectOk(await api(ctx.url, 'POST', '/auth/refresh', { body: { refreshToken: a.refreshToken } }));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, registerUser, createWorkspace, createProject, createTask, invite,
-  describe, uniq,
+  fmtRes, uniq,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -94,20 +94,20 @@ for (const row of rows) {
 
     // outsider: 404, and the body reveals nothing
     const out = await api(ctx.url, row.m, path, { token: f.outsider.accessToken, body });
-    assert.equal(out.status, 404, `${name} as outsider: ${describe(out)}`);
+    assert.equal(out.status, 404, `${name} as outsider: ${fmtRes(out)}`);
     expectError(out, 404);
     for (const s of secretsOf()) assert.ok(!out.text.includes(s), `${name}: the outsider's 404 leaks ${s}`);
 
     // no token: 401
     const anon = await api(ctx.url, row.m, path, { body });
-    assert.equal(anon.status, 401, `${name} without a token: ${describe(anon)}`);
+    assert.equal(anon.status, 401, `${name} without a token: ${fmtRes(anon)}`);
     expectError(anon, 401);
 
     // member: 2xx or the documented 403
     const token = row.prepare ? await row.prepare() : f.member.accessToken;
     const res = await api(ctx.url, row.m, pathOf(row.r), { token, body: row.body ? row.body() : undefined });
     const allowed = Array.isArray(row.member) ? row.member : [row.member];
-    assert.ok(allowed.includes(res.status), `${name} as member: expected ${allowed.join(' or ')}: ${describe(res)}`);
+    assert.ok(allowed.includes(res.status), `${name} as member: expected ${allowed.join(' or ')}: ${fmtRes(res)}`);
     if (res.status === 403) expectError(res, 403);
     else if (res.status !== 204) expectOk(res, res.status);
   });

@@ -6,7 +6,7 @@ import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import { waitFor, accessLogs } from './lib/server.mjs';
 import {
   api, rawRequest, expectOk, expectError, expectFieldError, expectNoContent, expectStatus,
-  registerUser, createWorkspace, createProject, describe,
+  registerUser, createWorkspace, createProject, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -35,10 +35,10 @@ test('paginated envelope: {success, data:[], meta:{page,limit,total,totalPages,h
   await createProject(ctx.url, alice.accessToken, ws.id, { key: 'ENVB' });
   const res = await api(ctx.url, 'GET', `/workspaces/${ws.id}/projects`, { token: alice.accessToken });
   const data = expectOk(res, 200);
-  assert.ok(Array.isArray(data), describe(res));
+  assert.ok(Array.isArray(data), fmtRes(res));
   assert.deepEqual(res.json.meta, {
     page: 1, limit: 20, total: 2, totalPages: 1, hasNext: false, hasPrev: false,
-  }, describe(res));
+  }, fmtRes(res));
 });
 
 test('malformed JSON is 400 INVALID_JSON (public and protected routes)', async () => {
@@ -70,8 +70,8 @@ test('a body over 5 MB is 413 and the server keeps serving', async () => {
 test('a body just under the limit is not refused for size', async () => {
   const body = JSON.stringify({ name: 'fits', description: 'b'.repeat(64 * 1024) });
   const res = await api(ctx.url, 'POST', '/workspaces', { token: alice.accessToken, raw: body });
-  assert.notEqual(res.status, 413, describe(res));
-  assert.ok(res.status < 500, describe(res));
+  assert.notEqual(res.status, 413, fmtRes(res));
+  assert.ok(res.status < 500, fmtRes(res));
 });
 
 test('unknown route is 404 with the error envelope', async () => {

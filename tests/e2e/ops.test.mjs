@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { api, expectOk, describe } from './lib/api.mjs';
+import { api, expectOk, fmtRes } from './lib/api.mjs';
 
 const ctx = serverSuite();
 
@@ -32,16 +32,16 @@ function normalize(p) {
 test('GET /health: 200 without a token, reporting the database', async () => {
   const res = await api(ctx.url, 'GET', '/health');
   const data = expectOk(res);
-  assert.ok(data && typeof data === 'object', describe(res));
-  assert.ok('db' in data, `health reports db: ${describe(res)}`);
+  assert.ok(data && typeof data === 'object', fmtRes(res));
+  assert.ok('db' in data, `health reports db: ${fmtRes(res)}`);
   const db = typeof data.db === 'object' && data.db !== null ? data.db.status : data.db;
-  assert.match(String(db), /^(ok|up|healthy)$/i, `db is healthy: ${describe(res)}`);
+  assert.match(String(db), /^(ok|up|healthy)$/i, `db is healthy: ${fmtRes(res)}`);
 });
 
 test('GET /docs/openapi.json: an OpenAPI 3.1 document with every tested route', async () => {
   const res = await api(ctx.url, 'GET', '/docs/openapi.json');
   const doc = res.json;
-  assert.equal(res.status, 200, describe(res));
+  assert.equal(res.status, 200, fmtRes(res));
   assert.match(res.headers.get('content-type') || '', /json/);
   assert.ok(doc && typeof doc === 'object', 'JSON document');
   assert.match(String(doc.openapi), /^3\.1\./, `openapi 3.1.x, got ${doc.openapi}`);
@@ -81,7 +81,7 @@ test('GET /docs/openapi.json: path parameters are declared, protected routes car
 
 test('GET /docs: an HTML page without a token', async () => {
   const res = await api(ctx.url, 'GET', '/docs');
-  assert.equal(res.status, 200, describe(res));
+  assert.equal(res.status, 200, fmtRes(res));
   assert.match(res.headers.get('content-type') || '', /^text\/html/);
   assert.match(res.text, /<html|<!doctype html/i);
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, describe,
+  createProject, createTask, invite, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -55,6 +55,12 @@ test('POST projects: key must match ^[A-Z][A-Z0-9]{1,9}$ (422)', async () => {
   }
 });
 
+test('POST projects: a lead who is not a member is 422', async () => {
+  expectFieldError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/projects`, {
+    token: admin.accessToken, body: { name: 'Foreign lead', key: 'FLEAD', leadId: outsider.user.id },
+  }), 'leadId');
+});
+
 test('POST projects: a duplicate key in the same workspace is 409; in another workspace it is fine', async () => {
   expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/projects`, {
     token: member.accessToken, body: { name: 'Again', key: 'CORE' },
@@ -77,7 +83,7 @@ test('GET projects: paginated, with correct meta', async () => {
   const seen = new Set();
   const p1 = await api(ctx.url, 'GET', `/workspaces/${ws.id}/projects?limit=2&page=1`, { token: member.accessToken });
   const d1 = expectOk(p1);
-  assert.equal(d1.length, 2, describe(p1));
+  assert.equal(d1.length, 2, fmtRes(p1));
   assert.deepEqual(p1.json.meta, { page: 1, limit: 2, total: 5, totalPages: 3, hasNext: true, hasPrev: false });
   d1.forEach((p) => seen.add(p.id));
   const p2 = await api(ctx.url, 'GET', `/workspaces/${ws.id}/projects?limit=2&page=2`, { token: member.accessToken });
@@ -121,7 +127,7 @@ test('GET /projects/:pid/board: four columns in order with their tasks', async (
   const t3 = await createTask(ctx.url, member.accessToken, proj.id, { title: 'third' });
   const res = await api(ctx.url, 'GET', `/projects/${proj.id}/board`, { token: member.accessToken });
   const board = expectOk(res);
-  assert.equal(board.project.id, proj.id, describe(res));
+  assert.equal(board.project.id, proj.id, fmtRes(res));
   assert.deepEqual(board.columns.map((c) => c.name), ['todo', 'in-progress', 'review', 'done']);
   const orders = board.columns.map((c) => c.order);
   assert.ok(orders.every((o) => typeof o === 'number'), 'order is numeric');

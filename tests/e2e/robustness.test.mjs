@@ -7,7 +7,7 @@ import net from 'node:net';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, rawRequest, expectOk, expectError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, uniq, describe,
+  createProject, createTask, invite, uniq, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -32,6 +32,15 @@ test('40 tasks created in parallel get the keys RB-1..RB-40, each once', async (
   assert.equal(todo.length, 40);
   const idx = todo.map((t) => t.orderIndex);
   if (idx.every((x) => typeof x === 'number')) assert.deepEqual(idx, [...idx.keys()], 'order indexes 0..n-1 without duplicates');
+});
+
+test('IDs are URL-safe and time-ordered', async () => {
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await createTask(ctx.url, admin.accessToken, proj.id, { title: `ordered ${i}` }));
+  const ids = made.map((t) => t.id);
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]+$/, `URL-safe id: ${id}`);
+  assert.deepEqual([...ids].sort(), ids, `ids sort in creation order: ${ids}`);
+  assert.equal(new Set(ids).size, ids.length);
 });
 
 test('the same email registered in parallel: exactly one 201, the rest 409', async () => {
@@ -74,7 +83,7 @@ test('Unicode text round-trips; a symbol-only or non-ASCII name still derives a 
   for (const name of ['!!!', 'Ünïcödé Téam', '日本語チーム']) {
     const res = await api(ctx.url, 'POST', '/workspaces', { token: admin.accessToken, body: { name } });
     if (res.status === 201) {
-      assert.match(res.json.data.slug, /^[a-z0-9]+(-[a-z0-9]+)*$/, `slug of ${name}: ${describe(res)}`);
+      assert.match(res.json.data.slug, /^[a-z0-9]+(-[a-z0-9]+)*$/, `slug of ${name}: ${fmtRes(res)}`);
       assert.equal(res.json.data.name, name);
     } else {
       expectError(res, 422);
@@ -91,8 +100,8 @@ test('odd bodies are 4xx, never 5xx', async () => {
   ];
   for (const raw of cases) {
     const res = await post(raw);
-    assert.ok(res.status >= 400 && res.status < 500, `4xx expected for ${String(raw).slice(0, 40)}: ${describe(res)}`);
-    assert.ok(res.json && res.json.statusCode === res.status, `error envelope for ${String(raw).slice(0, 40)}: ${describe(res)}`);
+    assert.ok(res.status >= 400 && res.status < 500, `4xx expected for ${String(raw).slice(0, 40)}: ${fmtRes(res)}`);
+    assert.ok(res.json && res.json.statusCode === res.status, `error envelope for ${String(raw).slice(0, 40)}: ${fmtRes(res)}`);
   }
   // the server is still fine
   expectOk(await api(ctx.url, 'GET', '/users/me', { token: admin.accessToken }));
@@ -101,14 +110,14 @@ test('odd bodies are 4xx, never 5xx', async () => {
 test('odd path segments are 404, never 5xx', async () => {
   for (const p of [`/tasks/${'x'.repeat(300)}`, '/tasks/%00', '/tasks/%2e%2e', '/tasks/..%2f..%2fetc', '/projects/%ZZ', `/workspaces/${ws.id}%20`, '/tasks/💥']) {
     const res = await api(ctx.url, 'GET', p, { token: admin.accessToken });
-    assert.ok(res.status === 404 || res.status === 400, `404 (or 400) expected: ${describe(res)}`);
+    assert.ok(res.status === 404 || res.status === 400, `404 (or 400) expected: ${fmtRes(res)}`);
   }
 });
 
 test('odd query strings are 422 or ignored, never 5xx', async () => {
   for (const q of ['limit=1e2', 'limit=10.5', 'page=-1', 'page=99999999999999999999', 'limit=%00', 'q=%25%5F%5C', 'q=' + 'a'.repeat(2000), 'status=todo&status=done']) {
     const res = await api(ctx.url, 'GET', `/projects/${proj.id}/tasks?${q}`, { token: admin.accessToken });
-    assert.ok(res.status === 200 || res.status === 422, `200 or 422 expected: ${describe(res)}`);
+    assert.ok(res.status === 200 || res.status === 422, `200 or 422 expected: ${fmtRes(res)}`);
   }
   // LIKE wildcards in q are literal
   const pct = await createTask(ctx.url, admin.accessToken, proj.id, { title: '100% done_yes' });
@@ -125,7 +134,7 @@ test('a chunked request body is accepted', async () => {
     headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', authorization: `Bearer ${admin.accessToken}` },
     body: JSON.stringify({ name: 'Chunked WS' }),
   });
-  assert.equal(res.status, 201, describe(res));
+  assert.equal(res.status, 201, fmtRes(res));
   assert.equal(res.json.data.name, 'Chunked WS');
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  invite, memberUserId, secretKeys, uniq, describe,
+  invite, memberUserId, secretKeys, uniq, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -17,7 +17,7 @@ const SLUG_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 async function members(token, wid) {
   const res = await api(ctx.url, 'GET', `/workspaces/${wid}/members`, { token });
   const data = expectOk(res);
-  assert.ok(Array.isArray(data), describe(res));
+  assert.ok(Array.isArray(data), fmtRes(res));
   return data;
 }
 
@@ -77,7 +77,7 @@ test('GET /workspaces lists only the caller\'s workspaces, with the role', async
   const mine = await createWorkspace(ctx.url, outsider.accessToken, { name: 'Outsider Land' });
   const res = await api(ctx.url, 'GET', '/workspaces', { token: owner.accessToken });
   const list = expectOk(res);
-  assert.ok(Array.isArray(list), describe(res));
+  assert.ok(Array.isArray(list), fmtRes(res));
   const ids = list.map((w) => w.id);
   assert.ok(ids.includes(ws.id), 'own workspace listed');
   assert.ok(!ids.includes(mine.id), "another user's workspace is not listed");
@@ -200,7 +200,7 @@ test('DELETE members/:userId: member 403; admin removes (204) and the user loses
 test('POST /leave: a member leaves and loses access; an outsider gets 404', async () => {
   await invite(ctx.url, owner.accessToken, ws.id, dave.email, 'member');
   const res = await api(ctx.url, 'POST', `/workspaces/${ws.id}/leave`, { token: dave.accessToken });
-  assert.ok(res.status === 204 || res.status === 200, `2xx expected: ${describe(res)}`);
+  assert.ok(res.status === 204 || res.status === 200, `2xx expected: ${fmtRes(res)}`);
   expectError(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: dave.accessToken }), 404);
   const list = expectOk(await api(ctx.url, 'GET', '/workspaces', { token: dave.accessToken }));
   assert.ok(!list.some((w) => w.id === ws.id));
@@ -213,7 +213,7 @@ test('a non-owner admin can be demoted and can leave', async () => {
   }));
   expectError(await api(ctx.url, 'PATCH', `/workspaces/${ws.id}`, { token: carol.accessToken, body: { name: 'x' } }), 403);
   const res = await api(ctx.url, 'POST', `/workspaces/${ws.id}/leave`, { token: carol.accessToken });
-  assert.ok(res.status === 204 || res.status === 200, `2xx expected: ${describe(res)}`);
+  assert.ok(res.status === 204 || res.status === 200, `2xx expected: ${fmtRes(res)}`);
 });
 
 test('DELETE /workspaces/:wid: member 403; outsider 404; admin 204 and it is gone', async () => {

@@ -31,11 +31,13 @@ static void expect(const char *text, ...)
     va_list ap;
 
     va_start(ap, text);
-    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) want[n++] = s;
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        want[n++] = s;
     va_end(ap);
     size_t got = parse(text, VB_MENTIONS_MAX);
     if (got != n) fail_msg("\"%s\": %zu handles, expected %zu", text, got, n);
-    for (size_t i = 0; i < n; i++) assert_string_equal(H[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(H[i], want[i]);
 }
 
 static void test_basic(void **state)
@@ -54,9 +56,9 @@ static void test_basic(void **state)
 static void test_handle_chars(void **state)
 {
     expect("@john.doe_x-1 hi", "john.doe_x-1", NULL);
-    expect("@bob+tag", "bob", NULL);  /* '+' ends the handle */
-    expect("@bob's", "bob", NULL);    /* apostrophe ends it */
-    expect("@bob/ann", "bob", NULL);  /* '/' ends it */
+    expect("@bob+tag", "bob", NULL); /* '+' ends the handle */
+    expect("@bob's", "bob", NULL);   /* apostrophe ends it */
+    expect("@bob/ann", "bob", NULL); /* '/' ends it */
     expect("@bob/@ann", "bob", "ann", NULL);
 }
 
@@ -72,12 +74,12 @@ static void test_trailing_punctuation(void **state)
 static void test_not_a_mention(void **state)
 {
     expect("mail a@b.com please", NULL);
-    expect("x.@bob", NULL);  /* after '.' */
-    expect("x_@bob", NULL);  /* after '_' */
-    expect("x-@bob", NULL);  /* after '-' */
-    expect("9@bob", NULL);   /* after a digit */
-    expect("@@bob", NULL);   /* second '@' follows '@'; the first has no handle */
-    expect("@ bob", NULL);   /* space right after '@' */
+    expect("x.@bob", NULL); /* after '.' */
+    expect("x_@bob", NULL); /* after '_' */
+    expect("x-@bob", NULL); /* after '-' */
+    expect("9@bob", NULL);  /* after a digit */
+    expect("@@bob", NULL);  /* second '@' follows '@'; the first has no handle */
+    expect("@ bob", NULL);  /* space right after '@' */
     expect("@", NULL);
     expect("trailing @", NULL);
     expect("@bob.@ann", "bob", NULL); /* "@ann" follows '.' */
@@ -128,12 +130,12 @@ static void test_limits(void **state)
 
 static void test_utf8_neighbours(void **state)
 {
-    expect("caf\xc3\xa9@bob", NULL);             /* after a letter (é) */
-    expect("\xe6\x97\xa5@bob", NULL);            /* after a CJK ideograph */
-    expect("\xc2\xa0@bob", "bob", NULL);          /* after a no-break space */
-    expect("\xe2\x80\x94@bob", "bob", NULL);      /* after an em dash */
+    expect("caf\xc3\xa9@bob", NULL);                     /* after a letter (é) */
+    expect("\xe6\x97\xa5@bob", NULL);                    /* after a CJK ideograph */
+    expect("\xc2\xa0@bob", "bob", NULL);                 /* after a no-break space */
+    expect("\xe2\x80\x94@bob", "bob", NULL);             /* after an em dash */
     expect("\xe3\x80\x8c@bob\xe3\x80\x8d", "bob", NULL); /* CJK brackets */
-    expect("@bob\xc3\xa9", "bob", NULL);          /* a non-ASCII letter ends the handle */
+    expect("@bob\xc3\xa9", "bob", NULL);                 /* a non-ASCII letter ends the handle */
     expect("\xc3\xa9 @j\xc3\xa9r\xc3\xb4me", "j", NULL);
 }
 

@@ -17,7 +17,22 @@ export function urlOf(base, p) {
  * with Content-Type application/json unless headers says otherwise.
  * Resolves to {status, headers, json, text, method, path}.
  */
+/**
+ * Every password and token this process has sent or received, so the closing
+ * checks can assert that none of them was ever written to a log.
+ */
+export const seenSecrets = new Set();
+
+function noteSecrets(obj) {
+  if (!obj || typeof obj !== 'object') return;
+  for (const k of ['password', 'accessToken', 'refreshToken']) {
+    if (typeof obj[k] === 'string' && obj[k].length >= 8) seenSecrets.add(obj[k]);
+  }
+}
+
 export async function api(base, method, p, { token, body, headers = {}, raw } = {}) {
+  noteSecrets(body);
+  if (typeof token === 'string' && token.length >= 20) seenSecrets.add(token);
   const h = {};
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v;
   let payload;
@@ -34,34 +49,35 @@ export async function api(base, method, p, { token, body, headers = {}, raw } = 
   const text = await res.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  noteSecrets(json?.data);
   return { status: res.status, headers: res.headers, json, text, method, path: p };
 }
 
 /** Short description of a response for assertion messages. */
-export function describe(res) {
+export function fmtRes(res) {
   const t = res.text && res.text.length > 400 ? res.text.slice(0, 400) + '...' : res.text;
   return `${res.method} ${res.path} -> ${res.status} ${t}`;
 }
 
 /** Asserts the status (with the response in the message). */
 export function expectStatus(res, status) {
-  assert.equal(res.status, status, `expected ${status}: ${describe(res)}`);
+  assert.equal(res.status, status, `expected ${status}: ${fmtRes(res)}`);
   return res;
 }
 
 /** Asserts a success envelope with the given status; returns data. */
 export function expectOk(res, status = 200) {
   expectStatus(res, status);
-  assert.ok(res.json && typeof res.json === 'object', `JSON body expected: ${describe(res)}`);
-  assert.equal(res.json.success, true, `success:true expected: ${describe(res)}`);
-  assert.ok('data' in res.json, `data expected: ${describe(res)}`);
+  assert.ok(res.json && typeof res.json === 'object', `JSON body expected: ${fmtRes(res)}`);
+  assert.equal(res.json.success, true, `success:true expected: ${fmtRes(res)}`);
+  assert.ok('data' in res.json, `data expected: ${fmtRes(res)}`);
   return res.json.data;
 }
 
 /** Asserts a 204 with an empty body. */
 export function expectNoContent(res) {
   expectStatus(res, 204);
-  assert.equal(res.text, '', `204 must have no body: ${describe(res)}`);
+  assert.equal(res.text, '', `204 must have no body: ${fmtRes(res)}`);
 }
 
 /**
@@ -72,22 +88,22 @@ export function expectNoContent(res) {
 export function expectError(res, status, code) {
   expectStatus(res, status);
   const b = res.json;
-  assert.ok(b && typeof b === 'object', `JSON error body expected: ${describe(res)}`);
-  assert.equal(b.statusCode, status, `statusCode: ${describe(res)}`);
-  assert.match(String(b.code), /^[A-Z][A-Z0-9_]*$/, `code UPPER_SNAKE: ${describe(res)}`);
-  if (code) assert.equal(b.code, code, `code: ${describe(res)}`);
-  assert.equal(typeof b.message, 'string', `message: ${describe(res)}`);
-  assert.ok(b.message.length > 0, `message non-empty: ${describe(res)}`);
-  assert.notEqual(b.success, true, `error must not claim success: ${describe(res)}`);
-  assert.ok(!('data' in b), `error must not carry data: ${describe(res)}`);
+  assert.ok(b && typeof b === 'object', `JSON error body expected: ${fmtRes(res)}`);
+  assert.equal(b.statusCode, status, `statusCode: ${fmtRes(res)}`);
+  assert.match(String(b.code), /^[A-Z][A-Z0-9_]*$/, `code UPPER_SNAKE: ${fmtRes(res)}`);
+  if (code) assert.equal(b.code, code, `code: ${fmtRes(res)}`);
+  assert.equal(typeof b.message, 'string', `message: ${fmtRes(res)}`);
+  assert.ok(b.message.length > 0, `message non-empty: ${fmtRes(res)}`);
+  assert.notEqual(b.success, true, `error must not claim success: ${fmtRes(res)}`);
+  assert.ok(!('data' in b), `error must not carry data: ${fmtRes(res)}`);
   if (status === 422) {
-    assert.ok(Array.isArray(b.errors) && b.errors.length > 0, `errors[] on 422: ${describe(res)}`);
+    assert.ok(Array.isArray(b.errors) && b.errors.length > 0, `errors[] on 422: ${fmtRes(res)}`);
     for (const e of b.errors) {
-      assert.equal(typeof e.field, 'string', `errors[].field: ${describe(res)}`);
-      assert.equal(typeof e.message, 'string', `errors[].message: ${describe(res)}`);
+      assert.equal(typeof e.field, 'string', `errors[].field: ${fmtRes(res)}`);
+      assert.equal(typeof e.message, 'string', `errors[].message: ${fmtRes(res)}`);
     }
   } else {
-    assert.ok(!('errors' in b), `errors only on 422: ${describe(res)}`);
+    assert.ok(!('errors' in b), `errors only on 422: ${fmtRes(res)}`);
   }
   return b;
 }
@@ -97,7 +113,7 @@ export function expectFieldError(res, field) {
   const b = expectError(res, 422);
   const fields = b.errors.map((e) => e.field);
   assert.ok(fields.some((f) => f === field || f.endsWith('.' + field) || f.startsWith(field + '[') || f.startsWith(field + '.')),
-    `errors should name field "${field}", got ${JSON.stringify(fields)}: ${describe(res)}`);
+    `errors should name field "${field}", got ${JSON.stringify(fields)}: ${fmtRes(res)}`);
   return b;
 }
 
@@ -133,7 +149,7 @@ export async function registerUser(base, overrides = {}) {
   };
   const res = await api(base, 'POST', '/auth/register', { body });
   const data = expectOk(res, 201);
-  assert.ok(data.user && data.user.id, `user.id expected: ${describe(res)}`);
+  assert.ok(data.user && data.user.id, `user.id expected: ${fmtRes(res)}`);
   return { ...data, password: body.password, email: body.email, firstName: body.firstName, lastName: body.lastName };
 }
 

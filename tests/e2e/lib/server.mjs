@@ -170,6 +170,17 @@ export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 25, what = 'c
   }
 }
 
+/** Asserts that none of the given secrets appears in any log line. */
+export function assertNoSecretsLogged(logs, secrets) {
+  const text = logs.map((l) => JSON.stringify(l));
+  const leaked = [];
+  for (const s of secrets) {
+    const i = text.findIndex((t) => t.includes(s));
+    if (i >= 0) leaked.push(`${s.slice(0, 12)}... in ${text[i].slice(0, 300)}`);
+  }
+  assert.equal(leaked.length, 0, `secrets written to the log:\n${leaked.join('\n')}`);
+}
+
 function withTimeout(promise, ms) {
   let timer;
   return Promise.race([

@@ -1,7 +1,8 @@
 // One server per test file: before/after hooks plus the closing checks.
 import { before, after, test } from 'node:test';
 import path from 'node:path';
-import { startServer, assertNoServerErrors } from './server.mjs';
+import { startServer, assertNoServerErrors, assertNoSecretsLogged } from './server.mjs';
+import { seenSecrets } from './api.mjs';
 
 /**
  * Registers hooks that start one server for the file and kill it if a test
@@ -21,9 +22,12 @@ export function serverSuite(opts = {}) {
   return ctx;
 }
 
-/** The last test of a file: no 5xx in the logs and a clean SIGTERM exit. */
+/**
+ * The last test of a file: no 5xx and no password or token in the logs, and a
+ * clean SIGTERM exit.
+ */
 export function serverEndChecks(ctx) {
-  test('server logged no status >= 500 and exits cleanly on SIGTERM', async () => {
+  test('server logged no status >= 500 and no secret, and exits cleanly on SIGTERM', async () => {
     let stopErr = null;
     try {
       await ctx.srv.stop();
@@ -32,6 +36,7 @@ export function serverEndChecks(ctx) {
     }
     try {
       assertNoServerErrors(ctx.srv.logs);
+      assertNoSecretsLogged(ctx.srv.logs, seenSecrets);
     } catch (logErr) {
       if (stopErr) throw new Error(`${logErr.message}\nand: ${stopErr.message}`);
       throw logErr;
