@@ -122,7 +122,9 @@ static int open_store(vb_app *app)
 {
     int rc = vb_store_open(&app->store, app->loop, app->cfg.database_url);
     if (rc) {
-        vb_log(VB_LOG_ERROR, "cannot open the database %s", app->cfg.database_url);
+        /* Only the scheme: the rest of a URL may carry a password. */
+        vb_log(VB_LOG_ERROR, "cannot open the database (%.*s)",
+               (int)strcspn(app->cfg.database_url, ":"), app->cfg.database_url);
         return -1;
     }
     return 0;

@@ -4,7 +4,7 @@
  * Statements use '?' placeholders bound from a format string: one character
  * per parameter:
  *   's' const char *  (NULL binds SQL NULL)
- *   'i' int64_t
+ *   'i' int64_t (pass exactly int64_t: cast plain ints, varargs do not convert)
  *   'd' double
  *   'j' json_t *      (string/integer/real/true/false/null bound as such; an
  *                       object or array is bound as its compact JSON text; NULL

@@ -86,8 +86,8 @@ static int sql_error(vb_db *db, int rc, const char *sql)
     default:
         break;
     }
-    json_t *f = json_pack("{s:s, s:i, s:s?}", "error", sqlite3_errmsg(db->h), "sqliteCode", rc,
-                          "sql", sql);
+    json_t *f =
+        json_pack("{s:s, s:i, s:s?}", "error", sqlite3_errmsg(db->h), "sqliteCode", rc, "sql", sql);
     vb_log_obj(VB_LOG_ERROR, "sql error", f);
     return VB_EIO;
 }
@@ -114,8 +114,10 @@ static sqlite3_stmt *stmt_get(vb_db *db, const char *sql)
     const char *tail = NULL;
     int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
     if (rc != SQLITE_OK || !st) {
-        if (rc == SQLITE_OK) vb_log(VB_LOG_ERROR, "sql error: empty statement");
-        else sql_error(db, rc, sql);
+        if (rc == SQLITE_OK)
+            vb_log(VB_LOG_ERROR, "sql error: empty statement");
+        else
+            sql_error(db, rc, sql);
         sqlite3_finalize(st);
         return NULL;
     }

@@ -73,8 +73,10 @@ struct vb_store {
 static void jobq_push(vb_jobq *q, vb_job *j)
 {
     j->next = NULL;
-    if (q->tail) q->tail->next = j;
-    else q->head = j;
+    if (q->tail)
+        q->tail->next = j;
+    else
+        q->head = j;
     q->tail = j;
 }
 
@@ -82,8 +84,10 @@ static void jobq_push(vb_jobq *q, vb_job *j)
 static void jobq_splice(vb_jobq *q, vb_job *head, vb_job *tail)
 {
     if (!head) return;
-    if (q->tail) q->tail->next = head;
-    else q->head = head;
+    if (q->tail)
+        q->tail->next = head;
+    else
+        q->head = head;
     q->tail = tail;
 }
 
@@ -111,7 +115,7 @@ int vb_op_fail(vb_op_ctx *ctx, int err, const char *code, const char *fmt, ...)
 
 void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *data)
 {
-    json_t *ev = json_pack("{s:s, s:s, s:o}", "topic", topic, "type", type,
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "topic", topic, "type", type, "data",
                            data ? data : json_null());
     if (!ev || json_array_append_new(ctx->events, ev) != 0)
         vb_log(VB_LOG_ERROR, "store: event %s on %s lost (out of memory)", type, topic);
@@ -121,14 +125,22 @@ void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *da
 static const char *default_code(int status)
 {
     switch (status) {
-    case VB_EINVAL: return "VALIDATION_ERROR";
-    case VB_ENOTFOUND: return "NOT_FOUND";
-    case VB_EFORBIDDEN: return "FORBIDDEN";
-    case VB_ECONFLICT: return "CONFLICT";
-    case VB_EUNAUTH: return "UNAUTHORIZED";
-    case VB_EIO: return "DATABASE_ERROR";
-    case VB_EBUSY: return "SERVICE_UNAVAILABLE";
-    default: return "INTERNAL_ERROR";
+    case VB_EINVAL:
+        return "VALIDATION_ERROR";
+    case VB_ENOTFOUND:
+        return "NOT_FOUND";
+    case VB_EFORBIDDEN:
+        return "FORBIDDEN";
+    case VB_ECONFLICT:
+        return "CONFLICT";
+    case VB_EUNAUTH:
+        return "UNAUTHORIZED";
+    case VB_EIO:
+        return "DATABASE_ERROR";
+    case VB_EBUSY:
+        return "SERVICE_UNAVAILABLE";
+    default:
+        return "INTERNAL_ERROR";
     }
 }
 
@@ -311,7 +323,8 @@ static int url_to_path(const char *url, char **path)
     if (!url || strncmp(url, "sqlite:", 7) != 0) {
         /* Only the scheme is logged: the rest may hold a password. */
         const char *colon = url ? strchr(url, ':') : NULL;
-        vb_log(VB_LOG_ERROR, "database scheme \"%.*s\": that backend is not built yet (use sqlite:PATH)",
+        vb_log(VB_LOG_ERROR,
+               "database scheme \"%.*s\": that backend is not built yet (use sqlite:PATH)",
                colon ? (int)(colon - url) : 0, url ? url : "");
         return VB_EINVAL;
     }

@@ -88,7 +88,8 @@ void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
 int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_cb cb, void *ud);
 /*
  * Runs fn synchronously on the calling thread in its own transaction (for the
- * CLI: migrate, seed-demo; never on the loop thread of a running server).
+ * CLI: migrate, seed-demo; never on the loop thread of a running server, never
+ * from inside an operation). args is borrowed; the op's events are discarded.
  * Returns the op's status; *result (if non-NULL) receives the op's result.
  */
 int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result);

@@ -38,11 +38,11 @@ static int teardown(void **state)
 static void test_exec_int_changes(void **state)
 {
     vb_db *db = *state;
-    assert_int_equal(vb_db_exec(db, "INSERT INTO t (id, name) VALUES (?, ?)", "is", (int64_t)1, "a"),
-                     0);
+    assert_int_equal(
+        vb_db_exec(db, "INSERT INTO t (id, name) VALUES (?, ?)", "is", (int64_t)1, "a"), 0);
     assert_int_equal(vb_db_changes(db), 1);
-    assert_int_equal(vb_db_exec(db, "INSERT INTO t (id, name) VALUES (?, ?)", "is", (int64_t)2, "b"),
-                     0);
+    assert_int_equal(
+        vb_db_exec(db, "INSERT INTO t (id, name) VALUES (?, ?)", "is", (int64_t)2, "b"), 0);
     assert_int_equal(vb_db_exec(db, "UPDATE t SET flag = 1", ""), 0);
     assert_int_equal(vb_db_changes(db), 2);
 
@@ -116,7 +116,7 @@ static void test_params(void **state)
         0);
     assert_string_equal(json_string_value(json_object_get(row, "name")), "str");
     assert_true(json_real_value(json_object_get(row, "score")) == 1.25);
-    assert_int_equal(json_integer_value(json_object_get(row, "m")), 3); /* "3" parsed as JSON */
+    assert_int_equal(json_integer_value(json_object_get(row, "m")), 3);    /* "3" parsed as JSON */
     assert_int_equal(json_integer_value(json_object_get(row, "flag")), 1); /* no b: prefix */
     json_decref(row);
 }

@@ -126,8 +126,8 @@ static void on_done(const vb_store_res *res, void *ud)
     T.cb_count[id]++;
     T.status[id] = res->status;
     snprintf(T.code[id], sizeof T.code[id], "%s", res->code ? res->code : "(null)");
-    T.result_id[id] = res->result ? (int)json_integer_value(json_object_get(res->result, "id"))
-                                  : -1;
+    T.result_id[id] =
+        res->result ? (int)json_integer_value(json_object_get(res->result, "id")) : -1;
     if (res->status == 0 && T.sink_count[id] > 0) T.sink_before_cb[id] = 1;
     T.completed++;
 }
@@ -237,7 +237,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     uv_close((uv_handle_t *)&T.watchdog, NULL);
-    uv_run(&T.loop, UV_RUN_DEFAULT);
+    /* NOWAIT: after a failed test a store may still hold the loop; the
+     * failure is already reported, and uv_loop_close then fails teardown. */
+    uv_run(&T.loop, UV_RUN_NOWAIT);
     int rc = uv_loop_close(&T.loop);
     uv_sem_destroy(&T.gate);
     uv_sem_destroy(&T.entered);
