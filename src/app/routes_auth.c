@@ -303,13 +303,13 @@ static void h_logout(vb_http_req *req, const vb_route *route, json_t *args)
 
 static const vb_field f_register[] = {
     {"email", VB_F_STRING, 1, 0, 3, 254, VB_FMT_EMAIL, NULL, "Email address (stored lower-case)"},
-    {"password", VB_F_STRING, 1, 0, 8, 128, VB_FMT_NONE, NULL, "8 to 128 characters"},
+    {"password", VB_F_STRING, 1, 0, 8, 128, VB_FMT_NONE, NULL, "8 to 128 characters", 1},
     {"firstName", VB_F_STRING, 1, 0, 1, 100, VB_FMT_NONE, NULL, "First name"},
     {"lastName", VB_F_STRING, 1, 0, 1, 100, VB_FMT_NONE, NULL, "Last name"},
 };
 static const vb_field f_login[] = {
     {"email", VB_F_STRING, 1, 0, 1, 254, VB_FMT_NONE, NULL, "Email address"},
-    {"password", VB_F_STRING, 1, 0, 1, 128, VB_FMT_NONE, NULL, "Password"},
+    {"password", VB_F_STRING, 1, 0, 1, 128, VB_FMT_NONE, NULL, "Password", 1},
 };
 static const vb_field f_refresh[] = {
     {"refreshToken", VB_F_STRING, 1, 0, 1, 256, VB_FMT_NONE, NULL, "Current refresh token"},

@@ -150,7 +150,17 @@ static void handle_api(vb_app *app, vb_http_req *req)
 {
     vb_route_params params;
     int mismatch = 0;
-    const vb_route *route = vb_router_match(app->router, req->method, req->path, &params, &mismatch);
+    /* The router decodes each segment itself, so it gets the raw path: an
+     * encoded '/' then stays inside its segment and nothing is decoded twice. */
+    char raw[2048];
+    size_t rawlen = strcspn(req->target, "?#");
+    if (rawlen >= sizeof raw) {
+        vb_reply_error(req, 404, "ROUTE_NOT_FOUND", "No such route", NULL);
+        return;
+    }
+    memcpy(raw, req->target, rawlen);
+    raw[rawlen] = '\0';
+    const vb_route *route = vb_router_match(app->router, req->method, raw, &params, &mismatch);
     if (!route) {
         if (mismatch)
             vb_reply_error(req, 405, "METHOD_NOT_ALLOWED", "This method is not allowed here", NULL);

@@ -104,9 +104,9 @@ static int check_string(const vb_field *f, json_t **v, json_t *errors, int is_it
     if (is_item) snprintf(what, sizeof what, "item %zu ", idx + 1);
     n = utf8_count(s, len);
     if (n < 0) return fail(errors, f->name, "%smust be valid UTF-8 text", what);
-    while (a < b && is_ws(s[a]))
+    while (!f->no_trim && a < b && is_ws(s[a]))
         a++;
-    while (b > a && is_ws(s[b - 1]))
+    while (!f->no_trim && b > a && is_ws(s[b - 1]))
         b--;
     if (a != 0 || b != len) {
         json_t *t = json_stringn(s + a, b - a);

@@ -38,6 +38,7 @@ typedef struct vb_field {
     vb_fformat format;
     const char *const *values;    /* VB_F_ENUM: NULL-terminated list */
     const char *description;      /* for OpenAPI */
+    int no_trim;                  /* keep surrounding whitespace (passwords) */
 } vb_field;
 
 typedef struct vb_schema {
@@ -52,7 +53,7 @@ typedef struct vb_schema {
 /*
  * Checks obj (must be a JSON object, else one error for field "body") against
  * s. Unknown fields are dropped from obj (never stored). Strings are trimmed of
- * surrounding whitespace. Each failure appends {field, message} to errors.
+ * surrounding whitespace unless the field says no_trim. Each failure appends {field, message} to errors.
  * Returns the number of failures (0 = valid).
  */
 int vb_validate_body(const vb_schema *s, json_t *obj, json_t *errors);

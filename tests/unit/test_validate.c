@@ -102,6 +102,21 @@ static void test_valid_body_trims_and_drops(void **state)
     json_decref(e);
 }
 
+static const vb_field SECRET_FIELDS[] = {
+    {.name = "password", .type = VB_F_STRING, .required = 1, .min = 8, .max = 128, .no_trim = 1},
+};
+static const vb_schema SECRET = VB_SCHEMA(SECRET_FIELDS);
+
+/* Passwords keep their surrounding spaces: trimming would weaken them. */
+static void test_no_trim_keeps_spaces(void **state)
+{
+    json_t *b, *e;
+    assert_int_equal(run(&SECRET, "{\"password\":\"  secret pw  \"}", &b, &e), 0);
+    assert_string_equal(json_string_value(json_object_get(b, "password")), "  secret pw  ");
+    json_decref(b);
+    json_decref(e);
+}
+
 static void test_body_types(void **state)
 {
     expect_one(&TASK, "[]", "body", "object");
@@ -360,6 +375,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_body_trims_and_drops),
+        cmocka_unit_test(test_no_trim_keeps_spaces),
         cmocka_unit_test(test_body_types),
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_multiple_errors),
