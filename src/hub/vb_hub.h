@@ -1,0 +1,46 @@
+/*
+ * The event hub: committed changes are published to topics
+ * ("workspace:<id>", "project:<id>", "channel:<id>", "user:<id>"); chat rooms,
+ * live streams and (later) the Redis bridge subscribe. Loop thread only.
+ *
+ * Delivery is synchronous inside vb_hub_publish. A subscriber may unsubscribe
+ * itself or others, or subscribe new ones, from inside its callback: removed
+ * subscriptions get no further deliveries, added ones get none for the event
+ * being delivered.
+ */
+#ifndef VB_HUB_H
+#define VB_HUB_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct vb_hub_sub vb_hub_sub;
+
+/* data is borrowed (incref to keep). */
+typedef void (*vb_hub_fn)(vb_hub_sub *sub, const char *topic, const char *type, json_t *data,
+                          void *ud);
+
+/* Embed in the subscriber's struct; zero it before the first subscribe. */
+struct vb_hub_sub {
+    vb_hub_sub *next, *prev; /* in its topic's list */
+    void *topic;             /* internal */
+    vb_hub_fn fn;
+    void *ud;
+    int active;
+};
+
+/* Subscribes sub to topic (copied). A sub is on at most one topic at a time:
+ * subscribing an active sub moves it. Returns 0 or VB_ENOMEM. */
+int vb_hub_subscribe(vb_hub_sub *sub, const char *topic, vb_hub_fn fn, void *ud);
+/* Removes sub; no-op if not active. */
+void vb_hub_unsubscribe(vb_hub_sub *sub);
+/* Delivers (topic, type, data) to every subscriber of topic. data borrowed. */
+void vb_hub_publish(const char *topic, const char *type, json_t *data);
+/* The store's event sink: publishes each {topic, type, data} of events. */
+void vb_hub_publish_events(json_t *events, void *ud);
+/* Number of subscribers of topic (tests, metrics). */
+size_t vb_hub_count(const char *topic);
+/* Frees every topic (at shutdown, after all subscribers are gone). */
+void vb_hub_shutdown(void);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * Who is online, per user and per workspace (loop thread only).
+ *
+ * Presence is per user, not per socket: a user's first connection makes them
+ * online in each of their workspaces, their last connection going makes them
+ * offline. Changes are published on the hub, topic "workspace:<wid>":
+ *   "presence:online"  {userId, userName, workspaceId}
+ *   "presence:offline" {userId, workspaceId}
+ * Chat and the workspace stats stream both read from here.
+ */
+#ifndef VB_PRESENCE_H
+#define VB_PRESENCE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* One more connection of user_id, member of workspace_ids (array of strings;
+ * borrowed). user_name is "First Last". Returns 0 or VB_ENOMEM. */
+int vb_presence_connect(const char *user_id, const char *user_name, const json_t *workspace_ids);
+/* One connection of user_id fewer. */
+void vb_presence_disconnect(const char *user_id);
+/* The user stops being a member of wid (removed or left): drops them from
+ * that workspace's online set (publishing presence:offline if they were online). */
+void vb_presence_leave_workspace(const char *user_id, const char *wid);
+/* The user joins wid while online (invite accepted): adds them. */
+void vb_presence_join_workspace(const char *user_id, const char *wid);
+/* Online user ids of wid, sorted (new array). */
+json_t *vb_presence_online(const char *wid);
+size_t vb_presence_count(const char *wid);
+/* 1 if user has at least one connection. */
+int vb_presence_is_online(const char *user_id);
+/* Frees everything (shutdown). */
+void vb_presence_shutdown(void);
+
+#endif
