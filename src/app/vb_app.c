@@ -139,8 +139,11 @@ static void close_store_and_run(vb_app *app)
 
 static int build_router(vb_app *app)
 {
-    const vb_route_group groups[] = {vb_routes_ops, vb_routes_auth, vb_routes_workspaces,
-                                     vb_routes_projects, vb_routes_tasks};
+    const vb_route_group groups[] = {
+        vb_routes_ops,      vb_routes_auth,          vb_routes_workspaces, vb_routes_projects,
+        vb_routes_tasks,    vb_routes_comments,      vb_routes_labels,     vb_routes_activity,
+        vb_routes_notifications, vb_routes_channels, vb_routes_messages,
+    };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);
     return vb_router_new(&app->router, kept, VB_ARRAY_LEN(kept));

@@ -27,6 +27,7 @@ size_t vb_mentions_parse(const char *text, char out[][VB_HANDLE_MAX + 1], size_t
  * Store side (store thread, inside an operation): resolves the handles of text
  * among wid's members, replaces the mention rows of (source_type, source_id),
  * and notifies each newly mentioned user (type "mentioned", not the actor).
+ * notify_data is borrowed (copied into each notification).
  * *user_ids (may be NULL) receives a new array of the mentioned user ids.
  * Returns 0 or a negative vb_err (ctx already failed).
  */

@@ -1,0 +1,217 @@
+/*
+ * The event hub (see vb_hub.h): a table of topics, each with a doubly linked
+ * list of embedded subscriptions.
+ *
+ * Delivery walks a topic's list with a cursor that lives on the publisher's
+ * stack and is registered on the topic, so that a subscriber may unsubscribe
+ * itself or any other subscription during delivery: unsubscribe advances
+ * every cursor that points at the removed node. New subscriptions are put at
+ * the head of the list, behind every running cursor, so they get nothing of
+ * the event being delivered. Publishes may nest (a callback may publish,
+ * even on the same topic); each nesting level has its own cursor. A topic is
+ * freed when its last subscriber leaves and no delivery walks it.
+ */
+#include "hub/vb_hub.h"
+
+#include "core/vb_common.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct hub_cursor {
+    vb_hub_sub *next;
+    struct hub_cursor *up;
+} hub_cursor;
+
+typedef struct hub_topic {
+    struct hub_topic *chain; /* bucket chain */
+    uint64_t hash;
+    vb_hub_sub *head;
+    size_t nsubs;
+    hub_cursor *cursors; /* deliveries walking this topic, innermost first */
+    char name[];
+} hub_topic;
+
+static hub_topic **g_buckets;
+static size_t g_nbuckets; /* power of two, or 0 before the first subscribe */
+static size_t g_ntopics;
+
+/* FNV-1a over the topic name. */
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static hub_topic *topic_find(const char *name, uint64_t h)
+{
+    if (!g_nbuckets) return NULL;
+    for (hub_topic *t = g_buckets[h & (g_nbuckets - 1)]; t; t = t->chain)
+        if (t->hash == h && strcmp(t->name, name) == 0) return t;
+    return NULL;
+}
+
+/* Doubles the bucket array (or makes the first one). Returns 0 or VB_ENOMEM. */
+static int table_grow(void)
+{
+    size_t n = g_nbuckets ? g_nbuckets * 2 : 64;
+    hub_topic **b = calloc(n, sizeof *b);
+    if (!b) return VB_ENOMEM;
+    for (size_t i = 0; i < g_nbuckets; i++) {
+        hub_topic *t = g_buckets[i];
+        while (t) {
+            hub_topic *next = t->chain;
+            t->chain = b[t->hash & (n - 1)];
+            b[t->hash & (n - 1)] = t;
+            t = next;
+        }
+    }
+    free(g_buckets);
+    g_buckets = b;
+    g_nbuckets = n;
+    return 0;
+}
+
+/* Finds or creates the topic name. Returns NULL when out of memory. */
+static hub_topic *topic_get(const char *name)
+{
+    uint64_t h = hash_str(name);
+    hub_topic *t = topic_find(name, h);
+    if (t) return t;
+    if (g_ntopics + 1 > g_nbuckets && table_grow()) return NULL;
+    size_t len = strlen(name);
+    t = calloc(1, sizeof *t + len + 1);
+    if (!t) return NULL;
+    memcpy(t->name, name, len + 1);
+    t->hash = h;
+    t->chain = g_buckets[h & (g_nbuckets - 1)];
+    g_buckets[h & (g_nbuckets - 1)] = t;
+    g_ntopics++;
+    return t;
+}
+
+/* Frees t if nobody subscribes to it or walks it. */
+static void topic_maybe_free(hub_topic *t)
+{
+    if (t->head || t->cursors) return;
+    hub_topic **pp = &g_buckets[t->hash & (g_nbuckets - 1)];
+    while (*pp && *pp != t) pp = &(*pp)->chain;
+    if (*pp) *pp = t->chain;
+    g_ntopics--;
+    free(t);
+}
+
+/* Unlinks sub from its topic without freeing the topic. */
+static void sub_unlink(vb_hub_sub *sub)
+{
+    hub_topic *t = sub->topic;
+    for (hub_cursor *c = t->cursors; c; c = c->up)
+        if (c->next == sub) c->next = sub->next;
+    if (sub->prev)
+        sub->prev->next = sub->next;
+    else
+        t->head = sub->next;
+    if (sub->next) sub->next->prev = sub->prev;
+    t->nsubs--;
+    sub->next = sub->prev = NULL;
+    sub->topic = NULL;
+    sub->active = 0;
+}
+
+int vb_hub_subscribe(vb_hub_sub *sub, const char *topic, vb_hub_fn fn, void *ud)
+{
+    if (!sub || !topic || !fn) return VB_EINVAL;
+    hub_topic *t = topic_get(topic);
+    if (!t) return VB_ENOMEM;
+    if (sub->active) {
+        hub_topic *old = sub->topic;
+        sub_unlink(sub);
+        if (old != t) topic_maybe_free(old);
+    }
+    sub->fn = fn;
+    sub->ud = ud;
+    sub->topic = t;
+    sub->prev = NULL;
+    sub->next = t->head;
+    if (t->head) t->head->prev = sub;
+    t->head = sub;
+    t->nsubs++;
+    sub->active = 1;
+    return 0;
+}
+
+void vb_hub_unsubscribe(vb_hub_sub *sub)
+{
+    if (!sub || !sub->active) return;
+    hub_topic *t = sub->topic;
+    sub_unlink(sub);
+    topic_maybe_free(t);
+}
+
+void vb_hub_publish(const char *topic, const char *type, json_t *data)
+{
+    if (!topic || !type) return;
+    hub_topic *t = topic_find(topic, hash_str(topic));
+    if (!t || !t->head) return;
+    /* Keep data alive even if a callback drops the publisher's last ref. */
+    json_incref(data);
+    hub_cursor cur = {t->head, t->cursors};
+    t->cursors = &cur;
+    while (cur.next) {
+        vb_hub_sub *s = cur.next;
+        cur.next = s->next;
+        s->fn(s, t->name, type, data, s->ud);
+    }
+    t->cursors = cur.up;
+    topic_maybe_free(t);
+    json_decref(data);
+}
+
+void vb_hub_publish_events(json_t *events, void *ud)
+{
+    (void)ud;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *topic = json_string_value(json_object_get(ev, "topic"));
+        const char *type = json_string_value(json_object_get(ev, "type"));
+        vb_hub_publish(topic, type, json_object_get(ev, "data"));
+    }
+}
+
+size_t vb_hub_count(const char *topic)
+{
+    if (!topic) return 0;
+    hub_topic *t = topic_find(topic, hash_str(topic));
+    return t ? t->nsubs : 0;
+}
+
+void vb_hub_shutdown(void)
+{
+    for (size_t i = 0; i < g_nbuckets; i++) {
+        hub_topic *t = g_buckets[i];
+        while (t) {
+            hub_topic *next = t->chain;
+            /* Subscribers still here are detached so a late unsubscribe is a no-op. */
+            for (vb_hub_sub *s = t->head; s;) {
+                vb_hub_sub *sn = s->next;
+                s->next = s->prev = NULL;
+                s->topic = NULL;
+                s->active = 0;
+                s = sn;
+            }
+            free(t);
+            t = next;
+        }
+    }
+    free(g_buckets);
+    g_buckets = NULL;
+    g_nbuckets = 0;
+    g_ntopics = 0;
+}
