@@ -115,10 +115,13 @@ static int array_has(const json_t *arr, const char *s)
 
 /*
  * *ids receives a new array of the ids of wid's members whose handle is one of
- * the parsed handles of text (several users may share a handle). Returns 0 or
+ * the parsed handles of text (several users may share a handle). When
+ * channel_id is set (a message in a private or direct channel), only members
+ * of that channel count: nobody outside it learns of the message. Returns 0 or
  * a vb_db error.
  */
-static int mentions_resolve(vb_db *db, const char *wid, const char *text, json_t **ids)
+static int mentions_resolve(vb_db *db, const char *wid, const char *channel_id, const char *text,
+                            json_t **ids)
 {
     char handles[VB_MENTIONS_MAX][VB_HANDLE_MAX + 1];
     size_t n = vb_mentions_parse(text, handles, VB_MENTIONS_MAX);
@@ -140,8 +143,11 @@ static int mentions_resolve(vb_db *db, const char *wid, const char *text, json_t
     rc = vb_db_rows(db, &rows,
                     "SELECT u.id AS id FROM users u JOIN workspace_members m"
                     " ON m.user_id = u.id AND m.workspace_id = ?"
-                    " WHERE u.handle IN (SELECT value FROM json_each(?)) ORDER BY u.id",
-                    "sj", wid, list);
+                    " WHERE u.handle IN (SELECT value FROM json_each(?))"
+                    " AND (? IS NULL OR EXISTS (SELECT 1 FROM channel_members cm"
+                    "      WHERE cm.channel_id = ? AND cm.user_id = u.id))"
+                    " ORDER BY u.id",
+                    "sjss", wid, list, channel_id, channel_id);
     json_decref(list);
     if (rc) return rc;
     json_array_foreach(rows, i, row) json_array_append(*ids, json_object_get(row, "id"));
@@ -169,7 +175,19 @@ int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type, co
         json_decref(old_ids);
         return vb_op_fail(c, VB_EIO, "INTERNAL_ERROR", "Mention source is incomplete");
     }
-    rc = mentions_resolve(c->db, wid, text, &now_ids);
+    json_t *closed = NULL; /* the channel of a message, when it is not public */
+    if (strcmp(source_type, "message") == 0)
+        rc = vb_db_row(c->db, &closed,
+                       "SELECT c.id AS id FROM messages m JOIN channels c ON c.id = m.channel_id"
+                       " WHERE m.id = ? AND c.type <> 'public'",
+                       "s", source_id);
+    else
+        rc = 0;
+    if (!rc)
+        rc = mentions_resolve(c->db, wid, closed ? json_string_value(json_object_get(closed, "id"))
+                                                 : NULL,
+                              text, &now_ids);
+    json_decref(closed);
     if (!rc)
         rc =
             vb_db_rows(c->db, &old_rows,

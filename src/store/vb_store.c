@@ -464,7 +464,10 @@ int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result)
     s->stats.ops_total++;
     uv_mutex_unlock(&s->lock);
     if (st != 0)
-        vb_log(VB_LOG_WARN, "store: operation failed: %s %s",
+        /* Refusals (not found, forbidden, invalid) are normal answers; only
+         * failures of the database itself are worth a warning. */
+        vb_log(st == VB_EIO || st == VB_ENOMEM ? VB_LOG_WARN : VB_LOG_DEBUG,
+               "store: operation failed: %s %s",
                ctx.code[0] ? ctx.code : default_code(st), ctx.message);
 done:
     if (st == 0 && result) {

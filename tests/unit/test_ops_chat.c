@@ -591,6 +591,18 @@ static void test_mentions_and_channel_delete(void **state)
         call(vb_op_message_delete, T.bob, "id", mid_copy, NULL, NULL, NULL, NULL, NULL), 0);
     assert_int_equal(count("SELECT COUNT(*) FROM mentions WHERE source_id = ?", mid_copy, NULL), 0);
 
+    /* a private channel: a workspace member outside it is not told of the message */
+    const char *pcid = make_channel(T.bob, T.w1, json_pack("{s:s,s:s}", "name", "secret", "type",
+                                                           "private"));
+    char pcid_copy[VB_ID_LEN + 1];
+    snprintf(pcid_copy, sizeof pcid_copy, "%s", pcid);
+    int64_t before = count("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND type = ?",
+                           T.carol, "mentioned");
+    post(T.bob, pcid_copy, "hidden ping @carol");
+    assert_int_equal(count("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND type = ?",
+                           T.carol, "mentioned"),
+                     before);
+
     /* channel delete: creator or admin only */
     post(T.carol, cid, "still here");
     assert_int_equal(call(vb_op_channel_delete, T.carol, "id", cid, NULL, NULL, NULL, NULL, NULL),
