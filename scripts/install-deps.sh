@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake pkg-config git
-  libuv1-dev node-llhttp libwslay-dev libjansson-dev libjwt-dev libsodium-dev
+  libuv1-dev node-llhttp libwslay-dev libjansson-dev libjwt-dev libsodium-dev libssl-dev
   libsqlite3-dev libcmocka-dev libhiredis-dev libpq-dev
   sqlite3 curl
 )

@@ -9,6 +9,8 @@
 #include "app/vb_routes.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
+#include "hub/vb_hub.h"
+#include "hub/vb_presence.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,7 +144,7 @@ static int build_router(vb_app *app)
     const vb_route_group groups[] = {
         vb_routes_ops,      vb_routes_auth,          vb_routes_workspaces, vb_routes_projects,
         vb_routes_tasks,    vb_routes_comments,      vb_routes_labels,     vb_routes_activity,
-        vb_routes_notifications, vb_routes_channels, vb_routes_messages,
+        vb_routes_notifications, vb_routes_channels, vb_routes_messages, vb_routes_live,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);
@@ -158,6 +160,8 @@ static int serve(vb_app *app)
     vb_app_chain_init(&app->cfg);
     if (app->cfg.seed_demo && vb_app_seed_demo(app) < 0) vb_log(VB_LOG_WARN, "demo seed failed");
 
+    /* Committed changes reach chat rooms and live streams through the hub. */
+    vb_store_set_event_sink(app->store, vb_hub_publish_events, NULL);
     vb_http_limits limits;
     vb_http_limits_default(&limits);
     limits.max_body_bytes = app->cfg.max_body_bytes;
@@ -180,6 +184,8 @@ static int serve(vb_app *app)
                json_pack("{s:s,s:i,s:s,s:s}", "host", app->cfg.host, "port", port, "url", url,
                          "version", VB_VERSION));
     uv_run(app->loop, UV_RUN_DEFAULT);
+    vb_presence_shutdown();
+    vb_hub_shutdown();
     vb_app_chain_free();
     vb_router_free(app->router);
     app->router = NULL;

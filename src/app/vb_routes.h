@@ -15,5 +15,6 @@ extern const vb_route_group vb_routes_activity;   /* activity (app/routes_activi
 extern const vb_route_group vb_routes_notifications; /* notifications (app/routes_notifications.c) */
 extern const vb_route_group vb_routes_channels;   /* channels + members (app/routes_channels.c) */
 extern const vb_route_group vb_routes_messages;   /* messages (app/routes_messages.c) */
+extern const vb_route_group vb_routes_live;       /* live streams, SSE (app/routes_live.c) */
 
 #endif

@@ -100,7 +100,8 @@ static void topic_maybe_free(hub_topic *t)
 {
     if (t->head || t->cursors) return;
     hub_topic **pp = &g_buckets[t->hash & (g_nbuckets - 1)];
-    while (*pp && *pp != t) pp = &(*pp)->chain;
+    while (*pp && *pp != t)
+        pp = &(*pp)->chain;
     if (*pp) *pp = t->chain;
     g_ntopics--;
     free(t);

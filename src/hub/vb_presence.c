@@ -164,8 +164,8 @@ static int ws_add(pres_user *u, const char *wid)
     }
     char topic[256];
     snprintf(topic, sizeof topic, "workspace:%s", wid);
-    json_t *ev = json_pack("{s:s, s:s, s:s}", "userId", u->id, "userName", u->name, "workspaceId",
-                           wid);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s}", "userId", u->id, "userName", u->name, "workspaceId", wid);
     vb_hub_publish(topic, "presence:online", ev);
     json_decref(ev);
     return 0;
@@ -283,7 +283,8 @@ json_t *vb_presence_online(const char *wid)
     json_t *v;
     json_object_foreach(w->users, key, v) ids[k++] = key;
     qsort(ids, k, sizeof *ids, cmp_str);
-    for (size_t i = 0; i < k; i++) json_array_append_new(out, json_string(ids[i]));
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(out, json_string(ids[i]));
     free(ids);
     return out;
 }

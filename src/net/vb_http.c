@@ -2,7 +2,7 @@
  * HTTP server lifecycle: the listener, accepting, the per-connection state
  * machine (timers, reading, the parse loop with pipelining), draining and
  * closing, and server shutdown. Parsing callbacks live in vb_http_parse.c,
- * response writing in vb_http_write.c.
+ * response writing in vb_http_write.c, connection takeover in vb_stream.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +89,7 @@ static void on_conn_close(uv_handle_t *h)
     vb_http_conn *c = h->data;
     if (--c->handles_open > 0) return;
     vb_http_server *s = c->server;
+    if (c->stream) vb_stream_release(c->stream); /* runs its on_close */
     vb_http_parse_free(c);
     free(c->in);
     if (c->prev)
@@ -260,6 +261,10 @@ static void conn_process(vb_http_conn *c)
     c->processing = 1;
     if (c->in_off < c->in_len && parse_allowed(c) && !c->inflight)
         c->in_off += conn_parse(c, c->in + c->in_off, c->in_len - c->in_off);
+    if (c->state == VB_CONN_STREAM) { /* taken over: the stream owns the rest of the input */
+        c->processing = 0;
+        return;
+    }
     if (c->in_off >= c->in_len || (!parse_allowed(c) && !c->inflight)) c->in_off = c->in_len = 0;
     if (c->in_len == 0 && c->in_cap > 4 * 4096) { /* do not keep a large buffer idle */
         free(c->in);
@@ -314,7 +319,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         used = conn_parse(c, buf->base, n);
         c->processing = 0;
     }
-    if (used < n && (parse_allowed(c) || c->state == VB_CONN_BUSY)) {
+    /* Bytes behind a request that took the connection over are kept for the
+     * stream, which delivers them on the next loop pass. */
+    if (used < n && (parse_allowed(c) || c->state == VB_CONN_BUSY || c->state == VB_CONN_STREAM)) {
         if (input_append(c, buf->base + used, n - used) < 0) {
             vb_http_conn_close(c);
             return;
@@ -369,9 +376,25 @@ static void on_connection(uv_stream_t *ls, int status)
     start_reading(c);
 }
 
+static void on_flush_close(uv_handle_t *h)
+{
+    vb_http_server *s = h->data;
+    s->flush_open = 0;
+    vb_http_server_maybe_finish(s);
+}
+
+/* Frees a shutting-down server once its listener, connections and live
+ * requests are gone; the flush handle is closed last (no stream is left). */
 void vb_http_server_maybe_finish(vb_http_server *s)
 {
     if (!s->shutting_down || s->listener_open || s->nconns > 0 || s->live_reqs > 0) return;
+    if (s->flush_open) {
+        if (!s->flush_closing) {
+            s->flush_closing = 1;
+            uv_close((uv_handle_t *)&s->flush, on_flush_close);
+        }
+        return;
+    }
     void (*cb)(void *) = s->shutdown_cb;
     void *arg = s->shutdown_arg;
     free(s);
@@ -401,6 +424,9 @@ int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, 
     s->done = done;
     s->ud = ud;
     vb_http_parse_settings(&s->settings);
+    uv_prepare_init(loop, &s->flush);
+    s->flush.data = s;
+    s->flush_open = 1;
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
     s->listener_open = 1;
@@ -446,6 +472,9 @@ void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg
                 vb_http_conn_close(c);
             else
                 vb_http_conn_drain(c);
+            break;
+        case VB_CONN_STREAM:
+            vb_stream_close(c->stream); /* flushes, then closes within the linger */
             break;
         default:
             break; /* busy ones drain after their answer; others are ending */

@@ -60,7 +60,8 @@ typedef struct vb_http_req {
     /* response headers a handler adds with vb_http_add_header() */
     vb_http_header resp_headers[VB_HTTP_MAX_RESP_HEADERS];
     size_t nresp_headers;
-    int status;                /* set by respond(), for logging */
+    int status;                /* set by respond(), for logging; set by the caller (101 or
+                                  200) before vb_http_takeover(), for the done callback */
     void *app;                 /* free for the application (e.g. auth context); not touched by the server */
 } vb_http_req;
 
@@ -81,8 +82,10 @@ int vb_http_server_port(const vb_http_server *s);
 /* Number of open connections. */
 size_t vb_http_server_connections(const vb_http_server *s);
 /* Stops accepting; idle keep-alive connections are closed now, busy ones after
- * their in-flight response is written. cb runs once every connection and the
- * listener are closed; the server is then freed. */
+ * their in-flight response is written, taken-over streams (vb_stream.h) after
+ * their queued output (bounded by a short linger; their on_close runs). cb
+ * runs once every connection and the listener are closed; the server is then
+ * freed. */
 void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg);
 
 /* Case-insensitive header lookup (lname must be lower-case); NULL if absent. */

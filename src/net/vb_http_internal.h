@@ -3,10 +3,11 @@
  * lifecycle), vb_http_parse.c (llhttp callbacks, request building, query and
  * percent decoding) and vb_http_write.c (responses and the write path).
  *
- * A later module (WebSocket upgrade, Server-Sent Events) takes a connection
- * over by using the same struct: it writes with vb_http_conn_write() and
- * closes with vb_http_conn_close(); nothing here assumes that every byte
- * written is an HTTP response.
+ * vb_stream.c takes a connection over (WebSocket upgrade, Server-Sent
+ * Events): the struct stays on the server's list in state VB_CONN_STREAM,
+ * the stream installs its own read callback and uses the connection's timer
+ * and shutdown request, and writes with its own uv_write requests. The
+ * stream is released from the connection's close callback.
  */
 #ifndef VB_HTTP_INTERNAL_H
 #define VB_HTTP_INTERNAL_H
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "net/vb_http.h"
+#include "net/vb_stream.h"
 
 /* Read slack above max_header_bytes that may sit unparsed before reads stop. */
 #define VB_HTTP_INPUT_MARGIN 65536
@@ -31,6 +33,7 @@ enum vb_http_conn_state {
     VB_CONN_BODY,     /* body arriving; timer: body, from the end of the headers */
     VB_CONN_BUSY,     /* a request is with the handler; no timer */
     VB_CONN_DRAIN,    /* last answer queued, write side shut down; timer: linger */
+    VB_CONN_STREAM,   /* taken over by a vb_stream; the timer belongs to the stream */
     VB_CONN_CLOSED,   /* uv_close() called; freed in the close callback */
 };
 
@@ -71,6 +74,7 @@ struct vb_http_conn {
     vb_http_req *cur; /* built at headers-complete, handed out at message-complete */
     int msg_complete; /* cur is complete and waits for dispatch */
     vb_http_req *inflight;
+    vb_stream *stream; /* set once taken over (state VB_CONN_STREAM) */
 };
 
 struct vb_http_server {
@@ -91,6 +95,12 @@ struct vb_http_server {
     void *shutdown_arg;
     time_t date_sec; /* Date header cache */
     char date[40];
+    /* Output corking for taken-over streams: streams with queued output are
+     * listed in dirty; the prepare handle (started while the list is not
+     * empty) writes each of them once per loop pass, before the loop polls. */
+    uv_prepare_t flush;
+    int flush_open, flush_closing;
+    vb_stream *dirty;
     char rbuf[VB_HTTP_READ_BUF];
 };
 
@@ -130,6 +140,12 @@ void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
 void vb_http_conn_set_state(vb_http_conn *c, int st);
 /* Called when the server may have become idle during shutdown. */
 void vb_http_server_maybe_finish(vb_http_server *s);
+
+/* --- vb_stream.c --- */
+
+/* Called from the connection's close callback once both handles are closed:
+ * runs the stream's on_close (once), drops its queued buffers, frees it. */
+void vb_stream_release(vb_stream *s);
 
 /* --- vb_http_parse.c --- */
 

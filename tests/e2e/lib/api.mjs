@@ -252,3 +252,67 @@ export function rawRequest(port, { method = 'POST', path: p, headers = {}, body 
     pump();
   });
 }
+
+// ---- collaboration helpers (comments, labels, channels, messages, activity,
+// notifications)
+
+/** A well-formed id (20 chars of the id alphabet) that names nothing. */
+export const UNKNOWN_ID = '00000000000000000000';
+
+/** Creates a comment on task tid; returns its data. */
+export async function createComment(base, token, tid, body = {}) {
+  const res = await api(base, 'POST', `/tasks/${tid}/comments`, { token, body: { body: `Comment ${uniq(6)}`, ...body } });
+  return expectOk(res, 201);
+}
+
+/** Creates a label in workspace wid; returns its data. */
+export async function createLabel(base, token, wid, body = {}) {
+  const res = await api(base, 'POST', `/workspaces/${wid}/labels`, { token, body: { name: `label-${uniq(6)}`, color: '#3366cc', ...body } });
+  return expectOk(res, 201);
+}
+
+/** Creates a channel in workspace wid; returns its data. */
+export async function createChannel(base, token, wid, body = {}) {
+  const res = await api(base, 'POST', `/workspaces/${wid}/channels`, { token, body: { name: `chan-${uniq(8)}`, ...body } });
+  return expectOk(res, 201);
+}
+
+/** Posts a message to channel cid; returns its data. */
+export async function postMessage(base, token, cid, content = `Message ${uniq(6)}`) {
+  const res = await api(base, 'POST', `/channels/${cid}/messages`, { token, body: { content } });
+  return expectOk(res, 201);
+}
+
+/** The caller's unread notification count. */
+export async function unreadCount(base, token) {
+  const d = expectOk(await api(base, 'GET', '/notifications/unread-count', { token }));
+  assert.ok(Number.isInteger(d.count), `unread-count {count}: ${JSON.stringify(d)}`);
+  return d.count;
+}
+
+/**
+ * Every item of a page-numbered list (GET path?...&page=n&limit=100), in the
+ * order the server gives them; asserts the meta of each page.
+ */
+export async function listAllPages(base, token, p, limit = 100) {
+  const out = [];
+  const sep = p.includes('?') ? '&' : '?';
+  for (let page = 1; page < 1000; page++) {
+    const res = await api(base, 'GET', `${p}${sep}page=${page}&limit=${limit}`, { token });
+    const data = expectOk(res);
+    assert.ok(Array.isArray(data), `array expected: ${fmtRes(res)}`);
+    const m = res.json.meta;
+    assert.ok(m && m.page === page && m.limit === limit, `page meta: ${fmtRes(res)}`);
+    out.push(...data);
+    if (!m.hasNext) break;
+  }
+  return out;
+}
+
+/** Asserts that the response text contains none of the given strings. */
+export function assertNoLeak(res, secrets, what = '') {
+  for (const s of secrets) {
+    if (s === undefined || s === null || s === '') continue;
+    assert.ok(!res.text.includes(String(s)), `${what} response leaks ${s}: ${fmtRes(res)}`);
+  }
+}

@@ -1,0 +1,625 @@
+/*
+ * Live streams (see vb_live.h): groups of SSE streams sharing one hub
+ * subscription, one encoded event per change and one set of timers.
+ *
+ * Lifecycle. A group is made by the first vb_live_open of its (kind, id) and
+ * holds a reference per client (started or still waiting for its guard) and
+ * per store operation in flight; at zero it unsubscribes, closes its timers
+ * and is freed in the last close callback. A client is freed in its stream's
+ * on_close (or at once if its stream never started).
+ *
+ * Project counts are loaded once per group and then kept from the hub
+ * events: task_changed with previousStatus moves one task; without it, the
+ * activity event that the same operation published just before (same task)
+ * tells a creation (+1) from an edit (no change) from a deletion (subtasks
+ * may go too: the counts are reloaded). Anything else reloads as well.
+ *
+ * Ordering. The store publishes an operation's events before its callback
+ * runs, in commit order, so a snapshot taken by an operation already includes
+ * the events published before its callback: events seen while a load is in
+ * flight are ignored, and for an activity replay, live events that arrive
+ * before the replay is written are held and those already replayed dropped.
+ */
+#include "app/vb_live.h"
+
+#include "app/vb_app.h"
+#include "app/vb_reply.h"
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+#include "hub/vb_hub.h"
+#include "hub/vb_presence.h"
+#include "net/vb_sse.h"
+#include "store/vb_ops_live.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct live_group live_group;
+
+typedef struct held_event {
+    char id[32];
+    vb_buf *b;
+} held_event;
+
+typedef struct live_client {
+    struct live_client *prev, *next; /* in the group */
+    live_group *g;
+    vb_stream *s; /* NULL until started */
+    int closing;  /* vb_stream_close called */
+    int removed;  /* lost access while waiting for its guard */
+    int holding;  /* waiting for a replay: live events are held */
+    held_event *held;
+    size_t nheld, capheld;
+    char user_id[64];
+} live_client;
+
+struct live_group {
+    live_group *prev, *next; /* g_groups */
+    int kind;
+    char id[64];  /* workspace or project id */
+    char wid[64]; /* the workspace ("" until known for a project) */
+    unsigned refs;
+    live_client *clients;
+    vb_hub_sub sub;  /* workspace:<wid> or project:<pid> */
+    vb_hub_sub wsub; /* project groups: workspace:<wid> (member removal) */
+    uv_timer_t pace_timer;
+    uv_timer_t tick_timer; /* stats refresh, or activity keep-alive */
+    int handles_open;
+    vb_sse_pace pace;
+    vb_buf *stats; /* the current encoded stats, NULL when stale */
+    /* project counts */
+    json_t *columns, *counts;
+    int loaded, loading, reload_again;
+    char act_task[64], act_action[32]; /* last activity seen on the project topic */
+};
+
+static live_group *g_groups;
+static size_t g_ngroups, g_nclients;
+static unsigned g_coalesce_ms = VB_LIVE_COALESCE_MS, g_refresh_ms = VB_LIVE_REFRESH_MS,
+                g_keepalive_ms = VB_LIVE_KEEPALIVE_MS;
+
+static void group_unref(live_group *g);
+static void client_free(live_client *c);
+
+/* Reads the interval overrides from the environment once. */
+static void load_config(void)
+{
+    static int done;
+    if (done) return;
+    done = 1;
+    const struct {
+        const char *name;
+        unsigned *dst;
+    } vars[] = {{"VIBED_LIVE_COALESCE_MS", &g_coalesce_ms},
+                {"VIBED_LIVE_REFRESH_MS", &g_refresh_ms},
+                {"VIBED_LIVE_KEEPALIVE_MS", &g_keepalive_ms}};
+    for (size_t i = 0; i < VB_ARRAY_LEN(vars); i++) {
+        const char *v = getenv(vars[i].name);
+        char *end;
+        unsigned long n = v ? strtoul(v, &end, 10) : 0;
+        if (v && *v && !*end && n > 0 && n < 86400000ul) *vars[i].dst = (unsigned)n;
+    }
+}
+
+static uint64_t now_ms(void)
+{
+    return uv_now(vb_app_current()->loop);
+}
+
+/* ---- stats ----------------------------------------------------------------- */
+
+json_t *vb_live_project_stats(const json_t *columns, const json_t *counts, const char *timestamp)
+{
+    json_t *by = json_object(), *v;
+    const char *key;
+    size_t i;
+    json_int_t total = 0, done = 0;
+    if (!by) return NULL;
+    json_array_foreach(columns, i, v)
+    {
+        const char *name = json_string_value(v);
+        json_t *n = json_object_get(counts, name ? name : "");
+        if (name) json_object_set_new(by, name, json_integer(json_integer_value(n)));
+    }
+    json_object_foreach((json_t *)counts, key, v)
+    {
+        if (!json_object_get(by, key))
+            json_object_set_new(by, key, json_integer(json_integer_value(v)));
+    }
+    json_object_foreach(by, key, v)
+    {
+        total += json_integer_value(v);
+        if (strcmp(key, "done") == 0) done = json_integer_value(v);
+    }
+    double rate = total > 0 ? round((double)done / (double)total * 10000.0) / 10000.0 : 0.0;
+    return json_pack("{s:o, s:I, s:f, s:s}", "tasksByStatus", by, "totalTasks", total,
+                     "completionRate", rate, "timestamp", timestamp);
+}
+
+/* The group's current stats event (encoded once; NULL when not available). */
+static vb_buf *group_stats(live_group *g)
+{
+    if (g->stats) return g->stats;
+    char ts[32];
+    json_t *data = NULL;
+    vb_iso8601(vb_wall_ms(), ts);
+    if (g->kind == VB_LIVE_WS_STATS) {
+        json_t *ids = vb_presence_online(g->id);
+        data = json_pack("{s:I, s:o, s:s}", "onlineUsersCount", (json_int_t)json_array_size(ids),
+                         "onlineUserIds", ids, "timestamp", ts);
+    } else if (g->kind == VB_LIVE_PROJECT_STATS && g->loaded) {
+        data = vb_live_project_stats(g->columns, g->counts, ts);
+    }
+    if (!data) return NULL;
+    g->stats = vb_sse_event_json("stats:update", NULL, data);
+    json_decref(data);
+    return g->stats;
+}
+
+/* Queues b on every started client of g. */
+static void group_send(live_group *g, vb_buf *b)
+{
+    for (live_client *c = g->clients; c; c = c->next)
+        if (c->s && !c->closing) (void)vb_stream_send(c->s, b);
+}
+
+/* Pushes the current stats to every started client now. */
+static void group_push(live_group *g)
+{
+    vb_buf *b = group_stats(g);
+    if (!b) return;
+    group_send(g, b);
+    vb_sse_pace_sent(&g->pace, now_ms());
+}
+
+static void on_pace_timer(uv_timer_t *t)
+{
+    live_group *g = VB_CONTAINER_OF(t, live_group, pace_timer);
+    vb_sse_pace_fired(&g->pace);
+    group_push(g);
+}
+
+/* The stats of g changed: drop the encoded event and push within the pace. */
+static void group_changed(live_group *g)
+{
+    vb_buf_unref(g->stats);
+    g->stats = NULL;
+    int64_t d = vb_sse_pace_change(&g->pace, now_ms());
+    if (d == 0)
+        group_push(g);
+    else if (d > 0)
+        uv_timer_start(&g->pace_timer, on_pace_timer, (uint64_t)d, 0);
+}
+
+/* Stats refresh (re-encoded with a new timestamp), or activity keep-alive. */
+static void on_tick_timer(uv_timer_t *t)
+{
+    live_group *g = VB_CONTAINER_OF(t, live_group, tick_timer);
+    if (g->kind == VB_LIVE_ACTIVITY) {
+        vb_buf *b = vb_sse_comment("keep-alive");
+        if (b) group_send(g, b);
+        vb_buf_unref(b);
+        return;
+    }
+    vb_buf_unref(g->stats);
+    g->stats = NULL;
+    group_push(g);
+}
+
+/* ---- project counts -------------------------------------------------------- */
+
+static void on_counts_loaded(const vb_store_res *res, void *ud);
+
+/* Asks the store for the counts of g (once at a time; again after if asked
+ * meanwhile). */
+static void group_reload(live_group *g)
+{
+    if (g->loading) {
+        g->reload_again = 1;
+        return;
+    }
+    json_t *args = json_pack("{s:{s:s}}", "params", "pid", g->id);
+    if (!args) return;
+    g->loading = 1;
+    g->refs++;
+    if (vb_store_submit(vb_app_current()->store, vb_op_live_counts, 0, args, on_counts_loaded, g)) {
+        g->loading = 0;
+        group_unref(g);
+    }
+}
+
+/* Installs counts {columns, counts, workspaceId} from a store result. */
+static void group_set_counts(live_group *g, json_t *r)
+{
+    json_t *cols = json_object_get(r, "columns"), *counts = json_object_get(r, "counts");
+    if (!json_is_array(cols) || !json_is_object(counts)) return;
+    json_decref(g->columns);
+    json_decref(g->counts);
+    g->columns = json_incref(cols);
+    g->counts = json_deep_copy(counts);
+    g->loaded = g->counts != NULL;
+    group_changed(g);
+}
+
+static void on_counts_loaded(const vb_store_res *res, void *ud)
+{
+    live_group *g = ud;
+    g->loading = 0;
+    if (res->status == 0) group_set_counts(g, res->result);
+    if (g->reload_again && g->clients) {
+        g->reload_again = 0;
+        group_reload(g);
+    }
+    group_unref(g);
+}
+
+/* Adds delta to the count of status (never below 0). */
+static void count_add(live_group *g, const char *status, int delta)
+{
+    if (!status) return;
+    json_int_t n = json_integer_value(json_object_get(g->counts, status)) + delta;
+    json_object_set_new(g->counts, status, json_integer(n < 0 ? 0 : n));
+}
+
+/* Applies a project-topic event to the counts. */
+static void project_event(live_group *g, const char *type, json_t *data)
+{
+    const char *tid = json_string_value(json_object_get(data, "taskId"));
+    if (strcmp(type, "activity") == 0) {
+        const char *action = json_string_value(json_object_get(data, "action"));
+        snprintf(g->act_task, sizeof g->act_task, "%s", tid ? tid : "");
+        snprintf(g->act_action, sizeof g->act_action, "%s", action ? action : "");
+        return;
+    }
+    if (strcmp(type, "task_changed") != 0 || !g->loaded || g->loading) return;
+    const char *status = json_string_value(json_object_get(data, "status"));
+    const char *prev = json_string_value(json_object_get(data, "previousStatus"));
+    int same_task = tid && strcmp(g->act_task, tid) == 0;
+    char action[sizeof g->act_action];
+    snprintf(action, sizeof action, "%s", same_task ? g->act_action : "");
+    g->act_task[0] = g->act_action[0] = '\0';
+    if (prev) {
+        if (status && strcmp(prev, status) == 0) return;
+        count_add(g, prev, -1);
+        count_add(g, status, +1);
+    } else if (strcmp(action, "task_created") == 0) {
+        count_add(g, status, +1);
+    } else if (!same_task || strcmp(action, "task_deleted") == 0) {
+        group_reload(g); /* a deletion (subtasks too) or an unknown change */
+        return;
+    } else {
+        return; /* an edit that keeps the status */
+    }
+    group_changed(g);
+}
+
+/* ---- hub events ------------------------------------------------------------ */
+
+/* Closes the clients of user uid (all when uid is NULL). */
+static void group_drop_user(live_group *g, const char *uid)
+{
+    for (live_client *c = g->clients; c; c = c->next) {
+        if (uid && strcmp(c->user_id, uid) != 0) continue;
+        if (!c->s) {
+            c->removed = 1;
+        } else if (!c->closing) {
+            c->closing = 1;
+            vb_stream_close(c->s);
+        }
+    }
+}
+
+/* Membership events of the group's workspace. Returns 1 if handled. */
+static int membership_event(live_group *g, const char *type, json_t *data)
+{
+    if (strcmp(type, "member_removed") == 0) {
+        group_drop_user(g, json_string_value(json_object_get(data, "userId")));
+        return 1;
+    }
+    if (strcmp(type, "workspace_deleted") == 0) {
+        group_drop_user(g, NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Holds b (id) for a client waiting for its replay. Returns 0, or -1 when the
+ * hold limit is reached (the client is then dropped). */
+static int client_hold(live_client *c, const char *id, vb_buf *b)
+{
+    if (c->nheld == c->capheld) {
+        size_t cap = c->capheld ? c->capheld * 2 : 16;
+        if (cap > VB_LIVE_BUFFER_MAX) return -1;
+        held_event *h = realloc(c->held, cap * sizeof *h);
+        if (!h) return -1;
+        c->held = h;
+        c->capheld = cap;
+    }
+    snprintf(c->held[c->nheld].id, sizeof c->held[c->nheld].id, "%s", id);
+    c->held[c->nheld++].b = vb_buf_ref(b);
+    return 0;
+}
+
+static void activity_event(live_group *g, json_t *data)
+{
+    const char *id = json_string_value(json_object_get(data, "id"));
+    if (!id) return;
+    vb_buf *b = vb_sse_event_json("activity", id, data);
+    if (!b) return;
+    for (live_client *c = g->clients; c; c = c->next) {
+        if (c->holding) {
+            if (client_hold(c, id, b)) c->removed = 1;
+        } else if (c->s && !c->closing) {
+            (void)vb_stream_send(c->s, b);
+        }
+    }
+    vb_buf_unref(b);
+}
+
+static void on_group_event(vb_hub_sub *sub, const char *topic, const char *type, json_t *data,
+                           void *ud)
+{
+    live_group *g = ud;
+    if (g->kind != VB_LIVE_PROJECT_STATS && membership_event(g, type, data)) return;
+    switch (g->kind) {
+    case VB_LIVE_WS_STATS:
+        if (strncmp(type, "presence:", 9) == 0) group_changed(g);
+        break;
+    case VB_LIVE_ACTIVITY:
+        if (strcmp(type, "activity") == 0) activity_event(g, data);
+        break;
+    case VB_LIVE_PROJECT_STATS:
+        project_event(g, type, data);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_group_ws_event(vb_hub_sub *sub, const char *topic, const char *type, json_t *data,
+                              void *ud)
+{
+    (void)membership_event(ud, type, data);
+}
+
+/* ---- groups ---------------------------------------------------------------- */
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    live_group *g = h->data;
+    if (--g->handles_open == 0) free(g);
+}
+
+/* Finds the group of (kind, id), or makes it (subscribed, timers ready) with
+ * no reference. NULL when out of memory. */
+static live_group *group_get(int kind, const char *id)
+{
+    for (live_group *g = g_groups; g; g = g->next)
+        if (g->kind == kind && strcmp(g->id, id) == 0) return g;
+    live_group *g = calloc(1, sizeof *g);
+    if (!g) return NULL;
+    char topic[128];
+    g->kind = kind;
+    snprintf(g->id, sizeof g->id, "%s", id);
+    if (kind != VB_LIVE_PROJECT_STATS) snprintf(g->wid, sizeof g->wid, "%s", id);
+    snprintf(topic, sizeof topic, "%s:%s", kind == VB_LIVE_PROJECT_STATS ? "project" : "workspace",
+             id);
+    if (vb_hub_subscribe(&g->sub, topic, on_group_event, g)) {
+        free(g);
+        return NULL;
+    }
+    uv_loop_t *loop = vb_app_current()->loop;
+    uv_timer_init(loop, &g->pace_timer);
+    uv_timer_init(loop, &g->tick_timer);
+    g->pace_timer.data = g->tick_timer.data = g;
+    g->handles_open = 2;
+    vb_sse_pace_init(&g->pace, g_coalesce_ms);
+    unsigned tick = kind == VB_LIVE_ACTIVITY ? g_keepalive_ms : g_refresh_ms;
+    uv_timer_start(&g->tick_timer, on_tick_timer, tick, tick);
+    g->next = g_groups;
+    if (g_groups) g_groups->prev = g;
+    g_groups = g;
+    g_ngroups++;
+    return g;
+}
+
+/* Drops one reference; the last one unsubscribes and closes the timers. */
+static void group_unref(live_group *g)
+{
+    if (--g->refs > 0) return;
+    vb_hub_unsubscribe(&g->sub);
+    vb_hub_unsubscribe(&g->wsub);
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        g_groups = g->next;
+    if (g->next) g->next->prev = g->prev;
+    g_ngroups--;
+    vb_buf_unref(g->stats);
+    g->stats = NULL;
+    json_decref(g->columns);
+    json_decref(g->counts);
+    g->columns = g->counts = NULL;
+    uv_close((uv_handle_t *)&g->pace_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&g->tick_timer, on_timer_closed);
+}
+
+/* Project groups learn their workspace from the guard, then watch it too. */
+static void group_set_workspace(live_group *g, const char *wid)
+{
+    if (g->wid[0] || !wid) return;
+    char topic[128];
+    snprintf(g->wid, sizeof g->wid, "%s", wid);
+    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    (void)vb_hub_subscribe(&g->wsub, topic, on_group_ws_event, g);
+}
+
+size_t vb_live_count(void)
+{
+    return g_nclients;
+}
+
+size_t vb_live_groups(void)
+{
+    return g_ngroups;
+}
+
+/* ---- clients --------------------------------------------------------------- */
+
+static void client_free(live_client *c)
+{
+    live_group *g = c->g;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->clients = c->next;
+    if (c->next) c->next->prev = c->prev;
+    for (size_t i = 0; i < c->nheld; i++)
+        vb_buf_unref(c->held[i].b);
+    free(c->held);
+    free(c);
+    g_nclients--;
+    group_unref(g);
+}
+
+static void on_stream_close(vb_stream *s, void *ud)
+{
+    client_free(ud);
+}
+
+static const vb_stream_handlers client_handlers = {NULL, on_stream_close};
+
+/* Writes the replay rows, then the held live events not already replayed. */
+static void client_replay(live_client *c, json_t *rows, const char *last_id)
+{
+    char last[32];
+    size_t i;
+    json_t *row;
+    snprintf(last, sizeof last, "%s", last_id ? last_id : "");
+    json_array_foreach(rows, i, row)
+    {
+        const char *id = json_string_value(json_object_get(row, "id"));
+        vb_buf *b = id ? vb_sse_event_json("activity", id, row) : NULL;
+        if (!b) continue;
+        (void)vb_stream_send(c->s, b);
+        vb_buf_unref(b);
+        snprintf(last, sizeof last, "%s", id);
+    }
+    for (i = 0; i < c->nheld; i++) {
+        if (strcmp(c->held[i].id, last) > 0) (void)vb_stream_send(c->s, c->held[i].b);
+        vb_buf_unref(c->held[i].b);
+    }
+    free(c->held);
+    c->held = NULL;
+    c->nheld = c->capheld = 0;
+    c->holding = 0;
+}
+
+typedef struct open_call {
+    vb_http_req *req;
+    live_client *c;
+    char last_id[32];
+    int want_counts;
+} open_call;
+
+/* The guard answered: reply with the error, or start the stream. */
+static void on_open_done(const vb_store_res *res, void *ud)
+{
+    open_call *call = ud;
+    live_client *c = call->c;
+    live_group *g = c->g;
+    vb_http_req *req = call->req;
+    json_t *r = res->result;
+    if (call->want_counts && res->status != 0) {
+        g->loading = 0;
+        if (g->refs > 1) group_reload(g); /* others wait for these counts */
+    }
+    if (res->status != 0) {
+        vb_reply_store_error(req, res);
+        goto drop;
+    }
+    if (c->removed) {
+        vb_reply_error(req, 404,
+                       g->kind == VB_LIVE_PROJECT_STATS ? "PROJECT_NOT_FOUND"
+                                                        : "WORKSPACE_NOT_FOUND",
+                       "Not found", NULL);
+        goto drop;
+    }
+    if (g->kind == VB_LIVE_PROJECT_STATS) {
+        group_set_workspace(g, json_string_value(json_object_get(r, "workspaceId")));
+        if (call->want_counts) {
+            g->loading = 0;
+            group_set_counts(g, r);
+            if (g->reload_again) {
+                g->reload_again = 0;
+                group_reload(g);
+            }
+        }
+    }
+    c->s = vb_sse_start(req, &client_handlers, c);
+    req = NULL;
+    if (!c->s) goto drop;
+    if (g->kind == VB_LIVE_ACTIVITY) {
+        if (c->holding) client_replay(c, json_object_get(r, "replay"), call->last_id);
+    } else {
+        vb_buf *b = group_stats(g);
+        if (b) (void)vb_stream_send(c->s, b);
+    }
+    free(call);
+    return;
+drop:
+    free(call); /* req was answered (or taken over) above */
+    client_free(c);
+}
+
+void vb_live_open(vb_http_req *req, int kind, const char *id, const char *user_id,
+                  const char *last_event_id)
+{
+    load_config();
+    live_group *g = group_get(kind, id);
+    live_client *c = g ? calloc(1, sizeof *c) : NULL;
+    open_call *call = c ? calloc(1, sizeof *call) : NULL;
+    json_t *args = NULL;
+    if (!call) goto oom;
+    g->refs++;
+    c->g = g;
+    snprintf(c->user_id, sizeof c->user_id, "%s", user_id);
+    c->next = g->clients;
+    if (g->clients) g->clients->prev = c;
+    g->clients = c;
+    g_nclients++;
+    call->req = req;
+    call->c = c;
+    if (kind == VB_LIVE_ACTIVITY && last_event_id) {
+        c->holding = 1;
+        snprintf(call->last_id, sizeof call->last_id, "%s", last_event_id);
+    }
+    call->want_counts = kind == VB_LIVE_PROJECT_STATS && !g->loaded && !g->loading;
+    if (call->want_counts) g->loading = 1;
+    args = json_pack("{s:{s:s}, s:{s:s}, s:{s:b}}", "actor", "id", user_id, "params",
+                     kind == VB_LIVE_PROJECT_STATS ? "pid" : "wid", id, "query", "counts",
+                     call->want_counts);
+    if (args && c->holding)
+        json_object_set_new(json_object_get(args, "query"), "lastEventId",
+                            json_string(call->last_id));
+    if (!args ||
+        vb_store_submit(vb_app_current()->store,
+                        kind == VB_LIVE_PROJECT_STATS ? vb_op_live_project : vb_op_live_workspace,
+                        0, args, on_open_done, call)) {
+        if (call->want_counts) g->loading = 0;
+        free(call);
+        client_free(c);
+        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        return;
+    }
+    return;
+oom:
+    free(c);
+    if (g && !g->refs) {
+        g->refs = 1;
+        group_unref(g);
+    }
+    vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+}
