@@ -6,6 +6,7 @@
  */
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
+#include "app/vb_chat.h"
 #include "app/vb_routes.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
@@ -21,6 +22,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The web app's files, read once before serving (vb_web.c). Belongs in
+ * vb_app_internal.h; declared here to keep that shared header untouched. */
+int vb_web_load(vb_app *app);
 
 static vb_app g_app;
 static uv_signal_t g_sigint, g_sigterm;
@@ -105,13 +110,21 @@ static void on_http_closed(void *arg)
     app->store = NULL;
 }
 
+static void on_chat_stopped(void *arg)
+{
+    vb_app *app = arg;
+    vb_http_server_shutdown(app->http, on_http_closed, app);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     vb_app *app = h->data;
     if (g_stopping) return;
     g_stopping = 1;
     vb_log(VB_LOG_INFO, "%s received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    vb_http_server_shutdown(app->http, on_http_closed, app);
+    /* Chat sessions first (their polling requests are held by HTTP), then
+     * HTTP (in-flight requests finish), then the store. */
+    vb_chat_stop(on_chat_stopped, app);
 }
 
 static void on_migrate_closed(void *arg)
@@ -158,10 +171,16 @@ static int serve(vb_app *app)
         return 1;
     }
     vb_app_chain_init(&app->cfg);
+    vb_web_load(app);
     if (app->cfg.seed_demo && vb_app_seed_demo(app) < 0) vb_log(VB_LOG_WARN, "demo seed failed");
 
     /* Committed changes reach chat rooms and live streams through the hub. */
     vb_store_set_event_sink(app->store, vb_hub_publish_events, NULL);
+    if (vb_chat_start(app)) {
+        vb_log(VB_LOG_ERROR, "cannot start the chat gateway");
+        close_store_and_run(app);
+        return 1;
+    }
     vb_http_limits limits;
     vb_http_limits_default(&limits);
     limits.max_body_bytes = app->cfg.max_body_bytes;

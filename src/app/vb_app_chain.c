@@ -6,6 +6,7 @@
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
 #include "app/vb_auth.h"
+#include "app/vb_chat.h"
 #include "app/vb_metrics.h"
 #include "app/vb_ratelimit.h"
 #include "app/vb_reply.h"
@@ -221,6 +222,7 @@ void vb_app_on_request(vb_http_req *req, void *ud)
         handle_api(app, req);
         return;
     }
+    if (vb_chat_handle(req)) return;
     vb_app_serve_web(app, req);
 }
 

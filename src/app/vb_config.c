@@ -29,7 +29,8 @@ static const char g_usage[] =
     "  --help, --version\n"
     "Other environment: ACCESS_TOKEN_TTL (s, default 900), REFRESH_TOKEN_TTL (s, default\n"
     "2592000), AUTH_RATE_LIMIT (auth requests per minute per address, default 20),\n"
-    "MAX_BODY_BYTES (default 5242880).\n";
+    "MAX_BODY_BYTES (default 5242880); chat: CHAT_PING_INTERVAL_MS (30000),\n"
+    "CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD (1000000), CHAT_MAX_OUTPUT (8388608).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -78,6 +79,10 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->refresh_ttl_s = 30 * 24 * 3600;
     cfg->auth_rate_limit = 20;
     cfg->max_body_bytes = 5u * 1024 * 1024;
+    cfg->chat_ping_interval_ms = 30000;
+    cfg->chat_ping_timeout_ms = 20000;
+    cfg->chat_max_payload = 1000000;
+    cfg->chat_max_output = 8u * 1024 * 1024;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -101,6 +106,18 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->max_body_bytes;
     if (env_num("MAX_BODY_BYTES", &n)) return -1;
     cfg->max_body_bytes = (size_t)n;
+    n = cfg->chat_ping_interval_ms;
+    if (env_num("CHAT_PING_INTERVAL_MS", &n)) return -1;
+    cfg->chat_ping_interval_ms = (int)n;
+    n = cfg->chat_ping_timeout_ms;
+    if (env_num("CHAT_PING_TIMEOUT_MS", &n)) return -1;
+    cfg->chat_ping_timeout_ms = (int)n;
+    n = (long)cfg->chat_max_payload;
+    if (env_num("CHAT_MAX_PAYLOAD", &n)) return -1;
+    cfg->chat_max_payload = (size_t)n;
+    n = (long)cfg->chat_max_output;
+    if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
+    cfg->chat_max_output = (size_t)n;
 
     enum { O_HOST = 1, O_PORT, O_DB, O_JWT, O_LOG, O_CORS, O_METRICS, O_WEB, O_DEMO, O_HELP, O_VER };
     static const struct option opts[] = {

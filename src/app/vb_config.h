@@ -19,6 +19,10 @@ typedef struct vb_config {
     int auth_rate_limit;       /* AUTH_RATE_LIMIT: auth requests per minute per address, default 20 */
     int seed_demo;             /* --demo: seed demo data at start if the database is empty */
     size_t max_body_bytes;     /* MAX_BODY_BYTES, default 5 MiB */
+    int chat_ping_interval_ms; /* CHAT_PING_INTERVAL_MS, default 30000 */
+    int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
+    size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
+    size_t chat_max_output;    /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -173,6 +173,13 @@ void vb_hub_publish(const char *topic, const char *type, json_t *data)
     json_decref(data);
 }
 
+static const char *g_origin;
+
+const char *vb_hub_origin(void)
+{
+    return g_origin;
+}
+
 void vb_hub_publish_events(json_t *events, void *ud)
 {
     (void)ud;
@@ -182,7 +189,9 @@ void vb_hub_publish_events(json_t *events, void *ud)
     {
         const char *topic = json_string_value(json_object_get(ev, "topic"));
         const char *type = json_string_value(json_object_get(ev, "type"));
+        g_origin = json_string_value(json_object_get(ev, "origin"));
         vb_hub_publish(topic, type, json_object_get(ev, "data"));
+        g_origin = NULL;
     }
 }
 

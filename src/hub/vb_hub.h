@@ -36,8 +36,12 @@ int vb_hub_subscribe(vb_hub_sub *sub, const char *topic, vb_hub_fn fn, void *ud)
 void vb_hub_unsubscribe(vb_hub_sub *sub);
 /* Delivers (topic, type, data) to every subscriber of topic. data borrowed. */
 void vb_hub_publish(const char *topic, const char *type, json_t *data);
-/* The store's event sink: publishes each {topic, type, data} of events. */
+/* The store's event sink: publishes each {topic, type, data[, origin]} of events. */
 void vb_hub_publish_events(json_t *events, void *ud);
+/* The origin of the event being delivered: the "origin" that the operation's
+ * arguments carried (e.g. the chat socket that made the change), or NULL.
+ * Valid only inside a subscriber callback. */
+const char *vb_hub_origin(void);
 /* Number of subscribers of topic (tests, metrics). */
 size_t vb_hub_count(const char *topic);
 /* Frees every topic (at shutdown, after all subscribers are gone). */

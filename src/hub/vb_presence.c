@@ -295,6 +295,12 @@ size_t vb_presence_count(const char *wid)
     return w ? json_object_size(w->users) : 0;
 }
 
+int vb_presence_online_in(const char *user_id, const char *wid)
+{
+    pres_ws *w = wid && user_id ? pmap_get(&g_ws, wid) : NULL;
+    return w && json_object_get(w->users, user_id) ? 1 : 0;
+}
+
 int vb_presence_is_online(const char *user_id)
 {
     pres_user *u = user_id ? pmap_get(&g_users, user_id) : NULL;

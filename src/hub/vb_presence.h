@@ -27,6 +27,8 @@ void vb_presence_join_workspace(const char *user_id, const char *wid);
 /* Online user ids of wid, sorted (new array). */
 json_t *vb_presence_online(const char *wid);
 size_t vb_presence_count(const char *wid);
+/* 1 if user_id is online in workspace wid. */
+int vb_presence_online_in(const char *user_id, const char *wid);
 /* 1 if user has at least one connection. */
 int vb_presence_is_online(const char *user_id);
 /* Frees everything (shutdown). */

@@ -41,4 +41,9 @@ int vb_op_message_edit(vb_op_ctx *c);
 int vb_op_message_delete(vb_op_ctx *c);
 int vb_op_message_list(vb_op_ctx *c);
 
+/* Gateway helpers (ops_chat_session.c): the user's display name and
+ * workspaces at connect, and the access check of channel:join. */
+int vb_op_chat_session(vb_op_ctx *c);
+int vb_op_chat_channel(vb_op_ctx *c);
+
 #endif

@@ -117,6 +117,11 @@ void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *da
 {
     json_t *ev = json_pack("{s:s, s:s, s:o}", "topic", topic, "type", type, "data",
                            data ? data : json_null());
+    /* The caller's "origin" (e.g. the chat socket that asked for the change)
+     * travels with the event, beside its data, so the real-time layer can
+     * leave that socket out of the room broadcast. */
+    json_t *origin = json_object_get(ctx->args, "origin");
+    if (ev && json_is_string(origin)) json_object_set(ev, "origin", origin);
     if (!ev || json_array_append_new(ctx->events, ev) != 0)
         vb_log(VB_LOG_ERROR, "store: event %s on %s lost (out of memory)", type, topic);
 }

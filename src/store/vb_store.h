@@ -43,7 +43,8 @@ typedef int (*vb_op_fn)(vb_op_ctx *ctx);
 /* Records an error on ctx and returns err, so ops can `return vb_op_fail(...)`. */
 int vb_op_fail(vb_op_ctx *ctx, int err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Appends an event {topic, type, data} to be published after commit. Steals data. */
+/* Appends an event {topic, type, data} to be published after commit. Steals
+ * data. When the op's args carry a string "origin", the event carries it too. */
 void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *data);
 
 /* What the caller's callback receives, on the loop thread. Valid only during

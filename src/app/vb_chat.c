@@ -1,0 +1,473 @@
+/*
+ * The chat gateway's lifecycle: the Socket.IO server, authentication at
+ * connect, presence, the hub topics it follows, and how hub events become
+ * room broadcasts.
+ */
+#include "app/vb_chat.h"
+#include "app/vb_auth.h"
+#include "app/vb_chat_internal.h"
+#include "core/vb_common.h"
+#include "core/vb_log.h"
+#include "hub/vb_presence.h"
+#include "store/vb_ops_chat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static vb_sio_server *g_srv;
+vb_sio_nsp *vb_chat_nsp;
+static chat_topic *g_topics;
+
+static const char g_bad_token[] = "{\"message\":\"Invalid authentication token\"}";
+
+/* ---- sockets ------------------------------------------------------------ */
+
+chat_sock *vb_chat_sock_ref(chat_sock *cs)
+{
+    cs->refs++;
+    return cs;
+}
+
+void vb_chat_sock_unref(chat_sock *cs)
+{
+    if (!cs || --cs->refs > 0) return;
+    json_decref(cs->workspaces);
+    json_decref(cs->channels);
+    free(cs);
+}
+
+/* ---- hub topics ----------------------------------------------------------- */
+
+static chat_topic *topic_find(const char *name)
+{
+    for (chat_topic *t = g_topics; t; t = t->next)
+        if (strcmp(t->name, name) == 0) return t;
+    return NULL;
+}
+
+int vb_chat_topic_hold(const char *name)
+{
+    chat_topic *t = topic_find(name);
+    if (t) {
+        t->users++;
+        return 0;
+    }
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->name = strdup(name))) {
+        free(t);
+        return VB_ENOMEM;
+    }
+    if (vb_hub_subscribe(&t->sub, name, vb_chat_on_hub, t)) {
+        free(t->name);
+        free(t);
+        return VB_ENOMEM;
+    }
+    t->users = 1;
+    t->next = g_topics;
+    g_topics = t;
+    return 0;
+}
+
+void vb_chat_topic_release(const char *name)
+{
+    chat_topic **pp = &g_topics;
+    while (*pp && strcmp((*pp)->name, name) != 0) pp = &(*pp)->next;
+    chat_topic *t = *pp;
+    if (!t || --t->users > 0) return;
+    *pp = t->next;
+    vb_hub_unsubscribe(&t->sub);
+    free(t->name);
+    free(t);
+}
+
+/* ---- emitting --------------------------------------------------------------- */
+
+/* Wraps one JSON value as the raw argument array text "[value]". */
+static char *args_of(json_t *arg)
+{
+    json_t *arr = json_array();
+    json_array_append_new(arr, arg ? arg : json_null());
+    char *text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return text;
+}
+
+void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg)
+{
+    char *text = args_of(arg);
+    if (text && s) vb_sio_emit(s, event, text, strlen(text));
+    free(text);
+}
+
+void vb_chat_broadcast(const char *room, const vb_sio_socket *except, const char *event,
+                       json_t *arg)
+{
+    char *text = args_of(arg);
+    if (text) vb_sio_broadcast(vb_chat_nsp, room, except, event, text, strlen(text));
+    free(text);
+}
+
+void vb_chat_ok(vb_sio_ack *ack, json_t *extra)
+{
+    if (!ack) {
+        json_decref(extra);
+        return;
+    }
+    json_t *o = json_is_object(extra) ? extra : json_object();
+    if (o != extra) json_decref(extra);
+    json_object_set_new(o, "ok", json_true());
+    char *text = args_of(o);
+    if (text)
+        vb_sio_ack_send(ack, text, strlen(text));
+    else
+        vb_sio_ack_free(ack);
+    free(text);
+}
+
+void vb_chat_fail(chat_sock *cs, vb_sio_ack *ack, const char *code, const char *message)
+{
+    json_t *err = json_pack("{s:b,s:s,s:s}", "ok", 0, "code", code, "message", message);
+    if (ack) {
+        char *text = args_of(err);
+        if (text)
+            vb_sio_ack_send(ack, text, strlen(text));
+        else
+            vb_sio_ack_free(ack);
+        free(text);
+        return;
+    }
+    json_object_del(err, "ok");
+    if (cs && cs->sock) vb_chat_emit(cs->sock, "error", err);
+    else json_decref(err);
+}
+
+/* ---- hub events -> rooms ------------------------------------------------------ */
+
+typedef struct presence_fanout {
+    const char *user_id, *wid, *event;
+    vb_sio_out *out;
+} presence_fanout;
+
+/* 1 if cs shares a workspace other than wid in which user_id is online: the
+ * socket has then already been told (or will be) through that workspace. */
+static int seen_elsewhere(const chat_sock *cs, const char *user_id, const char *wid)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        const char *w = json_string_value(v);
+        if (w && strcmp(w, wid) != 0 && vb_presence_online_in(user_id, w)) return 1;
+    }
+    return 0;
+}
+
+static int presence_each(vb_sio_socket *s, void *ud)
+{
+    presence_fanout *pf = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (cs && !seen_elsewhere(cs, pf->user_id, pf->wid)) vb_sio_out_send(pf->out, s);
+    return 0;
+}
+
+/* presence:online/offline on workspace:<wid>: to the sockets in that
+ * workspace's room, once per socket even when it shares several workspaces
+ * with the user (presence updates one workspace at a time, so a socket that
+ * can still see the user elsewhere is skipped). */
+static void on_presence(const char *topic, const char *type, json_t *data)
+{
+    presence_fanout pf = {json_string_value(json_object_get(data, "userId")),
+                          json_string_value(json_object_get(data, "workspaceId")), type, NULL};
+    if (!pf.user_id || !pf.wid) return;
+    json_t *arg = strcmp(type, "presence:online") == 0
+                      ? json_pack("{s:s,s:O}", "userId", pf.user_id, "userName",
+                                  json_object_get(data, "userName"))
+                      : json_pack("{s:s}", "userId", pf.user_id);
+    char *text = args_of(arg);
+    if (text) pf.out = vb_sio_out_event(vb_chat_nsp, type, text, strlen(text), NULL, 0);
+    free(text);
+    if (!pf.out) return;
+    vb_sio_room_each(vb_chat_nsp, topic, presence_each, &pf);
+    vb_sio_out_unref(pf.out);
+}
+
+typedef struct removal {
+    const char *user_id, *wid;
+} removal;
+
+/* A member removed from a workspace: their sockets leave that workspace's
+ * room and its channels' rooms at once. */
+static int removal_each(vb_sio_socket *s, void *ud)
+{
+    removal *r = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs || strcmp(cs->user_id, r->user_id) != 0) return 0;
+    const char *cid;
+    json_t *w, *tmp;
+    json_object_foreach_safe(cs->channels, tmp, cid, w)
+    {
+        if (strcmp(json_string_value(w), r->wid) != 0) continue;
+        char room[128];
+        snprintf(room, sizeof room, "channel:%s", cid);
+        vb_sio_leave(s, room);
+        vb_chat_topic_release(room);
+        json_object_del(cs->channels, cid);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        if (strcmp(json_string_value(v), r->wid) == 0) {
+            json_array_remove(cs->workspaces, i);
+            break;
+        }
+    }
+    char room[128];
+    snprintf(room, sizeof room, "workspace:%s", r->wid);
+    vb_sio_leave(s, room);
+    vb_chat_topic_release(room);
+    return 0;
+}
+
+typedef struct chan_drop {
+    const char *user_id; /* NULL: everyone */
+    const char *cid;
+} chan_drop;
+
+static int chan_drop_each(vb_sio_socket *s, void *ud)
+{
+    chan_drop *d = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs || (d->user_id && strcmp(cs->user_id, d->user_id) != 0)) return 0;
+    char room[128];
+    snprintf(room, sizeof room, "channel:%s", d->cid);
+    vb_sio_leave(s, room);
+    json_object_del(cs->channels, d->cid);
+    vb_chat_topic_release(room);
+    return 0;
+}
+
+typedef struct origin_find {
+    const char *sid;
+    vb_sio_socket *found;
+} origin_find;
+
+static int origin_each(vb_sio_socket *s, void *ud)
+{
+    origin_find *of = ud;
+    if (strcmp(vb_sio_socket_id(s), of->sid) != 0) return 0;
+    of->found = s;
+    return 1;
+}
+
+/* Finds the connected socket whose id is sid (NULL if none). */
+static vb_sio_socket *socket_by_id(const char *sid)
+{
+    origin_find of = {sid, NULL};
+    if (sid) vb_sio_room_each(vb_chat_nsp, NULL, origin_each, &of);
+    return of.found;
+}
+
+void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
+{
+    (void)sub;
+    (void)ud;
+    if (strncmp(type, "presence:", 9) == 0) {
+        on_presence(topic, type, data);
+        return;
+    }
+    if (strcmp(type, "member_removed") == 0) {
+        removal r = {json_string_value(json_object_get(data, "userId")),
+                     json_string_value(json_object_get(data, "workspaceId"))};
+        if (r.user_id && r.wid) vb_sio_room_each(vb_chat_nsp, topic, removal_each, &r);
+        return;
+    }
+    if (strcmp(type, "channel:member_removed") == 0 || strcmp(type, "channel:deleted") == 0) {
+        chan_drop d = {type[8] == 'm' ? json_string_value(json_object_get(data, "userId")) : NULL,
+                       json_string_value(json_object_get(data, "channelId"))};
+        if (d.cid && (d.user_id || type[8] == 'd'))
+            vb_sio_room_each(vb_chat_nsp, topic, chan_drop_each, &d);
+        return;
+    }
+    if (strcmp(type, "message:new") && strcmp(type, "message:edited") &&
+        strcmp(type, "message:deleted"))
+        return;
+    /* The socket that made the change is left out of the room broadcast; a
+     * new message is then echoed to it once, joined or not. */
+    vb_sio_socket *origin = socket_by_id(vb_hub_origin());
+    char *text = args_of(json_incref(data));
+    if (!text) return;
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, strlen(text), NULL, 0);
+    free(text);
+    if (!out) return;
+    vb_sio_out_broadcast(out, topic, origin);
+    if (origin && strcmp(type, "message:new") == 0) vb_sio_out_send(out, origin);
+    vb_sio_out_unref(out);
+}
+
+/* ---- connect ------------------------------------------------------------------ */
+
+typedef struct connect_call {
+    chat_sock *cs;
+} connect_call;
+
+static void on_session(const vb_store_res *res, void *ud)
+{
+    chat_sock *cs = ud;
+    if (cs->gone || !cs->sock) {
+        vb_chat_sock_unref(cs);
+        return;
+    }
+    vb_sio_socket *s = cs->sock;
+    if (res->status != 0) {
+        /* The socket's ud stays set until refuse frees it; drop ours first. */
+        cs->sock = NULL;
+        cs->gone = 1;
+        vb_sio_socket_set_ud(s, NULL);
+        vb_sio_refuse(s, g_bad_token);
+        vb_chat_sock_unref(cs); /* the call's */
+        vb_chat_sock_unref(cs); /* the socket's */
+        return;
+    }
+    snprintf(cs->user_name, sizeof cs->user_name, "%s",
+             json_string_value(json_object_get(res->result, "userName")));
+    cs->workspaces = json_incref(json_object_get(res->result, "workspaceIds"));
+    if (vb_sio_accept(s, cs) != 0) {
+        vb_chat_sock_unref(cs);
+        return;
+    }
+    cs->accepted = 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        char room[128];
+        snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+        if (vb_sio_join(s, room) == 0) vb_chat_topic_hold(room);
+    }
+    vb_presence_connect(cs->user_id, cs->user_name, cs->workspaces);
+    vb_chat_emit(s, "welcome",
+                 json_pack("{s:s,s:s}", "id", vb_sio_socket_id(s), "userId", cs->user_id));
+    vb_chat_sock_unref(cs);
+}
+
+static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void *ud)
+{
+    vb_app *app = ud;
+    json_t *a = json_loadb(auth, auth_len, 0, NULL);
+    const char *token = json_string_value(json_object_get(a, "token"));
+    json_t *claims = NULL;
+    int ok = token && vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
+    json_decref(a);
+    const char *sub = ok ? json_string_value(json_object_get(claims, "sub")) : NULL;
+    if (!sub || strlen(sub) >= 64) {
+        json_decref(claims);
+        vb_sio_refuse(s, g_bad_token);
+        return;
+    }
+    chat_sock *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        json_decref(claims);
+        vb_sio_refuse(s, "{\"message\":\"Server busy\"}");
+        return;
+    }
+    cs->refs = 1; /* the socket's */
+    cs->sock = s;
+    cs->channels = json_object();
+    snprintf(cs->user_id, sizeof cs->user_id, "%s", sub);
+    json_decref(claims);
+    vb_sio_socket_set_ud(s, cs);
+    json_t *args = json_pack("{s:{s:s}}", "actor", "id", cs->user_id);
+    if (vb_store_submit(app->store, vb_op_chat_session, 0, args, on_session,
+                        vb_chat_sock_ref(cs)) != 0) {
+        cs->refs = 1;
+        cs->sock = NULL;
+        vb_sio_socket_set_ud(s, NULL);
+        vb_sio_refuse(s, "{\"message\":\"Server busy\"}");
+        vb_chat_sock_unref(cs);
+    }
+}
+
+static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
+{
+    (void)reason;
+    (void)ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs) return;
+    const char *cid;
+    json_t *w;
+    json_object_foreach(cs->channels, cid, w)
+    {
+        char room[128];
+        snprintf(room, sizeof room, "channel:%s", cid);
+        vb_chat_broadcast(room, s, "channel:user_left",
+                          json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
+        vb_chat_topic_release(room);
+    }
+    if (cs->accepted) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(cs->workspaces, i, v)
+        {
+            char room[128];
+            snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+            vb_chat_topic_release(room);
+        }
+        vb_presence_disconnect(cs->user_id);
+    }
+    cs->gone = 1;
+    cs->sock = NULL;
+    vb_sio_socket_set_ud(s, NULL);
+    vb_chat_sock_unref(cs);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+int vb_chat_start(vb_app *app)
+{
+    vb_sio_options o;
+    vb_sio_options_default(&o);
+    o.eio.path = "/ws/";
+    o.eio.ping_interval_ms = (unsigned)app->cfg.chat_ping_interval_ms;
+    o.eio.ping_timeout_ms = (unsigned)app->cfg.chat_ping_timeout_ms;
+    o.eio.max_payload = app->cfg.chat_max_payload;
+    o.eio.max_output = app->cfg.chat_max_output;
+    int rc = vb_sio_server_new(&g_srv, app->loop, &o);
+    if (rc) return rc;
+    vb_sio_nsp_handlers h = {on_connect, vb_chat_on_event, on_disconnect};
+    vb_chat_nsp = vb_sio_nsp_new(g_srv, "/chat", &h, app);
+    return vb_chat_nsp ? 0 : VB_ENOMEM;
+}
+
+int vb_chat_handle(vb_http_req *req)
+{
+    return g_srv ? vb_sio_handle(g_srv, req) : 0;
+}
+
+size_t vb_chat_sockets(void)
+{
+    return vb_chat_nsp ? vb_sio_nsp_count(vb_chat_nsp) : 0;
+}
+
+static void (*g_stop_cb)(void *arg);
+static void *g_stop_arg;
+
+/* The namespace stays usable until every socket's on_disconnect has run. */
+static void on_stopped(void *arg)
+{
+    (void)arg;
+    vb_chat_nsp = NULL;
+    if (g_stop_cb) g_stop_cb(g_stop_arg);
+}
+
+void vb_chat_stop(void (*cb)(void *arg), void *arg)
+{
+    vb_sio_server *srv = g_srv;
+    g_srv = NULL;
+    g_stop_cb = cb;
+    g_stop_arg = arg;
+    if (srv)
+        vb_sio_server_free(srv, on_stopped, NULL);
+    else
+        on_stopped(NULL);
+}

@@ -1,0 +1,559 @@
+/*
+ * Engine.IO sessions: lifecycle, the polling and WebSocket transports, the
+ * upgrade and the heartbeat (see vb_eio.h for the protocol decisions).
+ */
+#include "rt/vb_eio_internal.h"
+
+#include "core/vb_common.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char sid_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* 20 random characters of [A-Za-z0-9_-] (120 bits). */
+static void new_sid(char out[VB_EIO_SID_LEN + 1])
+{
+    unsigned char r[15];
+    randombytes_buf(r, sizeof(r));
+    for (int i = 0; i < 5; i++) {
+        uint32_t v = (uint32_t)r[3 * i] << 16 | (uint32_t)r[3 * i + 1] << 8 | r[3 * i + 2];
+        for (int k = 0; k < 4; k++) out[4 * i + k] = sid_alphabet[(v >> (18 - 6 * k)) & 63];
+    }
+    out[VB_EIO_SID_LEN] = '\0';
+}
+
+static void timer_cb(uv_timer_t *t);
+
+/* Creates a session in the given state, registered under a fresh sid, with
+ * one reference (dropped after on_close). NULL if out of memory. */
+vb_eio_socket *vb_eio__session_new(vb_eio_server *srv, int state)
+{
+    vb_eio_socket *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->srv = srv;
+    s->state = state;
+    s->refs = 1;
+    do new_sid(s->sid);
+    while (vb_rt_map_get(&srv->sessions, s->sid));
+    if (vb_rt_map_put(&srv->sessions, s->sid, s) != 0) {
+        free(s);
+        return NULL;
+    }
+    uv_timer_init(srv->loop, &s->timer);
+    s->timer.data = s;
+    srv->nlive++;
+    return s;
+}
+
+static void session_free_cb(uv_handle_t *h)
+{
+    vb_eio_socket *s = h->data;
+    vb_eio_server *srv = s->srv;
+    vb_eio_sb_free(&s->out);
+    free(s);
+    vb_eio__server_session_freed(srv);
+}
+
+/* Drops one reference; at zero the timer is closed and s freed after it. */
+void vb_eio__session_unref(vb_eio_socket *s)
+{
+    if (--s->refs == 0) uv_close((uv_handle_t *)&s->timer, session_free_cb);
+}
+
+/* Starts the heartbeat: the first ping goes out ping_interval from now. */
+void vb_eio__session_start(vb_eio_socket *s)
+{
+    s->phase = VB_EIO_T_PING;
+    uv_timer_start(&s->timer, timer_cb, s->srv->o.ping_interval_ms, 0);
+}
+
+/* Answers the held GET with body (the peer may have gone: then the GET is
+ * only freed and 0 returned, so the caller keeps its data). 1 if written. */
+static int answer_get(vb_eio_socket *s, const char *body, size_t len)
+{
+    vb_http_req *r = s->get;
+    s->get = NULL;
+    if (!r->conn) {
+        vb_http_respond(r, 200, NULL, NULL, 0);
+        return 0;
+    }
+    vb_http_respond(r, 200, "text/plain; charset=UTF-8", body, len);
+    return 1;
+}
+
+/* Writes the polling queue to the held GET, if both exist. */
+static void flush_poll(vb_eio_socket *s)
+{
+    if (!s->get || !s->out.len) return;
+    if (answer_get(s, s->out.p, s->out.len)) s->out.len = 0;
+}
+
+static void ws_flush(vb_eio_socket *s);
+static void ws_gate(vb_eio_socket *s);
+
+/* Runs once per loop pass while sessions wait: flushes polling queues to
+ * held GETs and releases the WebSocket batch gate (see ws_send). The list is
+ * detached first, so sessions may re-queue themselves. */
+static void flush_idle_cb(uv_idle_t *h)
+{
+    vb_eio_server *srv = h->data;
+    vb_eio_socket *list = srv->flush_head;
+    srv->flush_head = NULL;
+    while (list) {
+        vb_eio_socket *s = list;
+        list = s->flush_next;
+        s->in_flush = 0;
+        if (s->state == VB_EIO_ST_POLLING || s->state == VB_EIO_ST_UPGRADING) flush_poll(s);
+        else if (s->state == VB_EIO_ST_WEBSOCKET) ws_flush(s);
+        vb_eio__session_unref(s);
+    }
+    if (!srv->flush_head) uv_idle_stop(h);
+}
+
+/* Puts s on the server's flush list (once), for the next idle pass. */
+static void schedule(vb_eio_socket *s)
+{
+    if (s->in_flush) return;
+    s->in_flush = 1;
+    s->refs++;
+    s->flush_next = s->srv->flush_head;
+    s->srv->flush_head = s;
+    uv_idle_start(&s->srv->flush_idle, flush_idle_cb);
+}
+
+/* Queues a flush of the polling output at the end of this loop pass, so
+ * that packets queued together go out in one response. */
+static void schedule_flush(vb_eio_socket *s)
+{
+    if (s->get) schedule(s);
+}
+
+/* Hands one message to the WebSocket (by reference). On failure the
+ * WebSocket is already closed by vb_ws, and the session is closed. */
+static int ws_write(vb_eio_socket *s, vb_eio_msg *m)
+{
+    if (!m->frame) {
+        m->frame = vb_ws_frame(m->binary ? VB_WS_BINARY : VB_WS_TEXT, m->pkt->data, m->pkt->len);
+        if (!m->frame) return VB_ENOMEM;
+    }
+    int rc = vb_ws_send_frame(s->ws, m->frame);
+    if (rc != 0) {
+        s->ws = NULL; /* vb_ws closed it; its on_close drops our ref */
+        vb_eio__close(s, rc == VB_ETOOBIG ? "output limit" : "transport error", NULL);
+    }
+    return rc;
+}
+
+/* Drops the messages waiting for the WebSocket. */
+static void wq_clear(vb_eio_socket *s)
+{
+    for (size_t i = 0; i < s->wq_n; i++) vb_eio_msg_unref(s->wq[i]);
+    free(s->wq);
+    free(s->wq_tag);
+    s->wq = NULL;
+    s->wq_tag = NULL;
+    s->wq_n = s->wq_cap = s->wq_bytes = 0;
+}
+
+static void gate_timer_cb(uv_timer_t *t)
+{
+    vb_eio_server *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    while (srv->gate_head && srv->gate_head->gate_due <= now) {
+        vb_eio_socket *s = srv->gate_head;
+        srv->gate_head = s->gate_next;
+        if (!srv->gate_head) srv->gate_tail = NULL;
+        s->in_gate = 0;
+        s->ws_mark = 1;
+        if (s->state == VB_EIO_ST_WEBSOCKET) ws_flush(s);
+        vb_eio__session_unref(s);
+    }
+    if (srv->gate_head)
+        uv_timer_start(&srv->gate_timer, gate_timer_cb, srv->gate_head->gate_due - now, 0);
+}
+
+/* Starts the batch gate after output went to the WebSocket. Without
+ * ws_batch_ms the next batch may go after one more idle pass; with it, the
+ * session waits in a FIFO by due time served by one server timer, and only
+ * when messages are waiting. */
+static void ws_gate(vb_eio_socket *s)
+{
+    vb_eio_server *srv = s->srv;
+    s->ws_busy = 1;
+    s->ws_mark = 0;
+    if (!srv->o.ws_batch_ms) {
+        schedule(s);
+        return;
+    }
+    s->last_send_ms = uv_now(srv->loop);
+    s->ws_busy = 0;
+    if (!s->wq_n || s->in_gate) return;
+    s->in_gate = 1;
+    s->refs++;
+    s->gate_due = s->last_send_ms + srv->o.ws_batch_ms;
+    s->gate_next = NULL;
+    if (srv->gate_tail) srv->gate_tail->gate_next = s;
+    else srv->gate_head = s;
+    srv->gate_tail = s;
+    if (!uv_is_active((uv_handle_t *)&srv->gate_timer))
+        uv_timer_start(&srv->gate_timer, gate_timer_cb, srv->o.ws_batch_ms, 0);
+}
+
+/* ws_batch_ms: messages wait; make sure the gate timer will release them. */
+static void ws_gate_wait(vb_eio_socket *s)
+{
+    uint64_t last = s->last_send_ms;
+    ws_gate(s);
+    s->last_send_ms = last;
+    if (s->in_gate) s->gate_due = last + s->srv->o.ws_batch_ms;
+}
+
+/*
+ * WebSocket output is sent in batches, at most one per loop pass: what is
+ * sent while a batch is in flight waits until the stream has written that
+ * batch (vb_stream writes in its prepare phase, between two of our idle
+ * passes), then goes out together. Like the reference server (which waits
+ * for each write to complete), a client then sees e.g. the CONNECT reply
+ * and a following emit in separate reads, and small packets sent together
+ * are still coalesced. Frames are queued by reference.
+ */
+static int ws_send(vb_eio_socket *s, vb_eio_msg *m)
+{
+    int batched = s->srv->o.ws_batch_ms != 0;
+    int now_ok = batched ? !s->wq_n && uv_now(s->srv->loop) != s->last_send_ms : !s->ws_busy;
+    if (now_ok) {
+        int rc = ws_write(s, m);
+        if (rc == 0) ws_gate(s);
+        return rc;
+    }
+    if (s->wq_n == s->wq_cap) {
+        size_t cap = s->wq_cap ? s->wq_cap * 2 : 8;
+        vb_eio_msg **q = realloc(s->wq, cap * sizeof(*q));
+        if (!q) return VB_ENOMEM;
+        s->wq = q;
+        uint64_t *t = realloc(s->wq_tag, cap * sizeof(*t));
+        if (!t) return VB_ENOMEM;
+        s->wq_tag = t;
+        s->wq_cap = cap;
+    }
+    s->wq_tag[s->wq_n] = uv_now(s->srv->loop);
+    s->wq[s->wq_n++] = vb_eio_msg_ref(m);
+    s->wq_bytes += m->pkt->len;
+    if (s->wq_bytes > s->srv->o.max_output) {
+        vb_eio__close(s, "output limit", NULL);
+        return VB_ETOOBIG;
+    }
+    if (batched) ws_gate_wait(s);
+    return 0;
+}
+
+/* One idle pass (or gate timer) for a gated WebSocket session. */
+static void ws_flush(vb_eio_socket *s)
+{
+    if (!s->ws) return;
+    if (!s->ws_busy && !s->srv->o.ws_batch_ms) return;
+    if (!s->ws_mark) {
+        s->ws_mark = 1;
+        schedule(s);
+        return;
+    }
+    s->ws_busy = 0;
+    if (!s->wq_n) return;
+    /* With ws_batch_ms, one batch is what was sent within one loop time
+     * (millisecond); without, everything waiting. */
+    size_t n = 1;
+    if (!s->srv->o.ws_batch_ms) n = s->wq_n;
+    else
+        while (n < s->wq_n && s->wq_tag[n] == s->wq_tag[0]) n++;
+    size_t i = 0;
+    int failed = 0;
+    for (; i < n && s->ws && !failed; i++) failed = ws_write(s, s->wq[i]) != 0;
+    if (!s->wq) return; /* closed: the queue was cleared */
+    for (size_t k = 0; k < n; k++) {
+        s->wq_bytes -= s->wq[k]->pkt->len;
+        vb_eio_msg_unref(s->wq[k]);
+    }
+    memmove(s->wq, s->wq + n, (s->wq_n - n) * sizeof(*s->wq));
+    memmove(s->wq_tag, s->wq_tag + n, (s->wq_n - n) * sizeof(*s->wq_tag));
+    s->wq_n -= n;
+    if (s->ws) ws_gate(s);
+}
+
+int vb_eio__ws_send_now(vb_eio_socket *s, const char *pkt, size_t len)
+{
+    vb_eio_msg *m = vb_eio_msg_new_packet(pkt, len);
+    if (!m) return VB_ENOMEM;
+    int rc = ws_send(s, m);
+    vb_eio_msg_unref(m);
+    return rc;
+}
+
+/* Sends a control packet (ping, pong) over the current transport. */
+static void send_control(vb_eio_socket *s, int type, const char *data, size_t len)
+{
+    if (s->state == VB_EIO_ST_WEBSOCKET) {
+        char buf[64];
+        if (len + 1 > sizeof(buf)) return;
+        buf[0] = (char)('0' + type);
+        memcpy(buf + 1, data, len);
+        vb_eio__ws_send_now(s, buf, len + 1);
+        return;
+    }
+    if (vb_eio_payload_append(&s->out, type, 0, data, len) != 0) {
+        vb_eio__close(s, "out of memory", NULL);
+        return;
+    }
+    schedule_flush(s);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+    vb_eio_socket *s = t->data;
+    switch (s->phase) {
+    case VB_EIO_T_PING:
+        send_control(s, VB_EIO_PING, "", 0);
+        if (s->state == VB_EIO_ST_CLOSED) return;
+        s->phase = VB_EIO_T_PONG;
+        uv_timer_start(&s->timer, timer_cb, s->srv->o.ping_timeout_ms, 0);
+        break;
+    case VB_EIO_T_PONG: vb_eio__close(s, "ping timeout", NULL); break;
+    case VB_EIO_T_NOTIFY:
+        if (s->srv->h.on_close) s->srv->h.on_close(s, s->reason, s->srv->ud);
+        vb_eio__session_unref(s);
+        break;
+    }
+}
+
+/*
+ * Closes the session: unregisters it, answers a held GET with get_pkt ("1"
+ * when NULL), closes its WebSockets, and schedules on_close for the next loop
+ * pass (never re-entrant). Safe to repeat.
+ */
+void vb_eio__close(vb_eio_socket *s, const char *reason, const char *get_pkt)
+{
+    if (s->state == VB_EIO_ST_CLOSED) return;
+    s->state = VB_EIO_ST_CLOSED;
+    s->reason = reason;
+    vb_rt_map_del(&s->srv->sessions, s->sid);
+    if (s->get) answer_get(s, get_pkt ? get_pkt : "1", 1);
+    vb_ws *ws = s->ws, *probe = s->probe;
+    s->ws = s->probe = NULL;
+    if (ws) vb_ws_close(ws, 1000, "");
+    if (probe) vb_ws_close(probe, 1000, "");
+    vb_eio_sb_free(&s->out);
+    wq_clear(s);
+    s->phase = VB_EIO_T_NOTIFY;
+    uv_timer_start(&s->timer, timer_cb, 0, 0);
+}
+
+/* Handles one packet from the client on the session's transport. */
+static void on_packet(vb_eio_socket *s, const vb_eio_packet *pk)
+{
+    vb_eio_server *srv = s->srv;
+    switch (pk->type) {
+    case VB_EIO_MESSAGE:
+        if (srv->h.on_message) srv->h.on_message(s, pk->binary, pk->data, pk->len, srv->ud);
+        break;
+    case VB_EIO_PONG:
+        if (s->phase == VB_EIO_T_PONG) {
+            s->phase = VB_EIO_T_PING;
+            uv_timer_start(&s->timer, timer_cb, srv->o.ping_interval_ms, 0);
+        }
+        break;
+    case VB_EIO_PING: send_control(s, VB_EIO_PONG, pk->data, pk->len); break;
+    case VB_EIO_CLOSE: vb_eio__close(s, "client close", "6"); break;
+    case VB_EIO_NOOP: break;
+    default: vb_eio__close(s, "parse error", NULL); break;
+    }
+}
+
+/* Answers an error as {"code":N,"message":...}. */
+static void respond_err(vb_http_req *req, int status, int code, const char *msg)
+{
+    char body[128];
+    int n = snprintf(body, sizeof(body), "{\"code\":%d,\"message\":\"%s\"}", code, msg);
+    vb_http_respond(req, status, "application/json", body, (size_t)n);
+}
+
+/* A polling GET for an open session. */
+void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req)
+{
+    if (s->get) {
+        vb_eio__close(s, "duplicate poll", "1");
+        respond_err(req, 400, 3, "Bad request");
+        return;
+    }
+    s->get = req;
+    if (s->out.len) flush_poll(s);
+    else if (s->state == VB_EIO_ST_UPGRADING) answer_get(s, "6", 1);
+}
+
+/* A polling POST for an open session: the body is a payload of packets. */
+void vb_eio__poll_post(vb_eio_socket *s, vb_http_req *req)
+{
+    if (req->body_len > s->srv->o.max_payload) {
+        respond_err(req, 413, 3, "Payload too large");
+        vb_eio__close(s, "payload too large", NULL);
+        return;
+    }
+    vb_eio_payload pl;
+    int rc = vb_eio_payload_decode(req->body, req->body_len, &pl);
+    if (rc != 0) {
+        respond_err(req, rc == VB_ENOMEM ? 500 : 400, 3, "Bad request");
+        vb_eio__close(s, "parse error", NULL);
+        return;
+    }
+    s->refs++; /* s must outlive the handlers' calls */
+    for (size_t i = 0; i < pl.n && s->state != VB_EIO_ST_CLOSED; i++) on_packet(s, &pl.pk[i]);
+    vb_eio_payload_free(&pl);
+    vb_eio__session_unref(s);
+    vb_http_respond(req, 200, "text/html", "ok", 2);
+}
+
+/* Moves the polling queue onto the WebSocket after the upgrade. */
+static void upgrade(vb_eio_socket *s)
+{
+    s->state = VB_EIO_ST_WEBSOCKET;
+    s->ws = s->probe;
+    s->probe = NULL;
+    if (s->get) answer_get(s, "6", 1);
+    if (!s->out.len) return;
+    vb_eio_payload pl;
+    if (vb_eio_payload_decode(s->out.p, s->out.len, &pl) != 0) {
+        vb_eio__close(s, "out of memory", NULL);
+        return;
+    }
+    s->out.len = 0;
+    for (size_t i = 0; i < pl.n && s->ws; i++) {
+        const vb_eio_packet *pk = &pl.pk[i];
+        int rc;
+        if (pk->binary) rc = vb_ws_send(s->ws, VB_WS_BINARY, pk->data, pk->len);
+        else rc = vb_ws_send(s->ws, VB_WS_TEXT, pk->data - 1, pk->len + 1);
+        if (rc != 0) {
+            s->ws = NULL;
+            vb_eio__close(s, "transport error", NULL);
+        }
+    }
+    vb_eio_payload_free(&pl);
+    if (s->ws) ws_gate(s);
+}
+
+static void ws_on_message(vb_ws *ws, int opcode, const char *data, size_t len, void *ud)
+{
+    vb_eio_socket *s = ud;
+    if (!s || s->state == VB_EIO_ST_CLOSED) return;
+    if (s->accepting && ws != s->ws && ws != s->probe) {
+        if (s->accepting == 1) s->ws = ws;
+        else s->probe = ws;
+    }
+    vb_eio_packet pk;
+    if (ws == s->ws) {
+        if (opcode == VB_WS_BINARY) {
+            pk = (vb_eio_packet){VB_EIO_MESSAGE, 1, data, len};
+        } else if (vb_eio_packet_decode(data, len, &pk) != 0) {
+            vb_eio__close(s, "parse error", NULL);
+            return;
+        }
+        on_packet(s, &pk);
+        return;
+    }
+    if (ws != s->probe) return;
+    if (opcode == VB_WS_TEXT && len == 6 && memcmp(data, "2probe", 6) == 0 && !s->probed) {
+        s->probed = 1;
+        if (vb_ws_send(ws, VB_WS_TEXT, "3probe", 6) != 0) return;
+        if (s->get) answer_get(s, "6", 1);
+    } else if (opcode == VB_WS_TEXT && len == 1 && data[0] == '5' && s->probed) {
+        upgrade(s);
+    } else {
+        s->probe = NULL;
+        s->state = VB_EIO_ST_POLLING;
+        vb_ws_close(ws, 1002, "bad probe");
+    }
+}
+
+static void ws_on_close(vb_ws *ws, int code, void *ud)
+{
+    vb_eio_socket *s = ud;
+    if (!s) return;
+    if (s->accepting) s->accept_closed = 1;
+    if (ws == s->ws) {
+        s->ws = NULL;
+        vb_eio__close(s, "transport close", NULL);
+    } else if (ws == s->probe) {
+        s->probe = NULL;
+        s->probed = 0;
+        if (s->state == VB_EIO_ST_UPGRADING) s->state = VB_EIO_ST_POLLING;
+    }
+    vb_eio__session_unref(s);
+}
+
+static const vb_ws_handlers ws_handlers = {ws_on_message, ws_on_close};
+
+int vb_eio__ws_attach(vb_eio_socket *s, vb_http_req *req, int probe)
+{
+    vb_ws_options opts = {s->srv->o.max_payload, s->srv->o.max_output};
+    s->refs++; /* dropped by ws_on_close, or below on failure */
+    s->accepting = probe ? 2 : 1;
+    s->accept_closed = 0;
+    vb_ws *ws = vb_ws_accept(req, &ws_handlers, s, &opts);
+    s->accepting = 0;
+    if (!ws) {
+        vb_eio__session_unref(s);
+        return VB_EIO;
+    }
+    if (s->accept_closed) return VB_EIO;
+    if (probe) {
+        s->probe = ws;
+        s->probed = 0;
+        s->state = VB_EIO_ST_UPGRADING;
+    } else {
+        s->ws = ws;
+    }
+    return 0;
+}
+
+static void reject_on_message(vb_ws *ws, int opcode, const char *data, size_t len, void *ud)
+{
+}
+
+static void reject_on_close(vb_ws *ws, int code, void *ud)
+{
+}
+
+static const vb_ws_handlers reject_handlers = {reject_on_message, reject_on_close};
+
+void vb_eio__ws_reject(vb_http_req *req)
+{
+    vb_ws *ws = vb_ws_accept(req, &reject_handlers, NULL, NULL);
+    if (ws) vb_ws_close(ws, 1008, "session already has a WebSocket");
+}
+
+void vb_eio__handshake_json(const vb_eio_socket *s, int upgrades, char *out, size_t outlen)
+{
+    const vb_eio_options *o = &s->srv->o;
+    snprintf(out, outlen,
+             "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%u,\"pingTimeout\":%u,"
+             "\"maxPayload\":%zu}",
+             s->sid, upgrades ? "[\"websocket\"]" : "[]", o->ping_interval_ms,
+             o->ping_timeout_ms, o->max_payload);
+}
+
+/* Sends one shared message over the session's current transport. */
+int vb_eio_send_msg(vb_eio_socket *s, vb_eio_msg *m)
+{
+    if (s->state == VB_EIO_ST_CLOSED) return VB_EIO;
+    if (s->state == VB_EIO_ST_WEBSOCKET) return ws_send(s, m);
+    int rc = m->binary ? vb_eio_payload_append(&s->out, VB_EIO_MESSAGE, 1, m->pkt->data, m->pkt->len)
+                       : vb_eio_payload_append_raw(&s->out, m->pkt->data, m->pkt->len);
+    if (rc != 0) return rc;
+    if (s->out.len > s->srv->o.max_output) {
+        vb_eio__close(s, "output limit", NULL);
+        return VB_ETOOBIG;
+    }
+    schedule_flush(s);
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* Store operations the chat gateway needs besides posting messages. */
+#include "core/vb_common.h"
+#include "store/vb_db.h"
+#include "store/vb_ops.h"
+#include "store/vb_ops_chat.h"
+
+/*
+ * args {actor:{id}} -> {userId, userName ("First Last"), workspaceIds:[...]}.
+ * An unknown user (deleted since the token was issued) is VB_EUNAUTH.
+ */
+int vb_op_chat_session(vb_op_ctx *c)
+{
+    const char *uid = vb_arg_actor(c);
+    json_t *user = NULL, *rows = NULL;
+    int rc = vb_db_row(c->db, &user,
+                       "SELECT id AS userId, first_name || ' ' || last_name AS userName"
+                       " FROM users WHERE id = ?",
+                       "s", uid);
+    if (rc) return vb_op_fail(c, rc, "INTERNAL_ERROR", "Internal error");
+    if (!user) return vb_op_fail(c, VB_EUNAUTH, "UNAUTHORIZED", "Invalid authentication token");
+    rc = vb_db_rows(c->db, &rows,
+                    "SELECT workspace_id AS id FROM workspace_members WHERE user_id = ?"
+                    " ORDER BY workspace_id",
+                    "s", uid);
+    if (rc) {
+        json_decref(user);
+        return vb_op_fail(c, rc, "INTERNAL_ERROR", "Internal error");
+    }
+    json_t *ids = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) json_array_append(ids, json_object_get(row, "id"));
+    json_decref(rows);
+    json_object_set_new(user, "workspaceIds", ids);
+    c->result = user;
+    return 0;
+}
+
+/* args {actor:{id}, channelId} -> the channel, if the actor may use it. */
+int vb_op_chat_channel(vb_op_ctx *c)
+{
+    const char *cid = vb_arg_str((json_t *)c->args, "channelId");
+    if (!cid) return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "channelId is required");
+    json_t *ch = NULL;
+    int rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), &ch);
+    if (rc) return rc;
+    c->result = ch;
+    return 0;
+}
