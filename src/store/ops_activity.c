@@ -38,8 +38,8 @@ static int activity_page(vb_op_ctx *c, const char *column, const char *value)
              ACTIVITY_SELECT "WHERE a.%s = ? ORDER BY a.id DESC LIMIT ? OFFSET ?", column);
     rc = vb_db_int(c->db, &total, 0, count_sql, "s", value);
     if (!rc) rc = vb_db_rows(c->db, &rows, rows_sql, "sii", value, limit, (page - 1) * limit);
-    if (rc) return vb_pt_internal(c, rc);
-    c->result = vb_page_result(vb_pt_iso(rows), page, limit, total);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_page_result(vb_op_iso(rows), page, limit, total);
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }
 

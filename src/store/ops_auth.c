@@ -31,7 +31,7 @@ static int token_insert(vb_op_ctx *c, const char *uid, const char *family, const
                     "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at,"
                     " created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     "ssssii", id, uid, family ? family : id, hash, expires_at, vb_op_now());
-    return rc < 0 ? vb_op_db_fail(c, rc) : 0;
+    return rc < 0 ? vb_op_internal(c, rc) : 0;
 }
 
 /* Sets c->result to {user} for uid; fails with code (401) if the user is gone. */
@@ -65,7 +65,7 @@ int vb_op_auth_register(vb_op_ctx *c)
     handle[strcspn(handle, "@")] = '\0';
 
     rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM users WHERE email = ?", "s", email);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (taken) return vb_op_fail(c, VB_ECONFLICT, "EMAIL_TAKEN", "Email is already registered");
 
     vb_id_new(id);
@@ -75,7 +75,7 @@ int vb_op_auth_register(vb_op_ctx *c)
                     "ssssssii", id, email, handle, hash, vb_arg_str(a, "firstName"),
                     vb_arg_str(a, "lastName"), now, now);
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "EMAIL_TAKEN", "Email is already registered");
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = token_insert(c, id, NULL, vb_arg_str(a, "tokenHash"),
                       (int64_t)json_integer_value(json_object_get(a, "expiresAt")));
     if (rc < 0) return rc;
@@ -94,7 +94,7 @@ int vb_op_auth_lookup(vb_op_ctx *c)
     /* email is COLLATE NOCASE, so the lookup ignores case. */
     rc = vb_db_row(c->db, &row, "SELECT id, password_hash AS hash FROM users WHERE email = ?", "s",
                    email);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!row) return 0;
     rc = vb_user_shape(c, vb_arg_str(row, "id"), &user);
     if (rc == 0 && user) {
@@ -113,7 +113,7 @@ int vb_op_auth_session(vb_op_ctx *c)
     int rc;
 
     rc = vb_db_int(c->db, &exists, 0, "SELECT COUNT(*) FROM users WHERE id = ?", "s", uid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!exists)
         return vb_op_fail(c, VB_EUNAUTH, "INVALID_CREDENTIALS", "Invalid email or password");
     rc = token_insert(c, uid, NULL, vb_arg_str(a, "tokenHash"),
@@ -144,7 +144,7 @@ int vb_op_auth_refresh(vb_op_ctx *c)
                    " rotated_at AS rotatedAt, revoked_at AS revokedAt"
                    " FROM refresh_tokens WHERE token_hash = ?",
                    "s", hash);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!row || !json_is_null(json_object_get(row, "revokedAt"))) goto invalid;
     snprintf(uid, sizeof uid, "%s", vb_arg_str(row, "userId"));
     snprintf(family, sizeof family, "%s", vb_arg_str(row, "familyId"));
@@ -155,7 +155,7 @@ int vb_op_auth_refresh(vb_op_ctx *c)
                         "UPDATE refresh_tokens SET revoked_at = ?"
                         " WHERE family_id = ? AND revoked_at IS NULL",
                         "is", now, family);
-        if (rc < 0) return vb_op_db_fail(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
         c->result = json_pack("{s:b}", "reused", 1);
         return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     }
@@ -165,7 +165,7 @@ int vb_op_auth_refresh(vb_op_ctx *c)
                     vb_arg_str(row, "id"));
     json_decref(row);
     row = NULL;
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = token_insert(c, uid, family, vb_arg_str(a, "newTokenHash"),
                       (int64_t)json_integer_value(json_object_get(a, "expiresAt")));
     if (rc < 0) return rc;
@@ -195,5 +195,5 @@ int vb_op_auth_logout(vb_op_ctx *c)
                         "UPDATE refresh_tokens SET revoked_at = ?"
                         " WHERE user_id = ? AND revoked_at IS NULL",
                         "is", now, actor);
-    return rc < 0 ? vb_op_db_fail(c, rc) : 0;
+    return rc < 0 ? vb_op_internal(c, rc) : 0;
 }

@@ -47,12 +47,6 @@ json_t *vb_chan_iso(json_t *obj, const char *const *keys)
     return obj;
 }
 
-int vb_chan_internal(vb_op_ctx *c, int rc)
-{
-    if (rc && !c->code[0]) return vb_op_fail(c, rc, "INTERNAL_ERROR", "Internal error");
-    return rc;
-}
-
 int vb_chan_load(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel,
                  vb_chan_access *acc)
 {
@@ -68,7 +62,7 @@ int vb_chan_load(vb_op_ctx *c, const char *cid, const char *actor, json_t **chan
                              "  AND m.user_id = ?"
                              " WHERE ch.id = ? AND ch.deleted_at IS NULL",
                    "sss", actor, actor, cid);
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!row) return 1;
     type = vb_arg_str(row, "type");
     member = json_is_true(json_object_get(row, "isMember"));
@@ -104,7 +98,7 @@ int vb_chan_add_member(vb_op_ctx *c, const char *cid, const char *uid, int *adde
                         "INSERT OR IGNORE INTO channel_members (channel_id, user_id, joined_at)"
                         " VALUES (?, ?, ?)",
                         "ssi", cid, uid, vb_op_now());
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (added) *added = vb_db_changes(c->db) > 0;
     return 0;
 }
@@ -248,7 +242,7 @@ int vb_op_channel_create(vb_op_ctx *c)
     c->result = ch;
     goto done;
 internal:
-    rc = vb_chan_internal(c, rc < 0 ? rc : VB_EIO);
+    rc = vb_op_internal(c, rc < 0 ? rc : VB_EIO);
 done:
     json_decref(errors);
     json_decref(others);
@@ -278,9 +272,9 @@ int vb_op_channel_list(vb_op_ctx *c)
         rc = vb_db_rows(c->db, &rows, CHAN_COLS VISIBLE " ORDER BY ch.name, ch.id LIMIT ? OFFSET ?",
                         "sssii", actor, wid, actor, limit, (page - 1) * limit);
 #undef VISIBLE
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     c->result = vb_page_result(vb_chan_iso(rows, chan_times), page, limit, total);
-    return c->result ? 0 : vb_chan_internal(c, VB_ENOMEM);
+    return c->result ? 0 : vb_op_internal(c, VB_ENOMEM);
 }
 
 /* GET /channels/:id (visible channels), with its members still in the workspace. */
@@ -299,7 +293,7 @@ int vb_op_channel_get(vb_op_ctx *c)
                     "ss", vb_arg_str(ch, "workspaceId"), cid);
     if (rc) {
         json_decref(ch);
-        return vb_chan_internal(c, rc);
+        return vb_op_internal(c, rc);
     }
     json_object_set_new(ch, "members", members);
     c->result = ch;
@@ -332,7 +326,7 @@ int vb_op_channel_delete(vb_op_ctx *c)
     rc = vb_db_exec(c->db, "UPDATE channels SET deleted_at = ?, updated_at = ? WHERE id = ?", "iis",
                     now, now, cid);
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = vb_activity(c, vb_arg_str(ch, "workspaceId"), vb_arg_str(ch, "projectId"), NULL,
@@ -360,7 +354,7 @@ static int membership_load(vb_op_ctx *c, const char *cid, const char *uid, json_
                        " FROM channel_members cm JOIN users u ON u.id = cm.user_id"
                        " WHERE cm.channel_id = ? AND cm.user_id = ?",
                        "ss", cid, uid);
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     vb_chan_iso(*out, times);
     return 0;
 }
@@ -384,7 +378,7 @@ int vb_op_channel_member_add(vb_op_ctx *c)
                        " AND user_id = ?",
                        "ss", vb_arg_str(ch, "workspaceId"), uid);
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     if (!in_ws) {
@@ -396,7 +390,7 @@ int vb_op_channel_member_add(vb_op_ctx *c)
     if (!rc) rc = membership_load(c, cid, uid, &m);
     if (rc) goto done;
     if (!m) {
-        rc = vb_chan_internal(c, VB_EIO);
+        rc = vb_op_internal(c, VB_EIO);
         goto done;
     }
     if (added) vb_chan_member_event(c, cid, uid, "channel:member_added");
@@ -430,7 +424,7 @@ int vb_op_channel_member_remove(vb_op_ctx *c)
     rc = vb_db_exec(c->db, "DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?", "ss",
                     cid, uid);
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     if (vb_db_changes(c->db) == 0) {

@@ -47,8 +47,8 @@ static int comment_result(vb_op_ctx *c, const char *cid)
 {
     json_t *row = NULL;
     int rc = vb_db_row(c->db, &row, COMMENT_SELECT "WHERE c.id = ?", "s", cid);
-    if (rc || !row) return vb_pt_internal(c, rc ? rc : VB_EIO);
-    c->result = vb_pt_iso(row);
+    if (rc || !row) return vb_op_internal(c, rc ? rc : VB_EIO);
+    c->result = vb_op_iso(row);
     return 0;
 }
 
@@ -111,7 +111,7 @@ static int comment_for_change(vb_op_ctx *c, const char *cid, json_t **task)
                        " JOIN workspace_members m ON m.workspace_id = c.workspace_id"
                        "  AND m.user_id = ? WHERE c.id = ?",
                        "ss", actor, cid);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!row) return vb_op_fail(c, VB_ENOTFOUND, "COMMENT_NOT_FOUND", "Comment not found");
     author = vb_arg_str(row, "authorId");
     if (!author || strcmp(author, actor) != 0)
@@ -131,7 +131,7 @@ static int parent_check(vb_op_ctx *c, const char *tid, const char *parent)
     if (!parent) return 0;
     rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM comments WHERE id = ? AND task_id = ?", "ss",
                    parent, tid);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!n)
         return vb_pt_field_error(c, "parentCommentId",
                                  "parentCommentId must be a comment of this task");
@@ -163,7 +163,7 @@ int vb_op_comment_create(vb_op_ctx *c)
         rc = vb_db_exec(c->db, "UPDATE tasks SET comment_count = comment_count + 1 WHERE id = ?",
                         "s", tid);
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"), tid,
@@ -180,7 +180,7 @@ int vb_op_comment_create(vb_op_ctx *c)
     if (!rc) rc = comment_result(c, id);
 done:
     json_decref(t);
-    return vb_pt_internal(c, rc);
+    return vb_op_internal(c, rc);
 }
 
 int vb_op_comment_list(vb_op_ctx *c)
@@ -198,8 +198,8 @@ int vb_op_comment_list(vb_op_ctx *c)
                         COMMENT_SELECT "WHERE c.task_id = ? ORDER BY c.created_at ASC, c.id ASC"
                                        " LIMIT ? OFFSET ?",
                         "sii", tid, limit, (page - 1) * limit);
-    if (rc) return vb_pt_internal(c, rc);
-    c->result = vb_page_result(vb_pt_iso(rows), page, limit, total);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_page_result(vb_op_iso(rows), page, limit, total);
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }
 
@@ -216,7 +216,7 @@ int vb_op_comment_update(vb_op_ctx *c)
     rc = vb_db_exec(c->db, "UPDATE comments SET body = ?, updated_at = ? WHERE id = ?", "sis", text,
                     vb_op_now(), cid);
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
@@ -225,7 +225,7 @@ int vb_op_comment_update(vb_op_ctx *c)
     if (!rc) rc = comment_result(c, cid);
 done:
     json_decref(t);
-    return vb_pt_internal(c, rc);
+    return vb_op_internal(c, rc);
 }
 
 /*
@@ -267,7 +267,7 @@ int vb_op_comment_delete(vb_op_ctx *c)
                      json_pack("{s:s, s:I}", "commentId", cid, "deletedCount", (json_int_t)n));
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc);
+    rc = vb_op_internal(c, rc);
 done:
     json_decref(ids);
     json_decref(t);

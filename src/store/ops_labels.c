@@ -54,7 +54,7 @@ static int name_free(vb_op_ctx *c, const char *wid, const char *name, const char
                        "SELECT COUNT(*) FROM labels WHERE workspace_id = ? AND name = ?"
                        " COLLATE NOCASE AND (? IS NULL OR id <> ?)",
                        "ssss", wid, name, self, self);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     return n ? name_taken(c, name) : 0;
 }
 
@@ -63,8 +63,8 @@ static int label_result(vb_op_ctx *c, const char *lid)
 {
     json_t *row = NULL;
     int rc = vb_db_row(c->db, &row, LABEL_SELECT "WHERE l.id = ?", "s", lid);
-    if (rc || !row) return vb_pt_internal(c, rc ? rc : VB_EIO);
-    c->result = vb_pt_iso(row);
+    if (rc || !row) return vb_op_internal(c, rc ? rc : VB_EIO);
+    c->result = vb_op_iso(row);
     return 0;
 }
 
@@ -101,7 +101,7 @@ int vb_op_label_create(vb_op_ctx *c)
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     "ssssii", id, wid, name, color, now, now);
     if (rc == VB_ECONFLICT) return name_taken(c, name);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     rc = vb_activity(c, wid, NULL, NULL, "label_created",
                      json_pack("{s:s, s:s, s:s}", "labelId", id, "name", name, "color", color));
     if (rc) return rc;
@@ -118,8 +118,8 @@ int vb_op_label_list(vb_op_ctx *c)
     rc = vb_db_rows(c->db, &rows,
                     LABEL_SELECT "WHERE l.workspace_id = ? ORDER BY l.name COLLATE NOCASE, l.id",
                     "s", wid);
-    if (rc) return vb_pt_internal(c, rc);
-    c->result = vb_pt_iso(rows);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_op_iso(rows);
     return 0;
 }
 
@@ -138,7 +138,7 @@ static int label_access(vb_op_ctx *c, const char *lid, json_t **out)
                        LABEL_SELECT "JOIN workspace_members m ON m.workspace_id = l.workspace_id"
                                     " AND m.user_id = ? WHERE l.id = ?",
                        "ss", actor, lid);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!*out) return vb_op_fail(c, VB_ENOTFOUND, "LABEL_NOT_FOUND", "Label not found");
     return 0;
 }
@@ -174,7 +174,7 @@ int vb_op_label_update(vb_op_ctx *c)
         goto done;
     }
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     json_object_set_new(changes, "labelId", json_string(lid));
@@ -199,7 +199,7 @@ int vb_op_label_delete(vb_op_ctx *c)
     rc = vb_db_exec(c->db, "DELETE FROM task_labels WHERE label_id = ?", "s", lid);
     if (!rc) rc = vb_db_exec(c->db, "DELETE FROM labels WHERE id = ?", "s", lid);
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = vb_activity(c, vb_arg_str(l, "workspaceId"), NULL, NULL, "label_deleted",

@@ -53,7 +53,7 @@ static int add_counts(vb_op_ctx *c, json_t *res, const char *pid, json_t *column
                         "s", pid);
     if (rc < 0 || !counts) {
         json_decref(counts);
-        return vb_pt_internal(c, rc < 0 ? rc : VB_ENOMEM);
+        return vb_op_internal(c, rc < 0 ? rc : VB_ENOMEM);
     }
     json_array_foreach(columns, i, name)
         json_object_set_new(counts, json_string_value(name), json_integer(0));
@@ -72,10 +72,10 @@ static int project_result(vb_op_ctx *c, json_t *p, int with_counts)
 {
     const char *pid = vb_arg_str(p, "id");
     json_t *cols = column_names(json_object_get(p, "columns"));
-    if (!cols) return vb_pt_internal(c, VB_ENOMEM);
+    if (!cols) return vb_op_internal(c, VB_ENOMEM);
     json_t *res = json_pack("{s:s, s:s, s:o}", "projectId", pid, "workspaceId",
                             vb_arg_str(p, "workspaceId"), "columns", cols);
-    if (!res) return vb_pt_internal(c, VB_ENOMEM);
+    if (!res) return vb_op_internal(c, VB_ENOMEM);
     if (with_counts) {
         int rc = add_counts(c, res, pid, cols);
         if (rc) {
@@ -101,14 +101,14 @@ int vb_op_live_workspace(vb_op_ctx *c)
                         " changes AS \"j:changes\", created_at AS createdAt"
                         " FROM activity WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?",
                         "ssi", wid, last, (int64_t)VB_LIVE_REPLAY_MAX);
-        if (rc < 0) return vb_pt_internal(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
     }
     c->result = json_pack("{s:s}", "workspaceId", wid);
     if (!c->result) {
         json_decref(rows);
-        return vb_pt_internal(c, VB_ENOMEM);
+        return vb_op_internal(c, VB_ENOMEM);
     }
-    if (rows) json_object_set_new(c->result, "replay", vb_pt_iso(rows));
+    if (rows) json_object_set_new(c->result, "replay", vb_op_iso(rows));
     return 0;
 }
 
@@ -129,7 +129,7 @@ int vb_op_live_counts(vb_op_ctx *c)
                        "SELECT id, workspace_id AS workspaceId, columns AS \"j:columns\""
                        " FROM projects WHERE id = ?",
                        "s", vb_arg_param(c, "pid"));
-    if (rc < 0) return vb_pt_internal(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!p) return vb_op_fail(c, VB_ENOTFOUND, "PROJECT_NOT_FOUND", "Project not found");
     rc = project_result(c, p, 1);
     json_decref(p);

@@ -61,7 +61,7 @@ static json_t *msg_shape(json_t *obj)
 static int msg_load(vb_op_ctx *c, const char *mid, json_t **out)
 {
     int rc = vb_db_row(c->db, out, MSG_SELECT "WHERE m.id = ?", "s", mid);
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     msg_shape(*out);
     return 0;
 }
@@ -132,7 +132,7 @@ static int msg_mentions(vb_op_ctx *c, const json_t *ch, const json_t *msg, const
     rc = vb_mentions_apply(c, vb_arg_str((json_t *)ch, "workspaceId"), "message",
                            vb_arg_str((json_t *)msg, "id"), text, title, data, NULL);
     json_decref(data);
-    return vb_chan_internal(c, rc);
+    return vb_op_internal(c, rc);
 }
 
 int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
@@ -163,7 +163,7 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
     if (!rc) rc = msg_load(c, id, &msg);
     if (!rc && !msg) rc = VB_EIO;
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = msg_mentions(c, ch, msg, text);
@@ -237,7 +237,7 @@ int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *c
     if (!rc) rc = msg_load(c, mid, &msg);
     if (!rc && !msg) rc = VB_EIO;
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     rc = msg_mentions(c, ch, msg, text);
@@ -267,7 +267,7 @@ int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
     rc = vb_db_exec(c->db, "UPDATE messages SET deleted_at = ?, updated_at = ? WHERE id = ?", "iis",
                     now, now, mid);
     if (rc) {
-        rc = vb_chan_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     /* No text: drops the message's mention rows, notifies nobody. */
@@ -321,7 +321,7 @@ int vb_op_message_delete(vb_op_ctx *c)
                    "SELECT id AS messageId, channel_id AS channelId FROM messages"
                    " WHERE id = ?",
                    "s", mid);
-    if (rc || !row) return vb_chan_internal(c, rc ? rc : VB_EIO);
+    if (rc || !row) return vb_op_internal(c, rc ? rc : VB_EIO);
     c->result = row;
     return 0;
 }
@@ -372,10 +372,10 @@ int vb_op_message_list(vb_op_ctx *c)
                     MSG_SELECT "WHERE m.channel_id = ? AND m.id > ? AND m.id < ?"
                                " AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT ?",
                     "sssi", cid, after ? after : "", before ? before : "~", limit + 1);
-    if (rc) return vb_chan_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     more = (int64_t)json_array_size(rows) > limit;
     if (more) json_array_remove(rows, (size_t)limit);
     c->result = json_pack("{s:o, s:{s:I, s:b}}", "data", msg_shape(rows), "meta", "limit",
                           (json_int_t)limit, "hasMore", more);
-    return c->result ? 0 : vb_chan_internal(c, VB_ENOMEM);
+    return c->result ? 0 : vb_op_internal(c, VB_ENOMEM);
 }

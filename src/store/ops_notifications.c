@@ -22,7 +22,7 @@ static json_t *notification_iso(json_t *v)
     json_t *row;
 
     if (json_is_object(v)) {
-        vb_pt_iso(v);
+        vb_op_iso(v);
         vb_json_iso(v, "readAt");
         return v;
     }
@@ -49,7 +49,7 @@ int vb_op_notification_list(vb_op_ctx *c)
                         NOTIFICATION_SELECT "WHERE n.user_id = ? AND (? = 0 OR n.read_at IS NULL)"
                                             " ORDER BY n.id DESC LIMIT ? OFFSET ?",
                         "siii", actor, unread, limit, (page - 1) * limit);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     c->result = vb_page_result(notification_iso(rows), page, limit, total);
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }
@@ -71,7 +71,7 @@ int vb_op_notification_read(vb_op_ctx *c)
     if (!rc)
         rc = vb_db_row(c->db, &row, NOTIFICATION_SELECT "WHERE n.id = ? AND n.user_id = ?", "ss",
                        nid, actor);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!row)
         return vb_op_fail(c, VB_ENOTFOUND, "NOTIFICATION_NOT_FOUND", "Notification not found");
     c->result = notification_iso(row);
@@ -87,7 +87,7 @@ int vb_op_notification_read_all(vb_op_ctx *c)
     rc = vb_db_exec(c->db,
                     "UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL",
                     "is", vb_op_now(), actor);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     c->result = json_pack("{s:I}", "updated", (json_int_t)vb_db_changes(c->db));
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }
@@ -102,7 +102,7 @@ int vb_op_notification_unread(vb_op_ctx *c)
     rc = vb_db_int(c->db, &n, 0,
                    "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL", "s",
                    actor);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     c->result = json_pack("{s:I}", "count", (json_int_t)n);
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }

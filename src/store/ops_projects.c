@@ -33,9 +33,9 @@ static int project_finish(vb_op_ctx *c, json_t *p)
     int64_t n = 0;
     int rc = vb_db_int(c->db, &n, 0, "SELECT COUNT(*) FROM tasks WHERE project_id = ?", "s",
                        vb_arg_str(p, "id"));
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     json_object_set_new(p, "taskCount", json_integer(n));
-    vb_pt_iso(p);
+    vb_op_iso(p);
     return 0;
 }
 
@@ -108,7 +108,7 @@ int vb_op_project_create(vb_op_ctx *c)
     p = NULL;
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc ? rc : VB_EIO);
+    rc = vb_op_internal(c, rc ? rc : VB_EIO);
 done:
     json_decref(errors);
     json_decref(cols);
@@ -143,8 +143,8 @@ int vb_op_project_list(vb_op_ctx *c)
                         " FROM projects p WHERE p.workspace_id = ? AND (? IS NULL OR p.status = ?)"
                         " ORDER BY p.created_at DESC, p.id DESC LIMIT ? OFFSET ?",
                         "sssii", wid, status, status, limit, (page - 1) * limit);
-    if (rc) return vb_pt_internal(c, rc);
-    c->result = vb_page_result(vb_pt_iso(rows), page, limit, total);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_page_result(vb_op_iso(rows), page, limit, total);
     return 0;
 }
 
@@ -194,7 +194,7 @@ int vb_op_project_update(vb_op_ctx *c)
             json_decref(ids);
             if (rc) {
                 json_decref(errors);
-                rc = vb_pt_internal(c, rc);
+                rc = vb_op_internal(c, rc);
                 goto done;
             }
             if (json_array_size(errors)) {
@@ -216,7 +216,7 @@ int vb_op_project_update(vb_op_ctx *c)
             rc = vb_activity(c, vb_arg_str(p, "workspaceId"), pid, NULL, "project_updated",
                              json_incref(changes));
         if (rc) {
-            rc = vb_pt_internal(c, rc);
+            rc = vb_op_internal(c, rc);
             goto done;
         }
     }
@@ -224,7 +224,7 @@ int vb_op_project_update(vb_op_ctx *c)
     p = NULL;
     rc = vb_pt_project_load(c->db, pid, &p);
     if (rc || !p) {
-        rc = vb_pt_internal(c, rc ? rc : VB_EIO);
+        rc = vb_op_internal(c, rc ? rc : VB_EIO);
         goto done;
     }
     rc = project_finish(c, p);
@@ -256,7 +256,7 @@ int vb_op_project_archive(vb_op_ctx *c)
         rc = vb_activity(
             c, vb_arg_str(p, "workspaceId"), pid, NULL, "project_archived",
             json_pack("{s:s?, s:s?}", "name", vb_arg_str(p, "name"), "key", vb_arg_str(p, "key")));
-    rc = vb_pt_internal(c, rc);
+    rc = vb_op_internal(c, rc);
 done:
     json_decref(p);
     return rc;
@@ -287,15 +287,15 @@ int vb_op_project_board(vb_op_ctx *c)
                                       " ORDER BY t.order_index, t.created_at, t.id",
                     "s", pid);
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
-    vb_pt_iso(tasks);
+    vb_op_iso(tasks);
     n = json_array_size(json_object_get(p, "columns"));
     sorted = calloc(n ? n : 1, sizeof *sorted);
     cols = json_array();
     if (!sorted || !cols) {
-        rc = vb_pt_internal(c, VB_ENOMEM);
+        rc = vb_op_internal(c, VB_ENOMEM);
         goto done;
     }
     for (i = 0; i < n; i++)

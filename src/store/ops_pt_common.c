@@ -10,31 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void pt_iso_one(json_t *obj)
-{
-    static const char *const keys[] = {"createdAt", "updatedAt"};
-    if (!json_is_object(obj)) return;
-    for (size_t i = 0; i < VB_ARRAY_LEN(keys); i++) {
-        json_t *v = json_object_get(obj, keys[i]);
-        if (!json_is_integer(v)) continue;
-        char buf[32];
-        vb_iso8601((int64_t)json_integer_value(v), buf);
-        json_object_set_new(obj, keys[i], json_string(buf));
-    }
-}
-
-json_t *vb_pt_iso(json_t *obj)
-{
-    if (json_is_array(obj)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(obj, i, v) pt_iso_one(v);
-    } else {
-        pt_iso_one(obj);
-    }
-    return obj;
-}
-
 void vb_pt_add_error(json_t *errors, const char *field, const char *message)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
@@ -45,12 +20,6 @@ int vb_pt_fail_errors(vb_op_ctx *c, json_t *errors)
     json_decref(c->errors);
     c->errors = errors;
     return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "The request is not valid");
-}
-
-int vb_pt_internal(vb_op_ctx *c, int rc)
-{
-    if (rc && !c->code[0]) return vb_op_fail(c, rc, "INTERNAL_ERROR", "Internal error");
-    return rc;
 }
 
 int vb_pt_field_error(vb_op_ctx *c, const char *field, const char *message)
@@ -82,7 +51,7 @@ int vb_pt_project_access(vb_op_ctx *c, const char *pid, int for_write, json_t **
     rc = vb_guard_project(c, pid, 0, NULL, role);
     if (rc) return rc;
     rc = vb_pt_project_load(c->db, pid, &p);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!p) return vb_op_fail(c, VB_ENOTFOUND, "PROJECT_NOT_FOUND", "Project not found");
     if (for_write && strcmp(vb_arg_str(p, "status") ? vb_arg_str(p, "status") : "", "active")) {
         json_decref(p);
@@ -127,11 +96,11 @@ int vb_pt_task_access(vb_op_ctx *c, const char *tid, int for_write, json_t **tas
     rc = vb_guard_task(c, tid, 0, NULL, role);
     if (rc) return rc;
     rc = vb_pt_task_load(c->db, tid, &t);
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     if (!t) return vb_op_fail(c, VB_ENOTFOUND, "TASK_NOT_FOUND", "Task not found");
     rc = vb_pt_project_load(c->db, vb_arg_str(t, "projectId"), &p);
     if (rc || !p) {
-        rc = rc ? vb_pt_internal(c, rc)
+        rc = rc ? vb_op_internal(c, rc)
                 : vb_op_fail(c, VB_ENOTFOUND, "TASK_NOT_FOUND", "Task not found");
         goto fail;
     }
@@ -304,17 +273,17 @@ int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to)
     const char *key = vb_arg_str(t, "key");
     char title[256];
     int rc = vb_pt_move_to_end(c, task, to, vb_op_now());
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "status_changed",
                      json_pack("{s:{s:s?, s:s}}", "status", "from", from, "to", to));
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task", to);
     rc = vb_pt_notify_task(c, task, 1, "task_status_changed", title,
                            json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}", "taskId", vb_arg_str(t, "id"),
                                      "projectId", vb_arg_str(t, "projectId"), "key", key, "from",
                                      from, "to", to));
-    if (rc) return vb_pt_internal(c, rc);
+    if (rc) return vb_op_internal(c, rc);
     vb_pt_task_event(c, vb_arg_str(t, "projectId"), vb_arg_str(t, "id"), to, from);
     return 0;
 }

@@ -120,10 +120,10 @@ int vb_op_task_create(vb_op_ctx *c)
     vb_pt_task_event(c, pid, id, status, NULL);
     rc = vb_pt_task_load(c->db, id, &t);
     if (rc || !t) goto internal;
-    c->result = vb_pt_iso(t);
+    c->result = vb_op_iso(t);
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc ? rc : VB_EIO);
+    rc = vb_op_internal(c, rc ? rc : VB_EIO);
 done:
     json_decref(p);
     json_decref(errors);
@@ -209,7 +209,7 @@ int vb_op_task_list(vb_op_ctx *c)
         goto done;
     }
     if (text && *text && !(pat = like_pattern(text))) {
-        rc = vb_pt_internal(c, VB_ENOMEM);
+        rc = vb_op_internal(c, VB_ENOMEM);
         goto done;
     }
     vb_page_args(c, &page, &limit);
@@ -222,10 +222,10 @@ int vb_op_task_list(vb_op_ctx *c)
     rc = vb_db_rows(c->db, &rows, sql, "ssssssssssssii", pid, status, status, prio, prio, parent,
                     parent, who, who, pat, pat, pat, limit, (page - 1) * limit);
     if (rc) goto internal;
-    c->result = vb_page_result(vb_pt_iso(rows), page, limit, total);
+    c->result = vb_page_result(vb_op_iso(rows), page, limit, total);
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc);
+    rc = vb_op_internal(c, rc);
 done:
     free(pat);
     json_decref(p);
@@ -238,7 +238,7 @@ int vb_op_task_get(vb_op_ctx *c)
     json_t *t = NULL;
     int rc = vb_pt_task_access(c, vb_arg_param(c, "id"), 0, &t, NULL, NULL);
     if (rc) return rc;
-    c->result = vb_pt_iso(t);
+    c->result = vb_op_iso(t);
     return 0;
 }
 
@@ -252,7 +252,7 @@ int vb_op_task_subtasks(vb_op_ctx *c)
     rc = vb_db_rows(c->db, &rows,
                     VB_PT_TASK_SELECT "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id", "s",
                     tid);
-    if (rc) return vb_pt_internal(c, rc);
-    c->result = vb_pt_iso(rows);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_op_iso(rows);
     return 0;
 }

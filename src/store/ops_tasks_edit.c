@@ -197,11 +197,11 @@ int vb_op_task_update(vb_op_ctx *c)
     t = NULL;
     rc = vb_pt_task_load(c->db, tid, &t);
     if (rc || !t) goto internal;
-    c->result = vb_pt_iso(t);
+    c->result = vb_op_iso(t);
     t = NULL;
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc ? rc : VB_EIO);
+    rc = vb_op_internal(c, rc ? rc : VB_EIO);
 done:
     json_decref(t);
     json_decref(p);
@@ -259,7 +259,7 @@ int vb_op_task_delete(vb_op_ctx *c)
                          json_pack("{s:s?, s:s?}", "key", vb_arg_str(t, "key"), "title",
                                    vb_arg_str(t, "title")));
     if (rc) {
-        rc = vb_pt_internal(c, rc);
+        rc = vb_op_internal(c, rc);
         goto done;
     }
     vb_pt_task_event(c, vb_arg_str(t, "projectId"), tid, vb_arg_str(t, "status"), NULL);

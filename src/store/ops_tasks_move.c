@@ -14,8 +14,8 @@ static int result_task(vb_op_ctx *c, const char *tid)
 {
     json_t *t = NULL;
     int rc = vb_pt_task_load(c->db, tid, &t);
-    if (rc || !t) return vb_pt_internal(c, rc ? rc : VB_EIO);
-    c->result = vb_pt_iso(t);
+    if (rc || !t) return vb_op_internal(c, rc ? rc : VB_EIO);
+    c->result = vb_op_iso(t);
     return 0;
 }
 
@@ -116,7 +116,7 @@ int vb_op_task_assignees(vb_op_ctx *c)
     rc = result_task(c, tid);
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc);
+    rc = vb_op_internal(c, rc);
 done:
     json_decref(t);
     json_decref(ids);
@@ -215,7 +215,7 @@ int vb_op_task_reorder(vb_op_ctx *c)
     rc = result_task(c, tid);
     goto done;
 internal:
-    rc = vb_pt_internal(c, rc);
+    rc = vb_op_internal(c, rc);
 done:
     json_decref(t);
     json_decref(p);

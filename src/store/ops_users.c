@@ -38,7 +38,7 @@ int vb_op_user_update_me(vb_op_ctx *c)
                     " updated_at = ? WHERE id = ?",
                     "ssisis", vb_arg_str(body, "firstName"), vb_arg_str(body, "lastName"),
                     (int64_t)(avatar != NULL), json_string_value(avatar), vb_op_now(), actor);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (vb_db_changes(c->db) == 0)
         return vb_op_fail(c, VB_ENOTFOUND, "USER_NOT_FOUND", "User not found");
     return vb_op_user_me(c);
@@ -64,7 +64,7 @@ int vb_op_user_get(vb_op_ctx *c)
                        " JOIN workspace_members b ON b.workspace_id = a.workspace_id"
                        " WHERE a.user_id = ? AND b.user_id = ?)",
                        "ss", actor, uid);
-        if (rc < 0) return vb_op_db_fail(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
         if (!shared) return vb_op_fail(c, VB_ENOTFOUND, "USER_NOT_FOUND", "User not found");
     }
     rc = vb_user_shape(c, uid, &user);

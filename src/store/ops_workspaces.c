@@ -46,7 +46,7 @@ static int ws_result(vb_op_ctx *c, const char *wid)
     json_t *row = NULL;
     int rc = vb_db_row(c->db, &row, WS_SELECT " WHERE w.id = ?", "ss", vb_arg_actor(c), wid);
 
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!row) return vb_op_fail(c, VB_ENOTFOUND, "WORKSPACE_NOT_FOUND", "Workspace not found");
     ws_times(row);
     c->result = row;
@@ -59,7 +59,7 @@ static int member_row(vb_op_ctx *c, const char *wid, const char *uid, json_t **o
     int rc = vb_db_row(c->db, out, MEMBER_SELECT " WHERE m.workspace_id = ? AND m.user_id = ?",
                        "ss", wid, uid);
 
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (*out) vb_json_iso(*out, "joinedAt");
     return 0;
 }
@@ -105,7 +105,7 @@ static int slug_taken(vb_op_ctx *c, const char *slug, const char *except, int64_
     int rc =
         vb_db_int(c->db, taken, 0, "SELECT COUNT(*) FROM workspaces WHERE slug = ? AND id IS NOT ?",
                   "ss", slug, except);
-    return rc < 0 ? vb_op_db_fail(c, rc) : 0;
+    return rc < 0 ? vb_op_internal(c, rc) : 0;
 }
 
 /* Finds the first free slug among base, base-2, base-3, ... into out. */
@@ -150,12 +150,12 @@ int vb_op_ws_create(vb_op_ctx *c)
                     "ssssssii", wid, vb_arg_str(body, "name"), slug,
                     vb_arg_str(body, "description"), vb_arg_str(body, "logoUrl"), actor, now, now);
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "SLUG_TAKEN", "Slug is already taken");
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = vb_db_exec(c->db,
                     "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at)"
                     " VALUES (?, ?, 'admin', ?)",
                     "ssi", wid, actor, now);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = vb_activity(c, wid, NULL, NULL, "workspace_created",
                      json_pack("{s:s?, s:s}", "name", vb_arg_str(body, "name"), "slug", slug));
     if (rc < 0) return rc;
@@ -176,7 +176,7 @@ int vb_op_ws_list(vb_op_ctx *c)
     if (rc == 0)
         rc = vb_db_rows(c->db, &rows, WS_SELECT " ORDER BY w.id LIMIT ? OFFSET ?", "sii", actor,
                         limit, (page - 1) * limit);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     for (i = 0; i < json_array_size(rows); i++)
         ws_times(json_array_get(rows, i));
     c->result = vb_page_result(rows, page, limit, total);
@@ -216,7 +216,7 @@ int vb_op_ws_update(vb_op_ctx *c)
                     json_string_value(desc), (int64_t)(logo != NULL), json_string_value(logo),
                     vb_op_now(), wid);
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "SLUG_TAKEN", "Slug is already taken");
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = ws_result(c, wid);
     if (rc < 0) return rc;
     {
@@ -238,7 +238,7 @@ int vb_op_ws_delete(vb_op_ctx *c)
 
     if (rc < 0) return rc;
     rc = vb_db_exec(c->db, "DELETE FROM workspaces WHERE id = ?", "s", wid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     snprintf(topic, sizeof topic, "workspace:%s", wid);
     vb_op_event(c, topic, "workspace_deleted", json_pack("{s:s}", "workspaceId", wid));
     return 0;
@@ -263,7 +263,7 @@ int vb_op_ws_invite(vb_op_ctx *c)
     if (!role) role = "member";
     rc = vb_db_row(c->db, &user, "SELECT id FROM users WHERE email = ?", "s",
                    vb_arg_str(body, "email"));
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (!user) return vb_op_fail(c, VB_ENOTFOUND, "USER_NOT_FOUND", "No user with this email");
     snprintf(uid, sizeof uid, "%s", vb_arg_str(user, "id"));
     json_decref(user);
@@ -271,17 +271,17 @@ int vb_op_ws_invite(vb_op_ctx *c)
     rc = vb_db_int(c->db, &member, 0,
                    "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ? AND user_id = ?",
                    "ss", wid, uid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (member) return vb_op_fail(c, VB_ECONFLICT, "ALREADY_MEMBER", "Already a member");
     rc = vb_db_exec(c->db,
                     "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at)"
                     " VALUES (?, ?, ?, ?)",
                     "sssi", wid, uid, role, vb_op_now());
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "ALREADY_MEMBER", "Already a member");
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
 
     rc = vb_db_row(c->db, &ws, "SELECT name FROM workspaces WHERE id = ?", "s", wid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     snprintf(title, sizeof title, "You were added to %s",
              ws && vb_arg_str(ws, "name") ? vb_arg_str(ws, "name") : "a workspace");
     rc = vb_notify(c, uid, wid, "workspace_invite", title,
@@ -313,7 +313,7 @@ int vb_op_ws_members(vb_op_ctx *c)
                         MEMBER_SELECT " WHERE m.workspace_id = ?"
                                       " ORDER BY m.joined_at, m.user_id LIMIT ? OFFSET ?",
                         "sii", wid, limit, (page - 1) * limit);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     for (i = 0; i < json_array_size(rows); i++)
         vb_json_iso(json_array_get(rows, i), "joinedAt");
     c->result = vb_page_result(rows, page, limit, total);
@@ -332,7 +332,7 @@ static int check_not_pinned(vb_op_ctx *c, const char *wid, const char *uid, cons
         vb_db_int(c->db, &owner, 0, "SELECT COUNT(*) FROM workspaces WHERE id = ? AND owner_id = ?",
                   "ss", wid, uid);
 
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (owner)
         return vb_op_fail(c, VB_ECONFLICT, "OWNER_IMMUTABLE",
                           "The workspace owner cannot leave, be removed or be demoted");
@@ -341,7 +341,7 @@ static int check_not_pinned(vb_op_ctx *c, const char *wid, const char *uid, cons
                    "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ?"
                    " AND role = 'admin'",
                    "s", wid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (admins <= 1)
         return vb_op_fail(c, VB_ECONFLICT, "LAST_ADMIN",
                           "The last admin cannot leave, be removed or be demoted");
@@ -386,7 +386,7 @@ int vb_op_ws_member_update(vb_op_ctx *c)
     rc = vb_db_exec(c->db,
                     "UPDATE workspace_members SET role = ? WHERE workspace_id = ? AND user_id = ?",
                     "sss", to, wid, uid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = vb_activity(c, wid, NULL, NULL, "member_role_changed",
                      json_pack("{s:s, s:s, s:s}", "userId", uid, "from", from, "to", to));
     if (rc < 0) return rc;
@@ -402,7 +402,7 @@ static int remove_member(vb_op_ctx *c, const char *wid, const char *uid, const c
     if (rc < 0) return rc;
     rc = vb_db_exec(c->db, "DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?",
                     "ss", wid, uid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     rc = vb_activity(c, wid, NULL, NULL, "member_left",
                      json_pack("{s:s, s:s?}", "userId", uid, "removedBy", vb_arg_actor(c)));
     if (rc < 0) return rc;

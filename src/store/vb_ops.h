@@ -52,5 +52,15 @@ json_t *vb_page_result(json_t *rows, int64_t page, int64_t limit, int64_t total)
 
 /* ---- time */
 int64_t vb_op_now(void); /* wall-clock ms */
+/* Replaces the integer ms value of obj[key] with an ISO 8601 string. */
+void vb_json_iso(json_t *obj, const char *key);
+/* The same for createdAt and updatedAt of obj, or of each object of an array.
+ * Returns obj. */
+json_t *vb_op_iso(json_t *obj);
+
+/* ---- errors: when rc is an error and c has no error code yet (a vb_db_* or
+ * helper failure), records it ("CONFLICT" for VB_ECONFLICT, else
+ * "INTERNAL_ERROR"). Returns rc, so ops can `return vb_op_internal(c, rc)`. */
+int vb_op_internal(vb_op_ctx *c, int rc);
 
 #endif

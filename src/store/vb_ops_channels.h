@@ -70,7 +70,5 @@ void vb_chan_member_event(vb_op_ctx *c, const char *cid, const char *uid, const 
 /* Replaces each of the given keys of obj (integers of ms) by ISO 8601 strings;
  * null stays null. Returns obj. */
 json_t *vb_chan_iso(json_t *obj, const char *const *keys);
-/* Returns rc after recording INTERNAL_ERROR on c when c has no error yet. */
-int vb_chan_internal(vb_op_ctx *c, int rc);
 
 #endif

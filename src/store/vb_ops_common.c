@@ -75,11 +75,25 @@ void vb_json_iso(json_t *obj, const char *key)
     json_object_set_new(obj, key, json_string(iso));
 }
 
-int vb_op_db_fail(vb_op_ctx *c, int rc)
+int vb_op_internal(vb_op_ctx *c, int rc)
 {
+    if (!rc || c->code[0]) return rc;
     if (rc == VB_ENOMEM) return vb_op_fail(c, rc, "INTERNAL_ERROR", "Out of memory");
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "CONFLICT", "Conflicting change");
     return vb_op_fail(c, rc, "INTERNAL_ERROR", "Internal error");
+}
+
+json_t *vb_op_iso(json_t *obj)
+{
+    size_t i;
+    json_t *v;
+    if (json_is_array(obj)) {
+        json_array_foreach(obj, i, v) vb_op_iso(v);
+        return obj;
+    }
+    vb_json_iso(obj, "createdAt");
+    vb_json_iso(obj, "updatedAt");
+    return obj;
 }
 
 int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out)
@@ -89,7 +103,7 @@ int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out)
                        " avatar_url AS avatarUrl, role, created_at AS createdAt,"
                        " updated_at AS updatedAt FROM users WHERE id = ?",
                        "s", uid);
-    if (rc < 0) return vb_op_db_fail(c, rc);
+    if (rc < 0) return vb_op_internal(c, rc);
     if (*out) {
         vb_json_iso(*out, "createdAt");
         vb_json_iso(*out, "updatedAt");
@@ -141,7 +155,7 @@ int vb_guard_workspace(vb_op_ctx *c, const char *wid, int need_admin, char role_
                        "SELECT role AS memberRole FROM workspace_members"
                        " WHERE workspace_id = ? AND user_id = ?",
                        "ss", wid, actor);
-        if (rc < 0) return vb_op_db_fail(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
     }
     return guard_finish(c, row, "WORKSPACE_NOT_FOUND", "Workspace", need_admin, NULL, role_out);
 }
@@ -165,7 +179,7 @@ int vb_guard_project(vb_op_ctx *c, const char *pid, int need_admin, json_t **pro
                        "  ON m.workspace_id = p.workspace_id AND m.user_id = ?"
                        " WHERE p.id = ?",
                        "ss", actor, pid);
-        if (rc < 0) return vb_op_db_fail(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
     }
     return guard_finish(c, row, "PROJECT_NOT_FOUND", "Project", need_admin, project_out, role_out);
 }
@@ -195,7 +209,7 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
                        "  ON m.workspace_id = t.workspace_id AND m.user_id = ?"
                        " WHERE t.id = ?",
                        "ss", actor, tid);
-        if (rc < 0) return vb_op_db_fail(c, rc);
+        if (rc < 0) return vb_op_internal(c, rc);
     }
     return guard_finish(c, row, "TASK_NOT_FOUND", "Task", need_admin, task_out, role_out);
 }
@@ -227,7 +241,7 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
                     "ssssssji", id, wid, pid, tid, actor, action, changes, now);
     if (rc < 0) {
         json_decref(changes);
-        return vb_op_db_fail(c, rc);
+        return vb_op_internal(c, rc);
     }
     vb_iso8601(now, iso);
     ev = json_pack("{s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:s}", "id", id, "workspaceId",
@@ -265,7 +279,7 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
                     "sssssji", id, user_id, wid, type, title, data, now);
     if (rc < 0) {
         json_decref(data);
-        return vb_op_db_fail(c, rc);
+        return vb_op_internal(c, rc);
     }
     vb_iso8601(now, iso);
     ev = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:n, s:s}", "id", id, "userId", user_id,

@@ -56,13 +56,6 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
     " t.comment_count AS commentCount, t.created_at AS createdAt, t.updated_at AS updatedAt"       \
     " FROM tasks t "
 
-/* Replaces the integer ms values of createdAt and updatedAt in obj (an object,
- * or an array of objects) with ISO 8601 strings. Returns obj. */
-json_t *vb_pt_iso(json_t *obj);
-
-/* Returns rc; when rc is an error and c has no error code yet (a vb_db_* or
- * helper failure), records it as "INTERNAL_ERROR" first. */
-int vb_pt_internal(vb_op_ctx *c, int rc);
 /* Fails c with VB_EINVAL "VALIDATION_ERROR" and errors [{field, message}]. */
 int vb_pt_field_error(vb_op_ctx *c, const char *field, const char *message);
 /* Fails c with VB_EINVAL "VALIDATION_ERROR" with errors (stolen, an array). */

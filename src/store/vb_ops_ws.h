@@ -56,11 +56,6 @@ int vb_op_ws_member_remove(vb_op_ctx *c); /* DELETE /workspaces/:wid/members/:us
 int vb_op_ws_leave(vb_op_ctx *c);         /* POST /workspaces/:wid/leave */
 
 /* ---- helpers shared by these operations (implemented in vb_ops_common.c) */
-/* Replaces obj[key], an integer of milliseconds, by its ISO 8601 string
- * (null and absent stay as they are). */
-void vb_json_iso(json_t *obj, const char *key);
-/* Fails c for a database error rc (VB_EIO -> "INTERNAL_ERROR") and returns rc. */
-int vb_op_db_fail(vb_op_ctx *c, int rc);
 /* *out receives the user shape of uid (new reference) or NULL when there is
  * none. Returns 0 or a failed rc. */
 int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out);
