@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 {
     int port = 3000;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = atoi(argv[++i]);
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+            port = atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s --port N\n", argv[0]);
             return 2;

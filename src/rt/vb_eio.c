@@ -58,6 +58,11 @@ void vb_eio_msg_unref(vb_eio_msg *m)
     free(m);
 }
 
+static void count_pass(uv_prepare_t *p)
+{
+    ((vb_eio_server *)p->data)->pass++;
+}
+
 int vb_eio_server_new(vb_eio_server **out, uv_loop_t *loop, const vb_eio_options *o,
                       const vb_eio_handlers *h, void *ud)
 {
@@ -93,16 +98,26 @@ int vb_eio_server_new(vb_eio_server **out, uv_loop_t *loop, const vb_eio_options
     srv->flush_idle.data = srv;
     uv_timer_init(loop, &srv->gate_timer);
     srv->gate_timer.data = srv;
+    uv_prepare_init(loop, &srv->pass_counter);
+    srv->pass_counter.data = srv;
+    uv_prepare_start(&srv->pass_counter, count_pass);
+    uv_unref((uv_handle_t *)&srv->pass_counter);
     *out = srv;
     return 0;
 }
 
 static void idle_closed(uv_handle_t *h);
 
-static void gate_closed(uv_handle_t *h)
+static void pass_closed(uv_handle_t *h)
 {
     vb_eio_server *srv = h->data;
     uv_close((uv_handle_t *)&srv->flush_idle, idle_closed);
+}
+
+static void gate_closed(uv_handle_t *h)
+{
+    vb_eio_server *srv = h->data;
+    uv_close((uv_handle_t *)&srv->pass_counter, pass_closed);
 }
 
 static void idle_closed(uv_handle_t *h)
@@ -138,7 +153,8 @@ void vb_eio_server_free(vb_eio_server *srv, void (*cb)(void *arg), void *arg)
     if (all) {
         vb_eio_socket **p = all;
         vb_rt_map_each(&srv->sessions, collect, &p);
-        for (size_t i = 0; i < n; i++) vb_eio__close(all[i], "server close", NULL);
+        for (size_t i = 0; i < n; i++)
+            vb_eio__close(all[i], "server close", NULL);
         free(all);
     }
     srv->freeing = 1;
@@ -219,15 +235,22 @@ int vb_eio_handle(vb_eio_server *srv, vb_http_req *req)
         return 1;
     }
     if (websocket) {
-        if (!vb_ws_is_upgrade(req)) respond_err(req, 400, 3, "Bad request");
-        else if (s->state != VB_EIO_ST_POLLING) vb_eio__ws_reject(req);
-        else vb_eio__ws_attach(s, req, 1);
+        if (!vb_ws_is_upgrade(req))
+            respond_err(req, 400, 3, "Bad request");
+        else if (s->state != VB_EIO_ST_POLLING)
+            vb_eio__ws_reject(req);
+        else
+            vb_eio__ws_attach(s, req, 1);
         return 1;
     }
-    if (s->state == VB_EIO_ST_WEBSOCKET) respond_err(req, 400, 3, "Bad request");
-    else if (strcmp(req->method, "GET") == 0) vb_eio__poll_get(s, req);
-    else if (strcmp(req->method, "POST") == 0) vb_eio__poll_post(s, req);
-    else respond_err(req, 400, 3, "Bad request");
+    if (s->state == VB_EIO_ST_WEBSOCKET)
+        respond_err(req, 400, 3, "Bad request");
+    else if (strcmp(req->method, "GET") == 0)
+        vb_eio__poll_get(s, req);
+    else if (strcmp(req->method, "POST") == 0)
+        vb_eio__poll_post(s, req);
+    else
+        respond_err(req, 400, 3, "Bad request");
     return 1;
 }
 

@@ -21,29 +21,30 @@ enum vb_eio_timer_phase { VB_EIO_T_PING, VB_EIO_T_PONG, VB_EIO_T_NOTIFY };
 struct vb_eio_socket {
     vb_eio_server *srv;
     char sid[VB_EIO_SID_LEN + 1];
-    int state;        /* enum vb_eio_state */
-    unsigned refs;    /* 1 until on_close + 1 per attached WebSocket + 1 while in the flush list */
-    vb_ws *ws;        /* the WebSocket transport (state WEBSOCKET) */
-    vb_ws *probe;     /* the probing WebSocket (state UPGRADING) */
-    int probed;       /* the probe answered "3probe" */
-    int accepting;    /* inside vb_ws_accept for this session */
-    int accept_closed;/* the WebSocket closed during vb_ws_accept */
-    vb_http_req *get; /* held long-polling GET */
-    vb_eio_sb out;    /* polling output queue (an encoded payload) */
-    uv_timer_t timer; /* heartbeat and deferred close notification */
-    int phase;        /* enum vb_eio_timer_phase */
-    int in_flush;     /* linked in the server's flush list */
-    int ws_busy;      /* a batch went to the WebSocket; later output waits */
-    int ws_mark;      /* one idle pass seen since (see ws_send in vb_eio_session.c) */
-    vb_eio_msg **wq;  /* WebSocket output waiting for the next batch */
-    uint64_t *wq_tag; /* loop time each waiting message was sent at */
+    int state;         /* enum vb_eio_state */
+    unsigned refs;     /* 1 until on_close + 1 per attached WebSocket + 1 while in the flush list */
+    vb_ws *ws;         /* the WebSocket transport (state WEBSOCKET) */
+    vb_ws *probe;      /* the probing WebSocket (state UPGRADING) */
+    int probed;        /* the probe answered "3probe" */
+    int accepting;     /* inside vb_ws_accept for this session */
+    int accept_closed; /* the WebSocket closed during vb_ws_accept */
+    vb_http_req *get;  /* held long-polling GET */
+    vb_eio_sb out;     /* polling output queue (an encoded payload) */
+    uv_timer_t timer;  /* heartbeat and deferred close notification */
+    int phase;         /* enum vb_eio_timer_phase */
+    int in_flush;      /* linked in the server's flush list */
+    int ws_busy;       /* a batch went to the WebSocket; later output waits */
+    int ws_mark;       /* one idle pass seen since (see ws_send in vb_eio_session.c) */
+    vb_eio_msg **wq;   /* WebSocket output waiting for the next batch */
+    uint64_t *wq_tag;  /* loop pass each waiting message was sent in */
     size_t wq_n, wq_cap, wq_bytes;
     vb_eio_socket *flush_next;
     vb_eio_socket *gate_next; /* in the server's gate list (ws_batch_ms) */
     uint64_t gate_due;        /* loop time the gate opens */
     uint64_t last_send_ms;    /* loop time of the last batch (ws_batch_ms) */
+    uint64_t last_pass;       /* loop pass of the last batch (ws_batch_ms) */
     int in_gate;              /* linked in the gate list */
-    const char *reason; /* why it closed */
+    const char *reason;       /* why it closed */
     void *ud;
 };
 
@@ -60,6 +61,8 @@ struct vb_eio_server {
     vb_eio_socket *flush_head;
     uv_timer_t gate_timer; /* opens WebSocket batch gates (ws_batch_ms > 0) */
     vb_eio_socket *gate_head, *gate_tail;
+    uv_prepare_t pass_counter; /* counts loop passes (unreferenced handle) */
+    uint64_t pass;
     int freeing;
     void (*free_cb)(void *arg);
     void *free_arg;

@@ -11,7 +11,8 @@ int vb_eio_sb_append(vb_eio_sb *sb, const void *d, size_t n)
 {
     if (sb->len + n + 1 > sb->cap) {
         size_t cap = sb->cap ? sb->cap : 64;
-        while (cap < sb->len + n + 1) cap *= 2;
+        while (cap < sb->len + n + 1)
+            cap *= 2;
         char *p = realloc(sb->p, cap);
         if (!p) return VB_ENOMEM;
         sb->p = p;
@@ -76,7 +77,8 @@ int vb_eio_payload_decode(const char *body, size_t len, vb_eio_payload *out)
     memset(out, 0, sizeof(*out));
     if (len == 0) return VB_EBADREQ;
     size_t n = 1, nbin = 0;
-    for (size_t i = 0; i < len; i++) n += body[i] == VB_EIO_SEP;
+    for (size_t i = 0; i < len; i++)
+        n += body[i] == VB_EIO_SEP;
     for (size_t i = 0; i < len; i++)
         if (body[i] == 'b' && (i == 0 || body[i - 1] == VB_EIO_SEP)) nbin++;
     out->pk = calloc(n, sizeof(*out->pk));

@@ -21,7 +21,8 @@ static void new_sid(char out[VB_EIO_SID_LEN + 1])
     randombytes_buf(r, sizeof(r));
     for (int i = 0; i < 5; i++) {
         uint32_t v = (uint32_t)r[3 * i] << 16 | (uint32_t)r[3 * i + 1] << 8 | r[3 * i + 2];
-        for (int k = 0; k < 4; k++) out[4 * i + k] = sid_alphabet[(v >> (18 - 6 * k)) & 63];
+        for (int k = 0; k < 4; k++)
+            out[4 * i + k] = sid_alphabet[(v >> (18 - 6 * k)) & 63];
     }
     out[VB_EIO_SID_LEN] = '\0';
 }
@@ -37,7 +38,8 @@ vb_eio_socket *vb_eio__session_new(vb_eio_server *srv, int state)
     s->srv = srv;
     s->state = state;
     s->refs = 1;
-    do new_sid(s->sid);
+    do
+        new_sid(s->sid);
     while (vb_rt_map_get(&srv->sessions, s->sid));
     if (vb_rt_map_put(&srv->sessions, s->sid, s) != 0) {
         free(s);
@@ -107,8 +109,10 @@ static void flush_idle_cb(uv_idle_t *h)
         vb_eio_socket *s = list;
         list = s->flush_next;
         s->in_flush = 0;
-        if (s->state == VB_EIO_ST_POLLING || s->state == VB_EIO_ST_UPGRADING) flush_poll(s);
-        else if (s->state == VB_EIO_ST_WEBSOCKET) ws_flush(s);
+        if (s->state == VB_EIO_ST_POLLING || s->state == VB_EIO_ST_UPGRADING)
+            flush_poll(s);
+        else if (s->state == VB_EIO_ST_WEBSOCKET)
+            ws_flush(s);
         vb_eio__session_unref(s);
     }
     if (!srv->flush_head) uv_idle_stop(h);
@@ -151,7 +155,8 @@ static int ws_write(vb_eio_socket *s, vb_eio_msg *m)
 /* Drops the messages waiting for the WebSocket. */
 static void wq_clear(vb_eio_socket *s)
 {
-    for (size_t i = 0; i < s->wq_n; i++) vb_eio_msg_unref(s->wq[i]);
+    for (size_t i = 0; i < s->wq_n; i++)
+        vb_eio_msg_unref(s->wq[i]);
     free(s->wq);
     free(s->wq_tag);
     s->wq = NULL;
@@ -190,14 +195,17 @@ static void ws_gate(vb_eio_socket *s)
         return;
     }
     s->last_send_ms = uv_now(srv->loop);
+    s->last_pass = srv->pass;
     s->ws_busy = 0;
     if (!s->wq_n || s->in_gate) return;
     s->in_gate = 1;
     s->refs++;
     s->gate_due = s->last_send_ms + srv->o.ws_batch_ms;
     s->gate_next = NULL;
-    if (srv->gate_tail) srv->gate_tail->gate_next = s;
-    else srv->gate_head = s;
+    if (srv->gate_tail)
+        srv->gate_tail->gate_next = s;
+    else
+        srv->gate_head = s;
     srv->gate_tail = s;
     if (!uv_is_active((uv_handle_t *)&srv->gate_timer))
         uv_timer_start(&srv->gate_timer, gate_timer_cb, srv->o.ws_batch_ms, 0);
@@ -206,9 +214,10 @@ static void ws_gate(vb_eio_socket *s)
 /* ws_batch_ms: messages wait; make sure the gate timer will release them. */
 static void ws_gate_wait(vb_eio_socket *s)
 {
-    uint64_t last = s->last_send_ms;
+    uint64_t last = s->last_send_ms, pass = s->last_pass;
     ws_gate(s);
     s->last_send_ms = last;
+    s->last_pass = pass;
     if (s->in_gate) s->gate_due = last + s->srv->o.ws_batch_ms;
 }
 
@@ -224,7 +233,7 @@ static void ws_gate_wait(vb_eio_socket *s)
 static int ws_send(vb_eio_socket *s, vb_eio_msg *m)
 {
     int batched = s->srv->o.ws_batch_ms != 0;
-    int now_ok = batched ? !s->wq_n && uv_now(s->srv->loop) != s->last_send_ms : !s->ws_busy;
+    int now_ok = batched ? !s->wq_n && s->srv->pass != s->last_pass : !s->ws_busy;
     if (now_ok) {
         int rc = ws_write(s, m);
         if (rc == 0) ws_gate(s);
@@ -240,7 +249,7 @@ static int ws_send(vb_eio_socket *s, vb_eio_msg *m)
         s->wq_tag = t;
         s->wq_cap = cap;
     }
-    s->wq_tag[s->wq_n] = uv_now(s->srv->loop);
+    s->wq_tag[s->wq_n] = s->srv->pass;
     s->wq[s->wq_n++] = vb_eio_msg_ref(m);
     s->wq_bytes += m->pkt->len;
     if (s->wq_bytes > s->srv->o.max_output) {
@@ -263,15 +272,18 @@ static void ws_flush(vb_eio_socket *s)
     }
     s->ws_busy = 0;
     if (!s->wq_n) return;
-    /* With ws_batch_ms, one batch is what was sent within one loop time
-     * (millisecond); without, everything waiting. */
+    /* With ws_batch_ms, one batch is what was sent within one loop pass;
+     * without, everything waiting. */
     size_t n = 1;
-    if (!s->srv->o.ws_batch_ms) n = s->wq_n;
+    if (!s->srv->o.ws_batch_ms)
+        n = s->wq_n;
     else
-        while (n < s->wq_n && s->wq_tag[n] == s->wq_tag[0]) n++;
+        while (n < s->wq_n && s->wq_tag[n] == s->wq_tag[0])
+            n++;
     size_t i = 0;
     int failed = 0;
-    for (; i < n && s->ws && !failed; i++) failed = ws_write(s, s->wq[i]) != 0;
+    for (; i < n && s->ws && !failed; i++)
+        failed = ws_write(s, s->wq[i]) != 0;
     if (!s->wq) return; /* closed: the queue was cleared */
     for (size_t k = 0; k < n; k++) {
         s->wq_bytes -= s->wq[k]->pkt->len;
@@ -320,7 +332,9 @@ static void timer_cb(uv_timer_t *t)
         s->phase = VB_EIO_T_PONG;
         uv_timer_start(&s->timer, timer_cb, s->srv->o.ping_timeout_ms, 0);
         break;
-    case VB_EIO_T_PONG: vb_eio__close(s, "ping timeout", NULL); break;
+    case VB_EIO_T_PONG:
+        vb_eio__close(s, "ping timeout", NULL);
+        break;
     case VB_EIO_T_NOTIFY:
         if (s->srv->h.on_close) s->srv->h.on_close(s, s->reason, s->srv->ud);
         vb_eio__session_unref(s);
@@ -364,10 +378,17 @@ static void on_packet(vb_eio_socket *s, const vb_eio_packet *pk)
             uv_timer_start(&s->timer, timer_cb, srv->o.ping_interval_ms, 0);
         }
         break;
-    case VB_EIO_PING: send_control(s, VB_EIO_PONG, pk->data, pk->len); break;
-    case VB_EIO_CLOSE: vb_eio__close(s, "client close", "6"); break;
-    case VB_EIO_NOOP: break;
-    default: vb_eio__close(s, "parse error", NULL); break;
+    case VB_EIO_PING:
+        send_control(s, VB_EIO_PONG, pk->data, pk->len);
+        break;
+    case VB_EIO_CLOSE:
+        vb_eio__close(s, "client close", "6");
+        break;
+    case VB_EIO_NOOP:
+        break;
+    default:
+        vb_eio__close(s, "parse error", NULL);
+        break;
     }
 }
 
@@ -388,8 +409,10 @@ void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req)
         return;
     }
     s->get = req;
-    if (s->out.len) flush_poll(s);
-    else if (s->state == VB_EIO_ST_UPGRADING) answer_get(s, "6", 1);
+    if (s->out.len)
+        flush_poll(s);
+    else if (s->state == VB_EIO_ST_UPGRADING)
+        answer_get(s, "6", 1);
 }
 
 /* A polling POST for an open session: the body is a payload of packets. */
@@ -408,7 +431,8 @@ void vb_eio__poll_post(vb_eio_socket *s, vb_http_req *req)
         return;
     }
     s->refs++; /* s must outlive the handlers' calls */
-    for (size_t i = 0; i < pl.n && s->state != VB_EIO_ST_CLOSED; i++) on_packet(s, &pl.pk[i]);
+    for (size_t i = 0; i < pl.n && s->state != VB_EIO_ST_CLOSED; i++)
+        on_packet(s, &pl.pk[i]);
     vb_eio_payload_free(&pl);
     vb_eio__session_unref(s);
     vb_http_respond(req, 200, "text/html", "ok", 2);
@@ -431,8 +455,10 @@ static void upgrade(vb_eio_socket *s)
     for (size_t i = 0; i < pl.n && s->ws; i++) {
         const vb_eio_packet *pk = &pl.pk[i];
         int rc;
-        if (pk->binary) rc = vb_ws_send(s->ws, VB_WS_BINARY, pk->data, pk->len);
-        else rc = vb_ws_send(s->ws, VB_WS_TEXT, pk->data - 1, pk->len + 1);
+        if (pk->binary)
+            rc = vb_ws_send(s->ws, VB_WS_BINARY, pk->data, pk->len);
+        else
+            rc = vb_ws_send(s->ws, VB_WS_TEXT, pk->data - 1, pk->len + 1);
         if (rc != 0) {
             s->ws = NULL;
             vb_eio__close(s, "transport error", NULL);
@@ -447,8 +473,10 @@ static void ws_on_message(vb_ws *ws, int opcode, const char *data, size_t len, v
     vb_eio_socket *s = ud;
     if (!s || s->state == VB_EIO_ST_CLOSED) return;
     if (s->accepting && ws != s->ws && ws != s->probe) {
-        if (s->accepting == 1) s->ws = ws;
-        else s->probe = ws;
+        if (s->accepting == 1)
+            s->ws = ws;
+        else
+            s->probe = ws;
     }
     vb_eio_packet pk;
     if (ws == s->ws) {
@@ -516,13 +544,9 @@ int vb_eio__ws_attach(vb_eio_socket *s, vb_http_req *req, int probe)
     return 0;
 }
 
-static void reject_on_message(vb_ws *ws, int opcode, const char *data, size_t len, void *ud)
-{
-}
+static void reject_on_message(vb_ws *ws, int opcode, const char *data, size_t len, void *ud) {}
 
-static void reject_on_close(vb_ws *ws, int code, void *ud)
-{
-}
+static void reject_on_close(vb_ws *ws, int code, void *ud) {}
 
 static const vb_ws_handlers reject_handlers = {reject_on_message, reject_on_close};
 
@@ -538,8 +562,8 @@ void vb_eio__handshake_json(const vb_eio_socket *s, int upgrades, char *out, siz
     snprintf(out, outlen,
              "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%u,\"pingTimeout\":%u,"
              "\"maxPayload\":%zu}",
-             s->sid, upgrades ? "[\"websocket\"]" : "[]", o->ping_interval_ms,
-             o->ping_timeout_ms, o->max_payload);
+             s->sid, upgrades ? "[\"websocket\"]" : "[]", o->ping_interval_ms, o->ping_timeout_ms,
+             o->max_payload);
 }
 
 /* Sends one shared message over the session's current transport. */
@@ -547,8 +571,9 @@ int vb_eio_send_msg(vb_eio_socket *s, vb_eio_msg *m)
 {
     if (s->state == VB_EIO_ST_CLOSED) return VB_EIO;
     if (s->state == VB_EIO_ST_WEBSOCKET) return ws_send(s, m);
-    int rc = m->binary ? vb_eio_payload_append(&s->out, VB_EIO_MESSAGE, 1, m->pkt->data, m->pkt->len)
-                       : vb_eio_payload_append_raw(&s->out, m->pkt->data, m->pkt->len);
+    int rc = m->binary
+                 ? vb_eio_payload_append(&s->out, VB_EIO_MESSAGE, 1, m->pkt->data, m->pkt->len)
+                 : vb_eio_payload_append_raw(&s->out, m->pkt->data, m->pkt->len);
     if (rc != 0) return rc;
     if (s->out.len > s->srv->o.max_output) {
         vb_eio__close(s, "output limit", NULL);

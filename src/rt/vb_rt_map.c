@@ -10,7 +10,8 @@
 static size_t hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return (size_t)h;
 }
 
@@ -102,5 +103,6 @@ void *vb_rt_map_del(vb_rt_map *m, const char *key)
 void vb_rt_map_each(const vb_rt_map *m, void (*fn)(void *val, void *ud), void *ud)
 {
     for (size_t i = 0; i < m->nb; i++)
-        for (vb_rt_map_ent *e = m->b[i]; e; e = e->next) fn(e->val, ud);
+        for (vb_rt_map_ent *e = m->b[i]; e; e = e->next)
+            fn(e->val, ud);
 }

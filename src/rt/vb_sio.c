@@ -18,7 +18,7 @@ struct vb_sio_conn {
     vb_eio_socket *eio; /* NULL once closed */
     uv_timer_t timer;   /* connect timeout */
     vb_sio_socket *sockets;
-    char *bin_text;     /* a binary packet waiting for its attachments */
+    char *bin_text; /* a binary packet waiting for its attachments */
     size_t bin_text_len, bin_need, bin_have;
     vb_sio_bin *bins;
 };
@@ -30,7 +30,8 @@ static void new_id(char out[VB_SIO_ID_LEN + 1])
 {
     unsigned char r[VB_SIO_ID_LEN];
     randombytes_buf(r, sizeof(r));
-    for (int i = 0; i < VB_SIO_ID_LEN; i++) out[i] = id_alphabet[r[i] & 63];
+    for (int i = 0; i < VB_SIO_ID_LEN; i++)
+        out[i] = id_alphabet[r[i] & 63];
     out[VB_SIO_ID_LEN] = '\0';
 }
 
@@ -59,8 +60,10 @@ static void socket_gone(vb_sio_socket *s, const char *reason, int notify)
     vb_sio_leave_all(s);
     if (was == VB_SIO_CONNECTED) {
         vb_sio_nsp *nsp = s->nsp;
-        if (s->nsp_prev) s->nsp_prev->nsp_next = s->nsp_next;
-        else nsp->head = s->nsp_next;
+        if (s->nsp_prev)
+            s->nsp_prev->nsp_next = s->nsp_next;
+        else
+            nsp->head = s->nsp_next;
         if (s->nsp_next) s->nsp_next->nsp_prev = s->nsp_prev;
         nsp->count--;
     }
@@ -151,8 +154,10 @@ static void on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, s
     new_id(s->id);
     s->conn_next = c->sockets;
     c->sockets = s;
-    if (nsp->h.on_connect) nsp->h.on_connect(s, s->auth, auth_len, nsp->ud);
-    else vb_sio_accept(s, NULL);
+    if (nsp->h.on_connect)
+        nsp->h.on_connect(s, s->auth, auth_len, nsp->ud);
+    else
+        vb_sio_accept(s, NULL);
     vb_sio__socket_unref(s);
 }
 
@@ -215,8 +220,10 @@ static void dispatch(vb_sio_conn *c, const vb_sio_packet *pk)
     vb_sio_socket *s = find_socket(c, nsp);
     switch (pk->type) {
     case VB_SIO_CONNECT:
-        if (pk->data) on_connect_pkt(c, nsp, pk->data, pk->data_len);
-        else on_connect_pkt(c, nsp, "{}", 2);
+        if (pk->data)
+            on_connect_pkt(c, nsp, pk->data, pk->data_len);
+        else
+            on_connect_pkt(c, nsp, "{}", 2);
         break;
     case VB_SIO_DISCONNECT:
         if (s) socket_gone(s, "client namespace disconnect", 1);
@@ -229,14 +236,17 @@ static void dispatch(vb_sio_conn *c, const vb_sio_packet *pk)
     case VB_SIO_BINARY_ACK:
         if (s && s->state == VB_SIO_CONNECTED) on_ack_pkt(c, s, pk);
         break;
-    default: vb_eio_close(c->eio, "parse error"); break;
+    default:
+        vb_eio_close(c->eio, "parse error");
+        break;
     }
 }
 
 /* Frees the attachments of a reassembled packet. */
 static void bin_reset(vb_sio_conn *c)
 {
-    for (size_t i = 0; i < c->bin_have; i++) free((void *)c->bins[i].data);
+    for (size_t i = 0; i < c->bin_have; i++)
+        free((void *)c->bins[i].data);
     free(c->bins);
     free(c->bin_text);
     c->bins = NULL;
@@ -321,7 +331,8 @@ static void eio_on_close(vb_eio_socket *e, const char *reason, void *ud)
     vb_sio_conn *c = vb_eio_get_ud(e);
     if (!c) return;
     c->eio = NULL;
-    while (c->sockets) socket_gone(c->sockets, reason, 1);
+    while (c->sockets)
+        socket_gone(c->sockets, reason, 1);
     bin_reset(c);
     uv_close((uv_handle_t *)&c->timer, conn_free_cb);
 }
@@ -340,7 +351,8 @@ int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options
     vb_sio_server *srv = calloc(1, sizeof(*srv));
     if (!srv) return VB_ENOMEM;
     srv->loop = loop;
-    srv->connect_timeout_ms = o && o->connect_timeout_ms ? o->connect_timeout_ms : d.connect_timeout_ms;
+    srv->connect_timeout_ms =
+        o && o->connect_timeout_ms ? o->connect_timeout_ms : d.connect_timeout_ms;
     vb_eio_options eo = o ? o->eio : d.eio;
     if (!eo.path) eo.path = d.eio.path;
     static const vb_eio_handlers eh = {eio_on_open, eio_on_message, eio_on_close};
@@ -392,8 +404,7 @@ vb_eio_server *vb_sio_eio(vb_sio_server *srv)
 vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_nsp_handlers *h,
                            void *ud)
 {
-    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP ||
-        vb_rt_map_get(&srv->nsps, name))
+    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP || vb_rt_map_get(&srv->nsps, name))
         return NULL;
     vb_sio_nsp *nsp = calloc(1, sizeof(*nsp));
     if (!nsp || !(nsp->name = strdup(name)) || vb_rt_map_put(&srv->nsps, name, nsp) != 0) {
@@ -501,8 +512,8 @@ int vb_sio_ack_send_bin(vb_sio_ack *ack, const char *args, size_t args_len, cons
     vb_sio_socket *s = ack->s;
     int rc = VB_EIO;
     if (s->state == VB_SIO_CONNECTED) {
-        vb_sio_out *o = vb_sio__out_build(s->nsp, VB_SIO_ACK, ack->id, NULL, args, args_len, bins,
-                                          nbins);
+        vb_sio_out *o =
+            vb_sio__out_build(s->nsp, VB_SIO_ACK, ack->id, NULL, args, args_len, bins, nbins);
         rc = o ? vb_sio_out_send(o, s) : VB_EINVAL;
         vb_sio_out_unref(o);
     }

@@ -55,8 +55,9 @@ typedef struct vb_sio_bin {
 } vb_sio_bin;
 
 typedef struct vb_sio_options {
-    vb_eio_options eio;          /* path default "/socket.io/"; see vb_eio.h */
-    unsigned connect_timeout_ms; /* no namespace CONNECT in time closes the session; default 45000 */
+    vb_eio_options eio; /* path default "/socket.io/"; see vb_eio.h */
+    unsigned
+        connect_timeout_ms; /* no namespace CONNECT in time closes the session; default 45000 */
 } vb_sio_options;
 
 typedef struct vb_sio_nsp_handlers {
@@ -169,8 +170,8 @@ size_t vb_sio_room_size(const vb_sio_nsp *nsp, const char *room);
 /* Calls fn for each socket of room (room NULL: every connected socket of
  * the namespace); fn returns nonzero to stop. fn may make the current socket
  * leave or disconnect, but not others. Returns the number of calls. */
-size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room,
-                        int (*fn)(vb_sio_socket *s, void *ud), void *ud);
+size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_socket *s, void *ud),
+                        void *ud);
 
 /* --- broadcasting: encode once, send to many ------------------------------ */
 

@@ -26,8 +26,8 @@ struct vb_sio_nsp {
     char *name;
     vb_sio_nsp_handlers h;
     void *ud;
-    vb_rt_map rooms;      /* name -> vb_sio_room */
-    vb_sio_socket *head;  /* connected sockets */
+    vb_rt_map rooms;     /* name -> vb_sio_room */
+    vb_sio_socket *head; /* connected sockets */
     size_t count;
 };
 
@@ -54,11 +54,11 @@ typedef struct vb_sio_pending_ack {
 } vb_sio_pending_ack;
 
 struct vb_sio_socket {
-    unsigned refs;  /* 1 while attached to its connection + 1 per ack handle */
+    unsigned refs;     /* 1 while attached to its connection + 1 per ack handle */
     vb_sio_conn *conn; /* NULL once gone */
     vb_sio_nsp *nsp;
     char id[VB_SIO_ID_LEN + 1];
-    int state;      /* enum vb_sio_sock_state */
+    int state; /* enum vb_sio_sock_state */
     char *auth;
     void *ud;
     vb_sio_socket *conn_next;
@@ -76,7 +76,7 @@ struct vb_sio_ack {
 struct vb_sio_out {
     unsigned refs;
     vb_sio_nsp *nsp;
-    size_t n;           /* messages: the packet, then attachments */
+    size_t n; /* messages: the packet, then attachments */
     vb_eio_msg *msgs[];
 };
 

@@ -61,19 +61,23 @@ static int scan_number(jscan *j)
 {
     if (j->p < j->end && *j->p == '-') j->p++;
     if (j->p >= j->end || !is_digit(*j->p)) return -1;
-    if (*j->p == '0') j->p++;
+    if (*j->p == '0')
+        j->p++;
     else
-        while (j->p < j->end && is_digit(*j->p)) j->p++;
+        while (j->p < j->end && is_digit(*j->p))
+            j->p++;
     if (j->p < j->end && *j->p == '.') {
         j->p++;
         if (j->p >= j->end || !is_digit(*j->p)) return -1;
-        while (j->p < j->end && is_digit(*j->p)) j->p++;
+        while (j->p < j->end && is_digit(*j->p))
+            j->p++;
     }
     if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
         j->p++;
         if (j->p < j->end && (*j->p == '+' || *j->p == '-')) j->p++;
         if (j->p >= j->end || !is_digit(*j->p)) return -1;
-        while (j->p < j->end && is_digit(*j->p)) j->p++;
+        while (j->p < j->end && is_digit(*j->p))
+            j->p++;
     }
     return 0;
 }
@@ -115,7 +119,8 @@ static int scan_object(jscan *j, int depth)
             ph = vlen == 4 && memcmp(v, "true", 4) == 0;
         else if (klen == 5 && memcmp(k, "\"num\"", 5) == 0) {
             has_num = vlen > 0 && vlen < 10;
-            for (size_t i = 0; i < vlen && has_num; i++) has_num = is_digit(v[i]);
+            for (size_t i = 0; i < vlen && has_num; i++)
+                has_num = is_digit(v[i]);
             if (has_num) num = strtoll(v, NULL, 10);
         }
         skip_ws(j);
@@ -157,13 +162,20 @@ static int scan_value(jscan *j, int depth)
 {
     if (depth > VB_SIO_MAX_DEPTH || j->p >= j->end) return -1;
     switch (*j->p) {
-    case '{': return scan_object(j, depth);
-    case '[': return scan_array(j, depth);
-    case '"': return scan_string(j);
-    case 't': return scan_lit(j, "true");
-    case 'f': return scan_lit(j, "false");
-    case 'n': return scan_lit(j, "null");
-    default: return scan_number(j);
+    case '{':
+        return scan_object(j, depth);
+    case '[':
+        return scan_array(j, depth);
+    case '"':
+        return scan_string(j);
+    case 't':
+        return scan_lit(j, "true");
+    case 'f':
+        return scan_lit(j, "false");
+    case 'n':
+        return scan_lit(j, "null");
+    default:
+        return scan_number(j);
     }
 }
 
@@ -191,7 +203,8 @@ int vb_sio_array_inner(const char *s, size_t len, const char **inner, size_t *in
     const char *b = j.p;
     if (b >= j.end || *b != '[') return VB_EBADREQ;
     const char *e = j.end;
-    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r')) e--;
+    while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        e--;
     if (e - b < 2 || e[-1] != ']') return VB_EBADREQ;
     jscan in = {b + 1, e - 1, 0, 0};
     skip_ws(&in);
@@ -249,7 +262,8 @@ int vb_sio_packet_decode(const char *s, size_t len, vb_sio_packet *out)
     int binary = out->type == VB_SIO_BINARY_EVENT || out->type == VB_SIO_BINARY_ACK;
     if (binary) {
         size_t n = 0, digits = 0;
-        while (i < len && is_digit(s[i]) && digits < 4) n = n * 10 + (size_t)(s[i++] - '0'), digits++;
+        while (i < len && is_digit(s[i]) && digits < 4)
+            n = n * 10 + (size_t)(s[i++] - '0'), digits++;
         if (!digits || i >= len || s[i] != '-' || n < 1 || n > VB_SIO_MAX_ATTACHMENTS)
             return VB_EBADREQ;
         i++;
@@ -257,7 +271,8 @@ int vb_sio_packet_decode(const char *s, size_t len, vb_sio_packet *out)
     }
     if (i < len && s[i] == '/') {
         size_t start = i;
-        while (i < len && s[i] != ',') i++;
+        while (i < len && s[i] != ',')
+            i++;
         out->nsp = s + start;
         out->nsp_len = i - start;
         if (out->nsp_len > VB_SIO_MAX_NSP) return VB_EBADREQ;
@@ -281,11 +296,15 @@ int vb_sio_packet_decode(const char *s, size_t len, vb_sio_packet *out)
             return VB_EBADREQ;
     }
     switch (out->type) {
-    case VB_SIO_CONNECT: return !out->data || first == '{' ? 0 : VB_EBADREQ;
-    case VB_SIO_DISCONNECT: return out->data ? VB_EBADREQ : 0;
-    case VB_SIO_CONNECT_ERROR: return first == '{' || first == '"' ? 0 : VB_EBADREQ;
+    case VB_SIO_CONNECT:
+        return !out->data || first == '{' ? 0 : VB_EBADREQ;
+    case VB_SIO_DISCONNECT:
+        return out->data ? VB_EBADREQ : 0;
+    case VB_SIO_CONNECT_ERROR:
+        return first == '{' || first == '"' ? 0 : VB_EBADREQ;
     case VB_SIO_ACK:
-    case VB_SIO_BINARY_ACK: return first == '[' && out->id >= 0 ? 0 : VB_EBADREQ;
+    case VB_SIO_BINARY_ACK:
+        return first == '[' && out->id >= 0 ? 0 : VB_EBADREQ;
     default: {
         const char *inner;
         size_t ilen;
@@ -297,8 +316,8 @@ int vb_sio_packet_decode(const char *s, size_t len, vb_sio_packet *out)
     }
 }
 
-int vb_sio_packet_encode(vb_eio_sb *sb, int type, const char *nsp, int64_t id,
-                         size_t attachments, const char *data, size_t data_len)
+int vb_sio_packet_encode(vb_eio_sb *sb, int type, const char *nsp, int64_t id, size_t attachments,
+                         const char *data, size_t data_len)
 {
     char head[64];
     int n = snprintf(head, sizeof(head), "%d", type);
@@ -323,11 +342,16 @@ int vb_sio_json_quote(vb_eio_sb *sb, const char *s)
         unsigned char c = (unsigned char)*s;
         char esc[8];
         const char *e = NULL;
-        if (c == '"') e = "\\\"";
-        else if (c == '\\') e = "\\\\";
-        else if (c == '\n') e = "\\n";
-        else if (c == '\r') e = "\\r";
-        else if (c == '\t') e = "\\t";
+        if (c == '"')
+            e = "\\\"";
+        else if (c == '\\')
+            e = "\\\\";
+        else if (c == '\n')
+            e = "\\n";
+        else if (c == '\r')
+            e = "\\r";
+        else if (c == '\t')
+            e = "\\t";
         else if (c < 0x20) {
             snprintf(esc, sizeof(esc), "\\u%04x", c);
             e = esc;

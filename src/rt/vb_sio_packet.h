@@ -22,9 +22,9 @@ enum vb_sio_type {
     VB_SIO_BINARY_ACK = 6,
 };
 
-#define VB_SIO_MAX_ATTACHMENTS 64 /* more in one packet is invalid */
-#define VB_SIO_MAX_NSP 256        /* longer namespace names are invalid */
-#define VB_SIO_MAX_DEPTH 64       /* deeper JSON nesting is invalid */
+#define VB_SIO_MAX_ATTACHMENTS 64            /* more in one packet is invalid */
+#define VB_SIO_MAX_NSP 256                   /* longer namespace names are invalid */
+#define VB_SIO_MAX_DEPTH 64                  /* deeper JSON nesting is invalid */
 #define VB_SIO_MAX_ACK_ID 9007199254740991LL /* 2^53 - 1 */
 
 typedef struct vb_sio_packet {
@@ -32,8 +32,8 @@ typedef struct vb_sio_packet {
     size_t attachments; /* binary types only (>= 1), else 0 */
     const char *nsp;    /* points into the input, or to "/" when absent */
     size_t nsp_len;
-    int64_t id;         /* ack id, or -1 */
-    const char *data;   /* raw JSON payload inside the input, or NULL */
+    int64_t id;       /* ack id, or -1 */
+    const char *data; /* raw JSON payload inside the input, or NULL */
     size_t data_len;
 } vb_sio_packet;
 
@@ -53,8 +53,8 @@ int vb_sio_packet_decode(const char *s, size_t len, vb_sio_packet *out);
  * "<nsp>," unless nsp is NULL or "/", the ack id if id >= 0, then data
  * (raw JSON, may be NULL). 0 or VB_ENOMEM.
  */
-int vb_sio_packet_encode(vb_eio_sb *sb, int type, const char *nsp, int64_t id,
-                         size_t attachments, const char *data, size_t data_len);
+int vb_sio_packet_encode(vb_eio_sb *sb, int type, const char *nsp, int64_t id, size_t attachments,
+                         const char *data, size_t data_len);
 
 /* Validates one JSON text (any value, surrounding whitespace allowed).
  * 0 or VB_EBADREQ. */

@@ -53,7 +53,8 @@ vb_sio_out *vb_sio_out_ref(vb_sio_out *o)
 void vb_sio_out_unref(vb_sio_out *o)
 {
     if (!o || --o->refs) return;
-    for (size_t i = 0; i < o->n; i++) vb_eio_msg_unref(o->msgs[i]);
+    for (size_t i = 0; i < o->n; i++)
+        vb_eio_msg_unref(o->msgs[i]);
     free(o);
 }
 
@@ -153,8 +154,10 @@ int vb_sio_join(vb_sio_socket *s, const char *room)
 static void member_drop(vb_sio_member *m)
 {
     vb_sio_room *r = m->room;
-    if (m->r_prev) m->r_prev->r_next = m->r_next;
-    else r->head = m->r_next;
+    if (m->r_prev)
+        m->r_prev->r_next = m->r_next;
+    else
+        r->head = m->r_next;
     if (m->r_next) m->r_next->r_prev = m->r_prev;
     if (--r->n == 0) free(vb_rt_map_del(&r->nsp->rooms, r->name));
     free(m);
@@ -194,8 +197,8 @@ size_t vb_sio_room_size(const vb_sio_nsp *nsp, const char *room)
     return r ? r->n : 0;
 }
 
-size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room,
-                        int (*fn)(vb_sio_socket *s, void *ud), void *ud)
+size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_socket *s, void *ud),
+                        void *ud)
 {
     size_t n = 0;
     if (!room) {
