@@ -10,22 +10,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/vb_common.h"
 #include "net/vb_http.h"
 #include "net/vb_http_internal.h"
+#include "support/vb_test_net.h"
 
 #define NRES 10
 #define RES_CAP 8192
@@ -34,126 +28,22 @@ typedef struct tctx tctx;
 typedef void (*client_fn)(tctx *t);
 
 struct tctx {
-    uv_loop_t loop;
-    uv_async_t wake;
-    uv_timer_t watchdog;
-    vb_http_server *srv;
-    int port;
+    vbt_net_server net;
     client_fn client;
     /* written by the client thread, read after the join */
     char res[NRES][RES_CAP];
     int rc[NRES];
     /* written on the loop thread */
-    int nreq, ndone, last_status, shut_done, timed_out;
     int later_detached, later_seen_eof;
-    /* handler -> client: a request reached the handler */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    /* handler -> client (under net.mu): requests that reached the handler */
     int handler_called;
-    int woke; /* client thread only: the loop was already woken */
 };
 
-/* ---------- client side (blocking sockets) ---------- */
-
-typedef struct cli {
-    int fd;
-    char buf[65536];
-    size_t len;
-} cli;
-
-static int cli_open(cli *c, int port)
+/* Runs the test's client (on the client thread). */
+static void client_main(vbt_net_server *s)
 {
-    c->len = 0;
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0) return -1;
-    struct timeval tv = {5, 0}; /* safety net only: reads normally return at once */
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return connect(c->fd, (struct sockaddr *)&a, sizeof(a));
-}
-
-static void cli_send(cli *c, const char *s)
-{
-    size_t n = strlen(s), off = 0;
-    while (off < n) {
-        ssize_t w = send(c->fd, s + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0) return;
-        off += (size_t)w;
-    }
-}
-
-/* Reads more bytes into c->buf; returns the count, 0 on EOF, -1 on error. */
-static ssize_t cli_fill(cli *c)
-{
-    if (c->len >= sizeof(c->buf) - 1) return -1;
-    ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-    if (n > 0) c->len += (size_t)n;
-    c->buf[c->len] = '\0';
-    return n;
-}
-
-/* Reads one whole response (headers + Content-Length body unless head)
- * into out. Returns its length or -1 if the connection ended first. */
-static int cli_response_ex(cli *c, char *out, size_t cap, int head)
-{
-    for (;;) {
-        c->buf[c->len] = '\0';
-        char *end = strstr(c->buf, "\r\n\r\n");
-        if (end) {
-            size_t hlen = (size_t)(end - c->buf) + 4, blen = 0;
-            char *cl = strcasestr(c->buf, "\r\ncontent-length:");
-            if (cl && cl < end && !head) blen = strtoul(cl + 17, NULL, 10);
-            if (c->len >= hlen + blen) {
-                size_t n = hlen + blen < cap - 1 ? hlen + blen : cap - 1;
-                memcpy(out, c->buf, n);
-                out[n] = '\0';
-                memmove(c->buf, c->buf + hlen + blen, c->len - hlen - blen);
-                c->len -= hlen + blen;
-                return (int)n;
-            }
-        }
-        if (cli_fill(c) <= 0) return -1;
-    }
-}
-
-static int cli_response(cli *c, char *out, size_t cap)
-{
-    return cli_response_ex(c, out, cap, 0);
-}
-
-/* Reads (and drops) until the server closes; returns 1 if it closed (EOF or
- * reset), 0 if the safety timeout expired. */
-static int cli_wait_close(cli *c)
-{
-    for (;;) {
-        c->len = 0;
-        ssize_t n = cli_fill(c);
-        if (n == 0) return 1;
-        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
-    }
-}
-
-/* Wakes the loop thread (once) so that it shuts the server down. */
-static void cli_wake(tctx *t)
-{
-    if (!t->woke) uv_async_send(&t->wake);
-    t->woke = 1;
-}
-
-static void cli_close(cli *c)
-{
-    close(c->fd);
-}
-
-static void *client_main(void *arg)
-{
-    tctx *t = arg;
+    tctx *t = VB_CONTAINER_OF(s, tctx, net);
     t->client(t);
-    cli_wake(t);
-    return NULL;
 }
 
 /* ---------- server side (loop thread) ---------- */
@@ -185,7 +75,7 @@ static void on_async_reply(uv_timer_t *tm)
 static void on_later_poll(uv_timer_t *tm)
 {
     vb_http_req *req = tm->data;
-    tctx *t = tm->loop->data;
+    tctx *t = VB_CONTAINER_OF(tm->loop->data, tctx, net);
     if (req->conn && !req->conn->eof && vb_now_ns() - req->start_ns < 5000000000ull) return;
     t->later_detached = req->conn == NULL;
     t->later_seen_eof = req->conn ? req->conn->eof : 0;
@@ -196,15 +86,11 @@ static void on_later_poll(uv_timer_t *tm)
 
 static void handler(vb_http_req *req, void *ud)
 {
-    tctx *t = ud;
-    t->nreq++;
-    pthread_mutex_lock(&t->mu);
-    t->handler_called++;
-    pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&t->mu);
+    tctx *t = VB_CONTAINER_OF(ud, tctx, net);
+    vbt_net_note(&t->net, &t->handler_called, t->handler_called + 1);
     if (strcmp(req->path, "/async") == 0 || strcmp(req->path, "/later") == 0) {
         uv_timer_t *tm = malloc(sizeof(*tm));
-        uv_timer_init(&t->loop, tm);
+        uv_timer_init(&t->net.loop, tm);
         tm->data = req;
         if (req->path[1] == 'a')
             uv_timer_start(tm, on_async_reply, 10, 0);
@@ -226,88 +112,34 @@ static void handler(vb_http_req *req, void *ud)
     echo(req);
 }
 
-static void done(vb_http_req *req, void *ud)
-{
-    tctx *t = ud;
-    t->ndone++;
-    t->last_status = req->status;
-}
-
-static void on_shut(void *arg)
-{
-    tctx *t = arg;
-    t->shut_done = 1;
-    uv_close((uv_handle_t *)&t->wake, NULL);
-    uv_close((uv_handle_t *)&t->watchdog, NULL);
-}
-
-static void on_wake(uv_async_t *a)
-{
-    tctx *t = a->data;
-    if (t->srv) vb_http_server_shutdown(t->srv, on_shut, t);
-    t->srv = NULL;
-}
-
-static void on_watchdog(uv_timer_t *tm)
-{
-    tctx *t = tm->data;
-    t->timed_out = 1;
-    uv_stop(&t->loop);
-}
-
 /* Runs a server with limits l (defaults if NULL) and the client fn in a
  * thread until the client finishes and the server has shut down. */
 static tctx *run(client_fn fn, const vb_http_limits *l)
 {
     tctx *t = calloc(1, sizeof(*t));
     assert_non_null(t);
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
-    assert_int_equal(uv_loop_init(&t->loop), 0);
-    t->loop.data = t;
+    vbt_net_server_start(&t->net, l, handler);
     t->client = fn;
-    assert_int_equal(vb_http_server_new(&t->srv, &t->loop, "127.0.0.1", 0, l, handler, done, t), 0);
-    t->port = vb_http_server_port(t->srv);
-    assert_true(t->port > 0);
-    uv_async_init(&t->loop, &t->wake, on_wake);
-    t->wake.data = t;
-    uv_timer_init(&t->loop, &t->watchdog);
-    t->watchdog.data = t;
-    uv_timer_start(&t->watchdog, on_watchdog, 20000, 0);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, client_main, t), 0);
-    uv_run(&t->loop, UV_RUN_DEFAULT);
-    pthread_join(th, NULL);
-    assert_false(t->timed_out);
-    assert_true(t->shut_done);
-    assert_int_equal(uv_loop_close(&t->loop), 0);
-    assert_int_equal(t->nreq, t->ndone); /* every request was answered or freed once */
+    vbt_net_server_run(&t->net, client_main);
     return t;
-}
-
-static void tfree(tctx *t)
-{
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
-    free(t);
 }
 
 /* ---------- tests ---------- */
 
 static void c_keepalive(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /hello%20world?x=1 HTTP/1.1\r\nHost: a\r\nX-Test:  v1 \r\n\r\n");
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    cli_send(&c, "GET /second HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc.DEF_12-3\r\n\r\n");
-    t->rc[1] = cli_response(&c, t->res[1], RES_CAP);
-    cli_send(&c, "GET /third HTTP/1.1\r\nX-Request-Id: bad id\r\n\r\n");
-    t->rc[2] = cli_response(&c, t->res[2], RES_CAP);
-    cli_send(&c, "HEAD /head HTTP/1.1\r\n\r\nGET /empty HTTP/1.1\r\n\r\n");
-    t->rc[3] = cli_response_ex(&c, t->res[3], RES_CAP, 1); /* HEAD: headers only */
-    t->rc[4] = cli_response(&c, t->res[4], RES_CAP);
-    cli_close(&c);
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /hello%20world?x=1 HTTP/1.1\r\nHost: a\r\nX-Test:  v1 \r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    vbt_net_conn_puts(&c, "GET /second HTTP/1.1\r\nHost: a\r\nX-Request-Id: abc.DEF_12-3\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
+    vbt_net_conn_puts(&c, "GET /third HTTP/1.1\r\nX-Request-Id: bad id\r\n\r\n");
+    t->rc[2] = vbt_net_conn_response(&c, t->res[2], RES_CAP, 0);
+    vbt_net_conn_puts(&c, "HEAD /head HTTP/1.1\r\n\r\nGET /empty HTTP/1.1\r\n\r\n");
+    t->rc[3] = vbt_net_conn_response(&c, t->res[3], RES_CAP, 1); /* HEAD: headers only */
+    t->rc[4] = vbt_net_conn_response(&c, t->res[4], RES_CAP, 0);
+    vbt_net_conn_close(&c);
 }
 
 static void test_keepalive(void **state)
@@ -335,33 +167,33 @@ static void test_keepalive(void **state)
     assert_null(strstr(t->res[3], "M=HEAD")); /* no body for HEAD */
     assert_non_null(strstr(t->res[4], "HTTP/1.1 204 No Content\r\n"));
     assert_null(strstr(t->res[4], "Content-Length"));
-    assert_int_equal(t->nreq, 5);
-    tfree(t);
+    assert_int_equal(t->net.nreq, 5);
+    free(t);
 }
 
 static void c_pipeline(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /async HTTP/1.1\r\n\r\n"
-                 "POST /p2 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
-                 "GET /p3?z HTTP/1.1\r\nConnection: close\r\n\r\n");
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /async HTTP/1.1\r\n\r\n"
+                          "POST /p2 HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"
+                          "GET /p3?z HTTP/1.1\r\nConnection: close\r\n\r\n");
     for (int i = 0; i < 3; i++)
-        t->rc[i] = cli_response(&c, t->res[i], RES_CAP);
-    t->rc[3] = cli_wait_close(&c);
-    cli_close(&c);
+        t->rc[i] = vbt_net_conn_response(&c, t->res[i], RES_CAP, 0);
+    t->rc[3] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void c_half_close(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /async HTTP/1.1\r\n\r\nGET /h2 HTTP/1.1\r\n\r\n");
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /async HTTP/1.1\r\n\r\nGET /h2 HTTP/1.1\r\n\r\n");
     shutdown(c.fd, SHUT_WR); /* the answers must still come */
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    t->rc[1] = cli_response(&c, t->res[1], RES_CAP);
-    t->rc[2] = cli_wait_close(&c);
-    cli_close(&c);
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
+    t->rc[2] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_half_close(void **state)
@@ -370,7 +202,7 @@ static void test_half_close(void **state)
     assert_non_null(strstr(t->res[0], "P=/async"));
     assert_non_null(strstr(t->res[1], "P=/h2"));
     assert_int_equal(t->rc[2], 1);
-    tfree(t);
+    free(t);
 }
 
 static void test_pipeline(void **state)
@@ -381,21 +213,21 @@ static void test_pipeline(void **state)
     assert_non_null(strstr(t->res[2], "P=/p3 Q=z"));
     assert_non_null(strstr(t->res[2], "Connection: close\r\n"));
     assert_int_equal(t->rc[3], 1);
-    assert_int_equal(t->nreq, 3);
-    tfree(t);
+    assert_int_equal(t->net.nreq, 3);
+    free(t);
 }
 
 static void c_bodies(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "PUT /cl HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello ");
-    cli_send(&c, "world");
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    cli_send(&c, "POST /ch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
-    cli_send(&c, "4\r\ndefg\r\n0\r\n\r\n");
-    t->rc[1] = cli_response(&c, t->res[1], RES_CAP);
-    cli_close(&c);
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "PUT /cl HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello ");
+    vbt_net_conn_puts(&c, "world");
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    vbt_net_conn_puts(&c, "POST /ch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    vbt_net_conn_puts(&c, "4\r\ndefg\r\n0\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
+    vbt_net_conn_close(&c);
 }
 
 static void test_bodies(void **state)
@@ -403,67 +235,67 @@ static void test_bodies(void **state)
     tctx *t = run(c_bodies, NULL);
     assert_non_null(strstr(t->res[0], "M=PUT P=/cl Q=- H=- B=hello world"));
     assert_non_null(strstr(t->res[1], "M=POST P=/ch Q=- H=- B=abcdefg"));
-    tfree(t);
+    free(t);
 }
 
 static void c_limits(tctx *t)
 {
-    cli c;
+    vbt_net_conn c;
     char big[4096];
     /* declared body over the limit */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "POST /x HTTP/1.1\r\nContent-Length: 2000\r\n\r\n");
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    cli_wait_close(&c);
-    cli_close(&c);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "POST /x HTTP/1.1\r\nContent-Length: 2000\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
     /* chunked body growing over the limit */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
     memset(big, 'a', 600);
     snprintf(big + 600, sizeof(big) - 600, "\r\n");
     for (int i = 0; i < 2; i++) {
-        cli_send(&c, "258\r\n"); /* 0x258 = 600 */
-        cli_send(&c, big);
+        vbt_net_conn_puts(&c, "258\r\n"); /* 0x258 = 600 */
+        vbt_net_conn_puts(&c, big);
     }
-    t->rc[1] = cli_response(&c, t->res[1], RES_CAP);
-    cli_close(&c);
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
+    vbt_net_conn_close(&c);
     /* exactly the maximum number of headers is fine */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /maxh HTTP/1.1\r\n");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /maxh HTTP/1.1\r\n");
     for (int i = 0; i < VB_HTTP_MAX_HEADERS; i++) {
         snprintf(big, sizeof(big), "H%d: v\r\n", i);
-        cli_send(&c, big);
+        vbt_net_conn_puts(&c, big);
     }
-    cli_send(&c, "\r\n");
-    t->rc[8] = cli_response(&c, t->res[8], RES_CAP);
-    cli_close(&c);
+    vbt_net_conn_puts(&c, "\r\n");
+    t->rc[8] = vbt_net_conn_response(&c, t->res[8], RES_CAP, 0);
+    vbt_net_conn_close(&c);
     /* too many headers */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET / HTTP/1.1\r\n");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET / HTTP/1.1\r\n");
     for (int i = 0; i < VB_HTTP_MAX_HEADERS + 1; i++) {
         snprintf(big, sizeof(big), "H%d: v\r\n", i);
-        cli_send(&c, big);
+        vbt_net_conn_puts(&c, big);
     }
-    cli_send(&c, "\r\n");
-    t->rc[2] = cli_response(&c, t->res[2], RES_CAP);
-    cli_close(&c);
+    vbt_net_conn_puts(&c, "\r\n");
+    t->rc[2] = vbt_net_conn_response(&c, t->res[2], RES_CAP, 0);
+    vbt_net_conn_close(&c);
     /* oversize header */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET / HTTP/1.1\r\nX-Big: ");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET / HTTP/1.1\r\nX-Big: ");
     memset(big, 'b', 3000);
     big[3000] = '\0';
-    cli_send(&c, big);
-    cli_send(&c, "\r\n\r\n");
-    t->rc[3] = cli_response(&c, t->res[3], RES_CAP);
-    cli_close(&c);
+    vbt_net_conn_puts(&c, big);
+    vbt_net_conn_puts(&c, "\r\n\r\n");
+    t->rc[3] = vbt_net_conn_response(&c, t->res[3], RES_CAP, 0);
+    vbt_net_conn_close(&c);
     /* malformed request line, bad escapes and a decoded NUL */
     const char *bad[] = {"GET\r\n\r\n", "GET /a%zz HTTP/1.1\r\n\r\n", "GET /a%00b HTTP/1.1\r\n\r\n",
                          "GET /a%4 HTTP/1.1\r\n\r\n"};
     for (int i = 0; i < 4; i++) {
-        if (cli_open(&c, t->port) != 0) return;
-        cli_send(&c, bad[i]);
-        t->rc[4 + i] = cli_response(&c, t->res[4 + i], RES_CAP);
-        cli_close(&c);
+        if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+        vbt_net_conn_puts(&c, bad[i]);
+        t->rc[4 + i] = vbt_net_conn_response(&c, t->res[4 + i], RES_CAP, 0);
+        vbt_net_conn_close(&c);
     }
 }
 
@@ -483,30 +315,30 @@ static void test_limits(void **state)
     for (int i = 4; i < 8; i++)
         assert_non_null(strstr(t->res[i], "HTTP/1.1 400 Bad Request\r\n"));
     assert_non_null(strstr(t->res[8], "HTTP/1.1 200 OK\r\n"));
-    assert_int_equal(t->nreq, 1);
-    tfree(t);
+    assert_int_equal(t->net.nreq, 1);
+    free(t);
 }
 
 static void c_timeout(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET / HTTP/1.1\r\nHost: a\r\n");
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET / HTTP/1.1\r\nHost: a\r\n");
     uint64_t t0 = vb_now_ns();
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
     t->rc[1] = (int)((vb_now_ns() - t0) / 1000000);
-    t->rc[2] = cli_wait_close(&c);
-    cli_close(&c);
+    t->rc[2] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
     /* slowloris: one header byte every 20 ms does not extend the deadline */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET / HTTP/1.1\r\n");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET / HTTP/1.1\r\n");
     t0 = vb_now_ns();
     struct pollfd pfd = {c.fd, POLLIN, 0};
     for (int i = 0; i < 100 && poll(&pfd, 1, 20) == 0; i++)
-        cli_send(&c, "X");
-    t->rc[3] = cli_response(&c, t->res[3], RES_CAP);
+        vbt_net_conn_puts(&c, "X");
+    t->rc[3] = vbt_net_conn_response(&c, t->res[3], RES_CAP, 0);
     t->rc[4] = (int)((vb_now_ns() - t0) / 1000000);
-    cli_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_header_timeout(void **state)
@@ -520,70 +352,67 @@ static void test_header_timeout(void **state)
     assert_int_equal(t->rc[2], 1);
     assert_non_null(strstr(t->res[3], "HTTP/1.1 408 "));
     assert_true(t->rc[4] < 1500);
-    tfree(t);
+    free(t);
 }
 
 /* Waits until the handler has seen n requests in total. */
 static void wait_handler(tctx *t, int n)
 {
-    pthread_mutex_lock(&t->mu);
-    while (t->handler_called < n)
-        pthread_cond_wait(&t->cv, &t->mu);
-    pthread_mutex_unlock(&t->mu);
+    vbt_net_wait_note(&t->net, &t->handler_called, n);
 }
 
 static void c_gone(tctx *t)
 {
-    cli c;
+    vbt_net_conn c;
     /* reset while the handler holds the request */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /later HTTP/1.1\r\n\r\n");
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /later HTTP/1.1\r\n\r\n");
     wait_handler(t, 1);
     struct linger lg = {1, 0};
     setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    cli_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_peer_gone(void **state)
 {
     tctx *t = run(c_gone, NULL);
-    assert_int_equal(t->nreq, 1);
+    assert_int_equal(t->net.nreq, 1);
     assert_int_equal(t->later_detached, 1);
-    assert_int_equal(t->last_status, 200);
-    tfree(t);
+    assert_int_equal(t->net.last_status, 200);
+    free(t);
 }
 
 static void c_gone_fin(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /later HTTP/1.1\r\n\r\n");
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /later HTTP/1.1\r\n\r\n");
     wait_handler(t, 1);
-    cli_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_peer_gone_fin(void **state)
 {
     tctx *t = run(c_gone_fin, NULL);
-    assert_int_equal(t->nreq, 1);
+    assert_int_equal(t->net.nreq, 1);
     assert_true(t->later_detached || t->later_seen_eof);
-    tfree(t);
+    free(t);
 }
 
 static void c_body_idle(tctx *t)
 {
-    cli c;
+    vbt_net_conn c;
     /* body timeout */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "POST /b HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    cli_close(&c);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "POST /b HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    vbt_net_conn_close(&c);
     /* idle keep-alive timeout: closed without a byte */
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /i HTTP/1.1\r\n\r\n");
-    t->rc[1] = cli_response(&c, t->res[1], RES_CAP);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /i HTTP/1.1\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
     t->rc[2] = (int)recv(c.fd, c.buf, sizeof(c.buf), 0);
-    cli_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_body_and_idle_timeout(void **state)
@@ -596,15 +425,15 @@ static void test_body_and_idle_timeout(void **state)
     assert_non_null(strstr(t->res[0], "HTTP/1.1 408 "));
     assert_non_null(strstr(t->res[1], "P=/i"));
     assert_int_equal(t->rc[2], 0);
-    tfree(t);
+    free(t);
 }
 
 #define NPIPE 3000
 
 static void c_big_pipeline(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
     /* The first request is answered late, so the rest piles up unparsed and
      * the server has to stop reading, then resume. */
     size_t cap = (size_t)NPIPE * 40, len = 0;
@@ -612,12 +441,12 @@ static void c_big_pipeline(tctx *t)
     len += (size_t)snprintf(all, cap, "GET /async HTTP/1.1\r\n\r\n");
     for (int i = 1; i < NPIPE; i++)
         len += (size_t)snprintf(all + len, cap - len, "GET /n%d HTTP/1.1\r\n\r\n", i);
-    cli_send(&c, all);
+    vbt_net_conn_puts(&c, all);
     free(all);
     int ok = 1;
     char want[32];
     for (int i = 0; i < NPIPE && ok; i++) {
-        if (cli_response(&c, t->res[0], RES_CAP) < 0) ok = 0;
+        if (vbt_net_conn_response(&c, t->res[0], RES_CAP, 0) < 0) ok = 0;
         if (i == 0)
             snprintf(want, sizeof(want), "P=/async ");
         else
@@ -625,7 +454,7 @@ static void c_big_pipeline(tctx *t)
         if (ok && !strstr(t->res[0], want)) ok = 0;
     }
     t->rc[0] = ok;
-    cli_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_big_pipeline(void **state)
@@ -635,20 +464,20 @@ static void test_big_pipeline(void **state)
     l.max_header_bytes = 1024;
     tctx *t = run(c_big_pipeline, &l);
     assert_int_equal(t->rc[0], 1);
-    assert_int_equal(t->nreq, NPIPE);
-    tfree(t);
+    assert_int_equal(t->net.nreq, NPIPE);
+    free(t);
 }
 
 static void c_shutdown_busy(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /async HTTP/1.1\r\n\r\n");
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /async HTTP/1.1\r\n\r\n");
     wait_handler(t, 1);
-    cli_wake(t); /* shut down while the request is in flight */
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
-    t->rc[1] = cli_wait_close(&c);
-    cli_close(&c);
+    vbt_net_server_wake(&t->net); /* shut down while the request is in flight */
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
+    t->rc[1] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_shutdown_busy(void **state)
@@ -657,19 +486,19 @@ static void test_shutdown_busy(void **state)
     assert_non_null(strstr(t->res[0], "P=/async"));
     assert_non_null(strstr(t->res[0], "Connection: close\r\n"));
     assert_int_equal(t->rc[1], 1);
-    tfree(t);
+    free(t);
 }
 
 static void c_inject(tctx *t)
 {
-    cli c;
-    if (cli_open(&c, t->port) != 0) return;
-    cli_send(&c, "GET /inject HTTP/1.1\r\n\r\n");
-    t->rc[0] = cli_response(&c, t->res[0], RES_CAP);
+    vbt_net_conn c;
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /inject HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&c, t->res[0], RES_CAP, 0);
     /* leave the connection idle: shutdown must close it */
-    cli_wake(t);
-    t->rc[1] = cli_wait_close(&c);
-    cli_close(&c);
+    vbt_net_server_wake(&t->net);
+    t->rc[1] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
 }
 
 static void test_header_injection(void **state)
@@ -679,19 +508,19 @@ static void test_header_injection(void **state)
     assert_null(strstr(t->res[0], "Injected"));
     assert_null(strstr(t->res[0], "X-Bad"));
     assert_int_equal(t->rc[1], 1);
-    tfree(t);
+    free(t);
 }
 
 static void c_maxconn(tctx *t)
 {
-    cli a, b;
-    if (cli_open(&a, t->port) != 0) return;
-    cli_send(&a, "GET /one HTTP/1.1\r\n\r\n");
-    t->rc[0] = cli_response(&a, t->res[0], RES_CAP);
-    if (cli_open(&b, t->port) != 0) return;
-    t->rc[1] = cli_wait_close(&b);
-    cli_close(&b);
-    cli_close(&a);
+    vbt_net_conn a, b;
+    if (vbt_net_conn_open(&a, t->net.port) != 0) return;
+    vbt_net_conn_puts(&a, "GET /one HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&a, t->res[0], RES_CAP, 0);
+    if (vbt_net_conn_open(&b, t->net.port) != 0) return;
+    t->rc[1] = vbt_net_conn_wait_close(&b);
+    vbt_net_conn_close(&b);
+    vbt_net_conn_close(&a);
 }
 
 static void test_max_connections(void **state)
@@ -702,7 +531,7 @@ static void test_max_connections(void **state)
     tctx *t = run(c_maxconn, &l);
     assert_non_null(strstr(t->res[0], "P=/one"));
     assert_int_equal(t->rc[1], 1);
-    tfree(t);
+    free(t);
 }
 
 static void test_query_get(void **state)
@@ -751,7 +580,7 @@ static void test_bind_failure(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     vb_http_server *s = NULL;
-    assert_int_equal(vb_http_server_new(&s, &loop, "999.1.1.1", 0, NULL, handler, done, NULL),
+    assert_int_equal(vb_http_server_new(&s, &loop, "999.1.1.1", 0, NULL, handler, NULL, NULL),
                      VB_EIO);
     assert_null(s);
     uv_run(&loop, UV_RUN_DEFAULT); /* lets the listener close and the server free */

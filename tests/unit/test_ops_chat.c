@@ -23,124 +23,45 @@
 #include "store/vb_ops_channels.h"
 #include "store/vb_ops_chat.h"
 #include "store/vb_store.h"
+#include "support/vb_test_store.h"
 
 typedef char id_t_[VB_ID_LEN + 1];
 
 static struct {
-    uv_loop_t loop;
-    vb_store *store;
-    int closed;
+    vbt_store fx;
     id_t_ alice, bob, carol, dave, w1, w2, p1, p2;
-    /* what the last call() saw */
-    vb_op_fn target;
-    char code[48];
-    json_t *errors;
-    json_t *events;
 } T;
 
 /* ---- store-thread operations of the fixture ---- */
 
-/* Runs T.target and keeps copies of its error code, errors and events. */
-static int op_probe(vb_op_ctx *c)
-{
-    int rc = T.target(c);
-    snprintf(T.code, sizeof T.code, "%s", c->code);
-    json_decref(T.errors);
-    json_decref(T.events);
-    T.errors = c->errors ? json_deep_copy(c->errors) : NULL;
-    T.events = json_deep_copy(c->events);
-    return rc;
-}
-
-static int seed_user(vb_db *db, const char *id, const char *handle, const char *first,
-                     const char *last)
-{
-    char email[64];
-    int64_t now = vb_wall_ms();
-    snprintf(email, sizeof email, "%s@example.test", handle);
-    return vb_db_exec(db,
-                      "INSERT INTO users (id, email, handle, password_hash, first_name, last_name,"
-                      " created_at, updated_at) VALUES (?, ?, ?, 'h', ?, ?, ?, ?)",
-                      "sssssii", id, email, handle, first, last, now, now);
-}
-
-static int seed_ws(vb_db *db, const char *wid, const char *slug, const char *owner, const char *pid)
-{
-    int64_t now = vb_wall_ms();
-    int rc = vb_db_exec(db,
-                        "INSERT INTO workspaces (id, name, slug, owner_id, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        "ssssii", wid, slug, slug, owner, now, now);
-    if (!rc)
-        rc = vb_db_exec(db,
-                        "INSERT INTO projects (id, workspace_id, name, key, columns, created_by,"
-                        " created_at, updated_at) VALUES (?, ?, 'P', 'PRJ', '[]', ?, ?, ?)",
-                        "sssii", pid, wid, owner, now, now);
-    return rc;
-}
-
-static int seed_member(vb_db *db, const char *wid, const char *uid, const char *role)
-{
-    return vb_db_exec(db,
-                      "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at)"
-                      " VALUES (?, ?, ?, ?)",
-                      "sssi", wid, uid, role, vb_wall_ms());
-}
-
 static int op_seed(vb_op_ctx *c)
 {
-    int rc = seed_user(c->db, T.alice, "alice", "Alice", "Anders");
-    if (!rc) rc = seed_user(c->db, T.bob, "bob", "Bob", "Builder");
-    if (!rc) rc = seed_user(c->db, T.carol, "carol", "Carol", "Cook");
-    if (!rc) rc = seed_user(c->db, T.dave, "dave", "Dave", "Doe");
-    if (!rc) rc = seed_ws(c->db, T.w1, "one", T.alice, T.p1);
-    if (!rc) rc = seed_ws(c->db, T.w2, "two", T.dave, T.p2);
-    if (!rc) rc = seed_member(c->db, T.w1, T.alice, "admin");
-    if (!rc) rc = seed_member(c->db, T.w1, T.bob, "member");
-    if (!rc) rc = seed_member(c->db, T.w1, T.carol, "member");
-    if (!rc) rc = seed_member(c->db, T.w2, T.dave, "admin");
+    int rc = vbt_store_seed_user(c->db, T.alice, "alice", "Alice", "Anders");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.bob, "bob", "Bob", "Builder");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.carol, "carol", "Carol", "Cook");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.dave, "dave", "Dave", "Doe");
+    if (!rc) rc = vbt_store_seed_workspace(c->db, T.w1, "one", T.alice);
+    if (!rc) rc = vbt_store_seed_project(c->db, T.p1, T.w1, "PRJ", "active", "[]", T.alice);
+    if (!rc) rc = vbt_store_seed_workspace(c->db, T.w2, "two", T.dave);
+    if (!rc) rc = vbt_store_seed_project(c->db, T.p2, T.w2, "PRJ", "active", "[]", T.dave);
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.alice, "admin");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.bob, "member");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.carol, "member");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w2, T.dave, "admin");
     return rc;
-}
-
-/* args {sql, a, b?}: result {n}, the integer the query returns. */
-static int op_count(vb_op_ctx *c)
-{
-    const char *sql = json_string_value(json_object_get(c->args, "sql"));
-    const char *a = json_string_value(json_object_get(c->args, "a"));
-    const char *b = json_string_value(json_object_get(c->args, "b"));
-    int64_t n = 0;
-    int rc = b ? vb_db_int(c->db, &n, 0, sql, "ss", a, b) : vb_db_int(c->db, &n, 0, sql, "s", a);
-    if (rc) return rc;
-    c->result = json_pack("{s:I}", "n", (json_int_t)n);
-    return 0;
 }
 
 /* ---- helpers on the test thread ---- */
 
 static int64_t count(const char *sql, const char *a, const char *b)
 {
-    json_t *args = json_pack("{s:s, s:s, s:s?}", "sql", sql, "a", a, "b", b), *res = NULL;
-    assert_int_equal(vb_store_run_sync(T.store, op_count, args, &res), 0);
-    int64_t n = json_integer_value(json_object_get(res, "n"));
-    json_decref(res);
-    json_decref(args);
-    return n;
+    return vbt_store_count(&T.fx, sql, a, b);
 }
 
-/* Runs fn with args (stolen) through op_probe; *res (may be NULL) gets the result. */
+/* Runs fn with args (stolen) through the probe; *res (may be NULL) gets the result. */
 static int run(vb_op_fn fn, json_t *args, json_t **res)
 {
-    json_t *out = NULL;
-    assert_non_null(args);
-    T.target = fn;
-    T.code[0] = '\0';
-    int rc = vb_store_run_sync(T.store, op_probe, args, &out);
-    json_decref(args);
-    if (res)
-        *res = out;
-    else
-        json_decref(out);
-    return rc;
+    return vbt_store_run(&T.fx, fn, args, res);
 }
 
 /* Runs fn as a REST route would: actor, params {k1: v1[, k2: v2]}, query and
@@ -150,71 +71,37 @@ static int call(vb_op_fn fn, const char *actor, const char *k1, const char *v1, 
 {
     json_t *params = json_pack("{s:s}", k1, v1);
     if (k2) json_object_set_new(params, k2, json_string(v2));
-    return run(fn,
-               json_pack("{s:{s:s, s:s}, s:o, s:o, s:o}", "actor", "id", actor, "role", "user",
-                         "params", params, "query", query ? query : json_object(), "body",
-                         body ? body : json_object()),
-               res);
-}
-
-static const char *sget(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
+    return run(fn, vbt_store_args(actor, params, query, body), res);
 }
 
 /* Creates a channel in wid as actor with body (stolen); returns its id (static). */
 static const char *make_channel(const char *actor, const char *wid, json_t *body)
 {
-    static id_t_ ids[4];
-    static int n;
-    char *out = ids[n++ % 4];
     json_t *ch = NULL;
     assert_int_equal(call(vb_op_channel_create, actor, "wid", wid, NULL, NULL, NULL, body, &ch), 0);
-    snprintf(out, VB_ID_LEN + 1, "%s", sget(ch, "id"));
-    json_decref(ch);
-    return out;
+    return vbt_store_take_id(ch);
 }
 
 /* Posts content to cid as actor over REST; returns the new message id (static). */
 static const char *post(const char *actor, const char *cid, const char *content)
 {
-    static id_t_ ids[4];
-    static int n;
-    char *out = ids[n++ % 4];
     json_t *m = NULL;
     assert_int_equal(call(vb_op_message_post, actor, "id", cid, NULL, NULL, NULL,
                           json_pack("{s:s}", "content", content), &m),
                      0);
-    snprintf(out, VB_ID_LEN + 1, "%s", sget(m, "id"));
-    json_decref(m);
-    return out;
+    return vbt_store_take_id(m);
 }
 
 /* The last call's event of type on topic "channel:<cid>", or NULL (borrowed). */
 static json_t *event(const char *type, const char *cid)
 {
-    char topic[64];
-    size_t i;
-    json_t *e;
-    snprintf(topic, sizeof topic, "channel:%s", cid);
-    json_array_foreach(T.events, i, e)
-    {
-        if (!strcmp(sget(e, "type"), type) && !strcmp(sget(e, "topic"), topic))
-            return json_object_get(e, "data");
-    }
-    return NULL;
+    return json_object_get(vbt_store_event(&T.fx, type, vbt_store_topic("channel", cid)), "data");
 }
 
 /* 1 if the last call's errors name field. */
 static int error_on(const char *field)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(T.errors, i, e)
-    {
-        if (!strcmp(sget(e, "field"), field)) return 1;
-    }
-    return 0;
+    return vbt_store_error_on(&T.fx, field);
 }
 
 /* 1 if the channel list of actor in W1 holds cid; *is_member gets its isMember. */
@@ -228,7 +115,7 @@ static int listed(const char *actor, const char *cid, int *is_member)
                      0);
     json_array_foreach(json_object_get(page, "data"), i, ch)
     {
-        if (strcmp(sget(ch, "id"), cid)) continue;
+        if (strcmp(vbt_str(ch, "id"), cid)) continue;
         found = 1;
         if (is_member) *is_member = json_is_true(json_object_get(ch, "isMember"));
     }
@@ -247,14 +134,14 @@ static void test_channel_create_rules(void **state)
                                     "projectId", T.p1),
                           &ch),
                      0);
-    assert_string_equal(sget(ch, "name"), "general");
-    assert_string_equal(sget(ch, "type"), "public");
-    assert_string_equal(sget(ch, "workspaceId"), T.w1);
-    assert_string_equal(sget(ch, "projectId"), T.p1);
-    assert_string_equal(sget(ch, "createdBy"), T.bob);
+    assert_string_equal(vbt_str(ch, "name"), "general");
+    assert_string_equal(vbt_str(ch, "type"), "public");
+    assert_string_equal(vbt_str(ch, "workspaceId"), T.w1);
+    assert_string_equal(vbt_str(ch, "projectId"), T.p1);
+    assert_string_equal(vbt_str(ch, "createdBy"), T.bob);
     assert_int_equal(json_integer_value(json_object_get(ch, "memberCount")), 1);
     assert_true(json_is_true(json_object_get(ch, "isMember")));
-    assert_int_equal(strlen(sget(ch, "createdAt")), 24);
+    assert_int_equal(strlen(vbt_str(ch, "createdAt")), 24);
     assert_int_equal(count("SELECT COUNT(*) FROM activity WHERE action = ? AND actor_id = ?",
                            "channel_created", T.bob),
                      1);
@@ -264,12 +151,12 @@ static void test_channel_create_rules(void **state)
     assert_int_equal(call(vb_op_channel_create, T.alice, "wid", T.w1, NULL, NULL, NULL,
                           json_pack("{s:s}", "name", "general"), NULL),
                      VB_ECONFLICT);
-    assert_string_equal(T.code, "CHANNEL_NAME_TAKEN");
+    assert_string_equal(T.fx.code, "CHANNEL_NAME_TAKEN");
     /* an outsider */
     assert_int_equal(call(vb_op_channel_create, T.dave, "wid", T.w1, NULL, NULL, NULL,
                           json_pack("{s:s}", "name", "x"), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "WORKSPACE_NOT_FOUND");
+    assert_string_equal(T.fx.code, "WORKSPACE_NOT_FOUND");
     /* a project of another workspace; a member of another workspace */
     assert_int_equal(call(vb_op_channel_create, T.alice, "wid", T.w1, NULL, NULL, NULL,
                           json_pack("{s:s, s:s}", "name", "x", "projectId", T.p2), NULL),
@@ -317,7 +204,7 @@ static void test_visibility_and_members(void **state)
     assert_true(listed(T.bob, priv, NULL));
     assert_int_equal(call(vb_op_channel_get, T.carol, "id", priv, NULL, NULL, NULL, NULL, NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "CHANNEL_NOT_FOUND");
+    assert_string_equal(T.fx.code, "CHANNEL_NOT_FOUND");
     assert_int_equal(call(vb_op_message_list, T.carol, "id", priv, NULL, NULL, NULL, NULL, NULL),
                      VB_ENOTFOUND);
     assert_int_equal(call(vb_op_channel_member_add, T.carol, "id", priv, NULL, NULL, NULL,
@@ -335,7 +222,7 @@ static void test_visibility_and_members(void **state)
     /* get lists the members with their names */
     assert_int_equal(call(vb_op_channel_get, T.bob, "id", priv, NULL, NULL, NULL, NULL, &ch), 0);
     assert_int_equal(json_array_size(json_object_get(ch, "members")), 2);
-    assert_string_equal(sget(json_array_get(json_object_get(ch, "members"), 0), "firstName"),
+    assert_string_equal(vbt_str(json_array_get(json_object_get(ch, "members"), 0), "firstName"),
                         "Alice");
     json_decref(ch);
 
@@ -344,7 +231,7 @@ static void test_visibility_and_members(void **state)
                           json_pack("{s:s}", "userId", T.carol), &m),
                      0);
     assert_true(json_is_true(json_object_get(m, "created")));
-    assert_string_equal(sget(json_object_get(m, "member"), "userId"), T.carol);
+    assert_string_equal(vbt_str(json_object_get(m, "member"), "userId"), T.carol);
     assert_non_null(event("channel:member_added", priv));
     json_decref(m);
     assert_int_equal(call(vb_op_channel_member_add, T.bob, "id", priv, NULL, NULL, NULL,
@@ -356,7 +243,7 @@ static void test_visibility_and_members(void **state)
     assert_int_equal(call(vb_op_channel_member_add, T.bob, "id", priv, NULL, NULL, NULL,
                           json_pack("{s:s}", "userId", T.dave), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "MEMBER_NOT_FOUND");
+    assert_string_equal(T.fx.code, "MEMBER_NOT_FOUND");
 
     /* remove: self, creator or admin only */
     assert_int_equal(
@@ -370,7 +257,7 @@ static void test_visibility_and_members(void **state)
     assert_int_equal(
         call(vb_op_channel_member_remove, T.alice, "id", priv, "userId", T.carol, NULL, NULL, NULL),
         VB_ENOTFOUND);
-    assert_string_equal(T.code, "MEMBER_NOT_FOUND");
+    assert_string_equal(T.fx.code, "MEMBER_NOT_FOUND");
     assert_int_equal(
         call(vb_op_channel_member_remove, T.alice, "id", priv, "userId", T.bob, NULL, NULL, NULL),
         0);
@@ -387,23 +274,23 @@ static void test_messages_rules(void **state)
     assert_int_equal(call(vb_op_message_post, T.bob, "id", cid, NULL, NULL, NULL,
                           json_pack("{s:s}", "content", "  hello  "), &m),
                      0);
-    assert_string_equal(sget(m, "content"), "hello");
-    assert_string_equal(sget(m, "senderName"), "Bob Builder");
-    assert_string_equal(sget(m, "channelId"), cid);
+    assert_string_equal(vbt_str(m, "content"), "hello");
+    assert_string_equal(vbt_str(m, "senderName"), "Bob Builder");
+    assert_string_equal(vbt_str(m, "channelId"), cid);
     assert_true(json_is_null(json_object_get(m, "editedAt")));
     assert_true(json_is_null(json_object_get(m, "deletedAt")));
     ev = event("message:new", cid);
     assert_non_null(ev);
-    assert_string_equal(sget(ev, "messageId"), sget(m, "id"));
-    assert_string_equal(sget(ev, "senderName"), "Bob Builder");
-    assert_string_equal(sget(ev, "createdAt"), sget(m, "createdAt"));
+    assert_string_equal(vbt_str(ev, "messageId"), vbt_str(m, "id"));
+    assert_string_equal(vbt_str(ev, "senderName"), "Bob Builder");
+    assert_string_equal(vbt_str(ev, "createdAt"), vbt_str(m, "createdAt"));
     assert_non_null(event("channel:member_added", cid));
     assert_int_equal(count("SELECT COUNT(*) FROM channel_members WHERE channel_id = ? AND"
                            " user_id = ?",
                            cid, T.bob),
                      1);
     char mid[VB_ID_LEN + 1];
-    snprintf(mid, sizeof mid, "%s", sget(m, "id"));
+    snprintf(mid, sizeof mid, "%s", vbt_str(m, "id"));
     json_decref(m);
 
     /* content limits, as the gateway would send them (no route validation) */
@@ -438,18 +325,18 @@ static void test_messages_rules(void **state)
     assert_int_equal(call(vb_op_message_edit, T.dave, "id", mid, NULL, NULL, NULL,
                           json_pack("{s:s}", "content", "x"), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "MESSAGE_NOT_FOUND");
+    assert_string_equal(T.fx.code, "MESSAGE_NOT_FOUND");
     assert_int_equal(run(vb_op_message_edit,
                          json_pack("{s:{s:s}, s:s, s:s}", "actor", "id", T.bob, "messageId", mid,
                                    "content", "hello again"),
                          &m),
                      0);
-    assert_string_equal(sget(m, "content"), "hello again");
+    assert_string_equal(vbt_str(m, "content"), "hello again");
     assert_true(json_is_string(json_object_get(m, "editedAt")));
     ev = event("message:edited", cid);
     assert_non_null(ev);
-    assert_string_equal(sget(ev, "content"), "hello again");
-    assert_string_equal(sget(ev, "updatedAt"), sget(m, "updatedAt"));
+    assert_string_equal(vbt_str(ev, "content"), "hello again");
+    assert_string_equal(vbt_str(ev, "updatedAt"), vbt_str(m, "updatedAt"));
     json_decref(m);
 
     /* delete: sender only; then gone for readers and for changes */
@@ -458,7 +345,7 @@ static void test_messages_rules(void **state)
     assert_int_equal(call(vb_op_message_delete, T.bob, "id", mid, NULL, NULL, NULL, NULL, NULL), 0);
     ev = event("message:deleted", cid);
     assert_non_null(ev);
-    assert_string_equal(sget(ev, "messageId"), mid);
+    assert_string_equal(vbt_str(ev, "messageId"), mid);
     assert_int_equal(call(vb_op_message_delete, T.bob, "id", mid, NULL, NULL, NULL, NULL, NULL),
                      VB_ENOTFOUND);
     assert_int_equal(call(vb_op_message_edit, T.bob, "id", mid, NULL, NULL, NULL,
@@ -470,7 +357,7 @@ static void test_messages_rules(void **state)
     assert_int_equal(call(vb_op_message_list, T.carol, "id", cid, NULL, NULL, NULL, NULL, &page),
                      0);
     assert_int_equal(json_array_size(json_object_get(page, "data")), 1);
-    assert_string_not_equal(sget(json_array_get(json_object_get(page, "data"), 0), "id"), mid);
+    assert_string_not_equal(vbt_str(json_array_get(json_object_get(page, "data"), 0), "id"), mid);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(page, "meta"), "limit")),
                      50);
     json_decref(page);
@@ -482,7 +369,7 @@ static int take_ids(json_t *page, json_t *ids)
     size_t i;
     json_t *m;
     json_array_foreach(json_object_get(page, "data"), i, m)
-        json_array_append_new(ids, json_string(sget(m, "id")));
+        json_array_append_new(ids, json_string(vbt_str(m, "id")));
     return json_is_true(json_object_get(json_object_get(page, "meta"), "hasMore"));
 }
 
@@ -540,7 +427,7 @@ static void test_cursor_pagination(void **state)
                      0);
     json_t *data = json_object_get(page, "data");
     assert_int_equal(json_array_size(data), 2 + (size_t)rounds);
-    assert_string_equal(sget(json_array_get(data, json_array_size(data) - 1), "id"),
+    assert_string_equal(vbt_str(json_array_get(data, json_array_size(data) - 1), "id"),
                         json_string_value(json_array_get(posted, 6)));
     assert_false(json_is_true(json_object_get(json_object_get(page, "meta"), "hasMore")));
     json_decref(page);
@@ -553,7 +440,7 @@ static void test_cursor_pagination(void **state)
         0);
     data = json_object_get(page, "data");
     assert_int_equal(json_array_size(data), 2);
-    assert_string_equal(sget(json_array_get(data, 0), "id"),
+    assert_string_equal(vbt_str(json_array_get(data, 0), "id"),
                         json_string_value(json_array_get(posted, 3)));
     json_decref(page);
     /* a cursor that is not an id (gateway form, no route validation) */
@@ -592,8 +479,8 @@ static void test_mentions_and_channel_delete(void **state)
     assert_int_equal(count("SELECT COUNT(*) FROM mentions WHERE source_id = ?", mid_copy, NULL), 0);
 
     /* a private channel: a workspace member outside it is not told of the message */
-    const char *pcid = make_channel(T.bob, T.w1, json_pack("{s:s,s:s}", "name", "secret", "type",
-                                                           "private"));
+    const char *pcid =
+        make_channel(T.bob, T.w1, json_pack("{s:s,s:s}", "name", "secret", "type", "private"));
     char pcid_copy[VB_ID_LEN + 1];
     snprintf(pcid_copy, sizeof pcid_copy, "%s", pcid);
     int64_t before = count("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND type = ?",
@@ -629,39 +516,18 @@ static void test_mentions_and_channel_delete(void **state)
 
 /* ---- fixture ---- */
 
-static void on_closed(void *arg)
-{
-    (void)arg;
-    T.closed = 1;
-}
-
 static int setup(void **state)
 {
+    char *ids[] = {T.alice, T.bob, T.carol, T.dave, T.w1, T.w2, T.p1, T.p2};
     (void)state;
     memset(&T, 0, sizeof T);
-    if (uv_loop_init(&T.loop) != 0) return -1;
-    if (vb_store_open(&T.store, &T.loop, "sqlite::memory:") != 0) return -1;
-    vb_id_new(T.alice);
-    vb_id_new(T.bob);
-    vb_id_new(T.carol);
-    vb_id_new(T.dave);
-    vb_id_new(T.w1);
-    vb_id_new(T.w2);
-    vb_id_new(T.p1);
-    vb_id_new(T.p2);
-    return vb_store_run_sync(T.store, op_seed, NULL, NULL) == 0 ? 0 : -1;
+    return vbt_store_setup(&T.fx, ids, VB_ARRAY_LEN(ids), op_seed);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    vb_store_close(T.store, on_closed, NULL);
-    while (!T.closed)
-        uv_run(&T.loop, UV_RUN_ONCE);
-    uv_run(&T.loop, UV_RUN_DEFAULT);
-    json_decref(T.errors);
-    json_decref(T.events);
-    return uv_loop_close(&T.loop) == 0 ? 0 : -1;
+    return vbt_store_close(&T.fx);
 }
 
 int main(void)

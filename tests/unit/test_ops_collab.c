@@ -26,72 +26,23 @@
 #include "store/vb_mentions.h"
 #include "store/vb_ops_collab.h"
 #include "store/vb_store.h"
+#include "support/vb_test_store.h"
 
 #define ID_BUF (VB_ID_LEN + 1)
 
 static struct {
-    uv_loop_t loop;
-    vb_store *store;
-    int closed;
+    vbt_store fx;
     char ann[ID_BUF], bob[ID_BUF], carl[ID_BUF], dave[ID_BUF];
     char w1[ID_BUF], w2[ID_BUF], p1[ID_BUF], p2[ID_BUF], t1[ID_BUF], t2[ID_BUF], t3[ID_BUF];
-    /* what the last call() saw */
-    vb_op_fn target;
-    char code[48];
-    json_t *events; /* copy of the ctx's events */
 } T;
 
 /* ---- store-thread operations of the fixture ---- */
 
-/* Runs T.target and keeps its error code and a copy of its events. */
-static int op_wrap(vb_op_ctx *c)
-{
-    int rc = T.target(c);
-    snprintf(T.code, sizeof T.code, "%s", c->code);
-    json_decref(T.events);
-    T.events = json_deep_copy(c->events);
-    return rc;
-}
-
-static int add_user(vb_db *db, const char *id, const char *first, const char *last)
-{
-    char email[64];
-    int64_t now = vb_wall_ms();
-    snprintf(email, sizeof email, "%s@example.com", first);
-    for (char *p = email; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-    return vb_db_exec(db,
-                      "INSERT INTO users (id, email, handle, password_hash, first_name, last_name,"
-                      " created_at, updated_at) VALUES (?, ?, lower(?), 'x', ?, ?, ?, ?)",
-                      "sssssii", id, email, first, first, last, now, now);
-}
-
-static int add_workspace(vb_db *db, const char *id, const char *slug, const char *owner)
-{
-    int64_t now = vb_wall_ms();
-    return vb_db_exec(db,
-                      "INSERT INTO workspaces (id, name, slug, owner_id, created_at, updated_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?)",
-                      "ssssii", id, slug, slug, owner, now, now);
-}
-
-static int add_member(vb_db *db, const char *wid, const char *uid, const char *role)
-{
-    return vb_db_exec(db,
-                      "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at)"
-                      " VALUES (?, ?, ?, ?)",
-                      "sssi", wid, uid, role, vb_wall_ms());
-}
-
 static int add_project(vb_db *db, const char *id, const char *wid, const char *key,
                        const char *status)
 {
-    int64_t now = vb_wall_ms();
-    return vb_db_exec(db,
-                      "INSERT INTO projects (id, workspace_id, name, key, status, columns,"
-                      " created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?,"
-                      " '[{\"name\":\"todo\",\"order\":0,\"color\":\"#cccccc\"}]', ?, ?, ?)",
-                      "ssssssii", id, wid, key, key, status, T.ann, now, now);
+    return vbt_store_seed_project(db, id, wid, key, status,
+                                  "[{\"name\":\"todo\",\"order\":0,\"color\":\"#cccccc\"}]", T.ann);
 }
 
 static int add_task(vb_db *db, const char *id, const char *pid, int64_t number, const char *key)
@@ -106,16 +57,16 @@ static int add_task(vb_db *db, const char *id, const char *pid, int64_t number, 
 
 static int op_seed(vb_op_ctx *c)
 {
-    int rc = add_user(c->db, T.ann, "Ann", "Lee");
-    if (!rc) rc = add_user(c->db, T.bob, "Bob", "Ray");
-    if (!rc) rc = add_user(c->db, T.carl, "Carl", "Poe");
-    if (!rc) rc = add_user(c->db, T.dave, "Dave", "Kim");
-    if (!rc) rc = add_workspace(c->db, T.w1, "w-one", T.ann);
-    if (!rc) rc = add_workspace(c->db, T.w2, "w-two", T.dave);
-    if (!rc) rc = add_member(c->db, T.w1, T.ann, "admin");
-    if (!rc) rc = add_member(c->db, T.w1, T.bob, "member");
-    if (!rc) rc = add_member(c->db, T.w1, T.carl, "member");
-    if (!rc) rc = add_member(c->db, T.w2, T.dave, "admin");
+    int rc = vbt_store_seed_user(c->db, T.ann, "ann", "Ann", "Lee");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.bob, "bob", "Bob", "Ray");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.carl, "carl", "Carl", "Poe");
+    if (!rc) rc = vbt_store_seed_user(c->db, T.dave, "dave", "Dave", "Kim");
+    if (!rc) rc = vbt_store_seed_workspace(c->db, T.w1, "w-one", T.ann);
+    if (!rc) rc = vbt_store_seed_workspace(c->db, T.w2, "w-two", T.dave);
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.ann, "admin");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.bob, "member");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w1, T.carl, "member");
+    if (!rc) rc = vbt_store_seed_member(c->db, T.w2, T.dave, "admin");
     if (!rc) rc = add_project(c->db, T.p1, T.w1, "ONE", "active");
     if (!rc) rc = add_project(c->db, T.p2, T.w1, "TWO", "archived");
     if (!rc) rc = add_task(c->db, T.t1, T.p1, 1, "ONE-1");
@@ -125,28 +76,6 @@ static int op_seed(vb_op_ctx *c)
         rc = vb_db_exec(c->db, "INSERT INTO task_assignees (task_id, user_id) VALUES (?, ?)", "ss",
                         T.t1, T.bob);
     return rc;
-}
-
-/* args {sql, a?, b?}: result {n} = the integer the query returns. */
-static int op_count(vb_op_ctx *c)
-{
-    const char *sql = json_string_value(json_object_get(c->args, "sql"));
-    const char *a = json_string_value(json_object_get(c->args, "a"));
-    const char *b = json_string_value(json_object_get(c->args, "b"));
-    int64_t n = 0;
-    int rc = b ? vb_db_int(c->db, &n, 0, sql, "ss", a, b) : vb_db_int(c->db, &n, 0, sql, "s", a);
-    if (rc) return rc;
-    c->result = json_pack("{s:I}", "n", (json_int_t)n);
-    return 0;
-}
-
-/* args {sql, a, b}: runs a statement without rows. */
-static int op_exec(vb_op_ctx *c)
-{
-    const char *sql = json_string_value(json_object_get(c->args, "sql"));
-    const char *a = json_string_value(json_object_get(c->args, "a"));
-    const char *b = json_string_value(json_object_get(c->args, "b"));
-    return vb_db_exec(c->db, sql, "ss", a, b);
 }
 
 /* Deletes task T1 as the task operations do (rows, then task_deleted). */
@@ -173,19 +102,12 @@ static int op_mention(vb_op_ctx *c)
 
 static int64_t count2(const char *sql, const char *a, const char *b)
 {
-    json_t *args = json_pack("{s:s, s:s?, s:s?}", "sql", sql, "a", a, "b", b), *res = NULL;
-    assert_int_equal(vb_store_run_sync(T.store, op_count, args, &res), 0);
-    int64_t n = json_integer_value(json_object_get(res, "n"));
-    json_decref(res);
-    json_decref(args);
-    return n;
+    return vbt_store_count(&T.fx, sql, a, b);
 }
 
 static void exec2(const char *sql, const char *a, const char *b)
 {
-    json_t *args = json_pack("{s:s, s:s, s:s}", "sql", sql, "a", a, "b", b);
-    assert_int_equal(vb_store_run_sync(T.store, op_exec, args, NULL), 0);
-    json_decref(args);
+    vbt_store_exec(&T.fx, sql, a, b);
 }
 
 static int64_t notif_count(const char *uid, const char *type)
@@ -198,48 +120,12 @@ static int64_t comment_count(const char *tid)
     return count2("SELECT comment_count FROM tasks WHERE id = ?", tid, NULL);
 }
 
-/*
- * Runs fn as actor with params (a JSON text), query and body (stolen, may be
- * NULL). Returns the op's status; *res (may be NULL) gets the result.
- */
+/* Runs fn as actor with params (a JSON text), query and body (stolen, may be
+ * NULL). Returns the op's status; *res (may be NULL) gets the result. */
 static int call(vb_op_fn fn, const char *actor, const char *params, json_t *query, json_t *body,
                 json_t **res)
 {
-    json_t *args = json_pack("{s:{s:s, s:s, s:s}, s:o, s:o, s:o}", "actor", "id", actor, "email",
-                             "x@example.com", "role", "user", "params",
-                             json_loads(params ? params : "{}", 0, NULL), "query",
-                             query ? query : json_object(), "body", body ? body : json_object());
-    json_t *out = NULL;
-    assert_non_null(args);
-    T.target = fn;
-    T.code[0] = '\0';
-    int rc = vb_store_run_sync(T.store, op_wrap, args, &out);
-    json_decref(args);
-    if (res)
-        *res = out;
-    else
-        json_decref(out);
-    return rc;
-}
-
-/* "{"key":"value"}" for params. */
-static const char *param(const char *key, const char *value)
-{
-    static char buf[4][128];
-    static int n;
-    char *b = buf[n++ % 4];
-    snprintf(b, 128, "{\"%s\":\"%s\"}", key, value);
-    return b;
-}
-
-static const char *sget(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static json_int_t iget(json_t *o, const char *k)
-{
-    return json_integer_value(json_object_get(o, k));
+    return vbt_store_call(&T.fx, fn, actor, params, query, body, res);
 }
 
 /* 1 if s looks like "YYYY-MM-DDTHH:MM:SS.mmmZ". */
@@ -251,60 +137,33 @@ static int is_iso(const char *s)
 /* 1 if the last call queued an event of type on topic. */
 static int has_event(const char *topic, const char *type)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(T.events, i, e)
-    {
-        if (!strcmp(sget(e, "topic"), topic) && !strcmp(sget(e, "type"), type)) return 1;
-    }
-    return 0;
+    return vbt_store_event(&T.fx, type, topic) != NULL;
 }
 
 /* Posts body on T1 as actor; returns the new comment id (static buffer). */
 static const char *comment_on(const char *actor, const char *tid, const char *text,
                               const char *parent)
 {
-    static char id[4][ID_BUF];
-    static int n;
-    char *out = id[n++ % 4];
     json_t *res = NULL;
-    assert_int_equal(call(vb_op_comment_create, actor, param("id", tid), NULL,
+    assert_int_equal(call(vb_op_comment_create, actor, vbt_store_param("id", tid), NULL,
                           json_pack("{s:s, s:s?}", "body", text, "parentCommentId", parent), &res),
                      0);
-    snprintf(out, ID_BUF, "%s", sget(res, "id"));
-    json_decref(res);
-    return out;
+    return vbt_store_take_id(res);
 }
 
 /* ---- setup ---- */
 
-static void on_closed(void *arg)
-{
-    T.closed = 1;
-}
-
 static int setup(void **state)
 {
-    vb_log_set_level((enum vb_log_level)99); /* expected failures stay quiet */
-    json_decref(T.events);
-    memset(&T, 0, sizeof T);
     char *ids[] = {T.ann, T.bob, T.carl, T.dave, T.w1, T.w2, T.p1, T.p2, T.t1, T.t2, T.t3};
-    for (size_t i = 0; i < VB_ARRAY_LEN(ids); i++)
-        vb_id_new(ids[i]);
-    if (uv_loop_init(&T.loop) != 0) return -1;
-    if (vb_store_open(&T.store, &T.loop, "sqlite::memory:") != 0) return -1;
-    return vb_store_run_sync(T.store, op_seed, NULL, NULL) == 0 ? 0 : -1;
+    vb_log_set_level((enum vb_log_level)99); /* expected failures stay quiet */
+    memset(&T, 0, sizeof T);
+    return vbt_store_setup(&T.fx, ids, VB_ARRAY_LEN(ids), op_seed);
 }
 
 static int teardown(void **state)
 {
-    vb_store_close(T.store, on_closed, NULL);
-    while (!T.closed)
-        uv_run(&T.loop, UV_RUN_ONCE);
-    uv_run(&T.loop, UV_RUN_DEFAULT);
-    json_decref(T.events);
-    T.events = NULL;
-    return uv_loop_close(&T.loop) == 0 ? 0 : -1;
+    return vbt_store_close(&T.fx);
 }
 
 /* ---- comments ---- */
@@ -312,19 +171,19 @@ static int teardown(void **state)
 static void test_comment_create(void **state)
 {
     json_t *res = NULL;
-    assert_int_equal(call(vb_op_comment_create, T.ann, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.ann, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s}", "body", "Looks good @Carl, ask @dave or a@bob.com"),
                           &res),
                      0);
-    assert_string_equal(sget(res, "taskId"), T.t1);
-    assert_string_equal(sget(res, "authorId"), T.ann);
-    assert_string_equal(sget(res, "authorName"), "Ann Lee");
+    assert_string_equal(vbt_str(res, "taskId"), T.t1);
+    assert_string_equal(vbt_str(res, "authorId"), T.ann);
+    assert_string_equal(vbt_str(res, "authorName"), "Ann Lee");
     assert_true(json_is_null(json_object_get(res, "parentCommentId")));
-    assert_string_equal(sget(res, "body"), "Looks good @Carl, ask @dave or a@bob.com");
-    assert_true(is_iso(sget(res, "createdAt")));
-    assert_true(is_iso(sget(res, "updatedAt")));
-    assert_true(vb_id_valid(sget(res, "id")));
-    const char *cid = sget(res, "id");
+    assert_string_equal(vbt_str(res, "body"), "Looks good @Carl, ask @dave or a@bob.com");
+    assert_true(is_iso(vbt_str(res, "createdAt")));
+    assert_true(is_iso(vbt_str(res, "updatedAt")));
+    assert_true(vb_id_valid(vbt_str(res, "id")));
+    const char *cid = vbt_str(res, "id");
 
     assert_int_equal(comment_count(T.t1), 1);
     assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE task_id = ? AND action = ?", T.t1,
@@ -369,41 +228,43 @@ static void test_comment_rules(void **state)
     vb_id_new(unknown);
 
     /* a reply to a comment of the same task */
-    assert_int_equal(call(vb_op_comment_create, T.bob, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.bob, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s, s:s}", "body", "reply", "parentCommentId", c1), &res),
                      0);
-    assert_string_equal(sget(res, "parentCommentId"), c1);
+    assert_string_equal(vbt_str(res, "parentCommentId"), c1);
     json_decref(res);
     /* a parent of another task, or none at all: 422 */
-    assert_int_equal(call(vb_op_comment_create, T.bob, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.bob, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s, s:s}", "body", "x", "parentCommentId", other), NULL),
                      VB_EINVAL);
-    assert_int_equal(call(vb_op_comment_create, T.bob, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.bob, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s, s:s}", "body", "x", "parentCommentId", unknown), NULL),
                      VB_EINVAL);
     /* empty body: 422 */
-    assert_int_equal(call(vb_op_comment_create, T.bob, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.bob, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s}", "body", ""), NULL),
                      VB_EINVAL);
     /* outsider, unknown task: 404; archived project: 409 */
-    assert_int_equal(call(vb_op_comment_create, T.dave, param("id", T.t1), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.dave, vbt_store_param("id", T.t1), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "TASK_NOT_FOUND");
-    assert_int_equal(call(vb_op_comment_create, T.ann, param("id", unknown), NULL,
+    assert_string_equal(T.fx.code, "TASK_NOT_FOUND");
+    assert_int_equal(call(vb_op_comment_create, T.ann, vbt_store_param("id", unknown), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_comment_create, T.ann, param("id", T.t3), NULL,
+    assert_int_equal(call(vb_op_comment_create, T.ann, vbt_store_param("id", T.t3), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_ECONFLICT);
-    assert_string_equal(T.code, "PROJECT_ARCHIVED");
+    assert_string_equal(T.fx.code, "PROJECT_ARCHIVED");
     /* failures left nothing behind */
     assert_int_equal(comment_count(T.t1), 2);
     assert_int_equal(count2("SELECT COUNT(*) FROM comments WHERE task_id = ?", T.t1, NULL), 2);
     /* reading an archived project's comments is fine */
-    assert_int_equal(call(vb_op_comment_list, T.ann, param("id", T.t3), NULL, NULL, NULL), 0);
-    assert_int_equal(call(vb_op_comment_list, T.dave, param("id", T.t1), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
+    assert_int_equal(call(vb_op_comment_list, T.ann, vbt_store_param("id", T.t3), NULL, NULL, NULL),
+                     0);
+    assert_int_equal(
+        call(vb_op_comment_list, T.dave, vbt_store_param("id", T.t1), NULL, NULL, NULL),
+        VB_ENOTFOUND);
 }
 
 static void test_comment_list(void **state)
@@ -416,25 +277,25 @@ static void test_comment_list(void **state)
         snprintf(text, sizeof text, "c%d", i);
         comment_on(i % 2 ? T.bob : T.ann, T.t1, text, NULL);
     }
-    assert_int_equal(call(vb_op_comment_list, T.carl, param("id", T.t1),
+    assert_int_equal(call(vb_op_comment_list, T.carl, vbt_store_param("id", T.t1),
                           json_pack("{s:i, s:i}", "page", 1, "limit", 2), NULL, &res),
                      0);
     json_t *data = json_object_get(res, "data"), *meta = json_object_get(res, "meta");
     assert_int_equal(json_array_size(data), 2);
-    assert_string_equal(sget(json_array_get(data, 0), "id"), first); /* oldest first */
-    assert_string_equal(sget(json_array_get(data, 0), "body"), "c0");
-    assert_string_equal(sget(json_array_get(data, 1), "body"), "c1");
-    assert_string_equal(sget(json_array_get(data, 1), "authorName"), "Bob Ray");
-    assert_int_equal(iget(meta, "total"), 5);
-    assert_int_equal(iget(meta, "totalPages"), 3);
+    assert_string_equal(vbt_str(json_array_get(data, 0), "id"), first); /* oldest first */
+    assert_string_equal(vbt_str(json_array_get(data, 0), "body"), "c0");
+    assert_string_equal(vbt_str(json_array_get(data, 1), "body"), "c1");
+    assert_string_equal(vbt_str(json_array_get(data, 1), "authorName"), "Bob Ray");
+    assert_int_equal(vbt_int(meta, "total"), 5);
+    assert_int_equal(vbt_int(meta, "totalPages"), 3);
     assert_true(json_is_true(json_object_get(meta, "hasNext")));
     assert_true(json_is_false(json_object_get(meta, "hasPrev")));
     json_decref(res);
-    assert_int_equal(call(vb_op_comment_list, T.carl, param("id", T.t1),
+    assert_int_equal(call(vb_op_comment_list, T.carl, vbt_store_param("id", T.t1),
                           json_pack("{s:i, s:i}", "page", 3, "limit", 2), NULL, &res),
                      0);
     assert_int_equal(json_array_size(json_object_get(res, "data")), 1);
-    assert_string_equal(sget(json_array_get(json_object_get(res, "data"), 0), "body"), "c4");
+    assert_string_equal(vbt_str(json_array_get(json_object_get(res, "data"), 0), "body"), "c4");
     json_decref(res);
 }
 
@@ -446,23 +307,23 @@ static void test_comment_update(void **state)
     assert_int_equal(notif_count(T.carl, "mentioned"), 1);
 
     /* another member: 403; an outsider or unknown id: 404 */
-    assert_int_equal(call(vb_op_comment_update, T.bob, param("id", cid), NULL,
+    assert_int_equal(call(vb_op_comment_update, T.bob, vbt_store_param("id", cid), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_EFORBIDDEN);
-    assert_int_equal(call(vb_op_comment_update, T.dave, param("id", cid), NULL,
+    assert_int_equal(call(vb_op_comment_update, T.dave, vbt_store_param("id", cid), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "COMMENT_NOT_FOUND");
-    assert_int_equal(call(vb_op_comment_update, T.ann, param("id", "nope"), NULL,
+    assert_string_equal(T.fx.code, "COMMENT_NOT_FOUND");
+    assert_int_equal(call(vb_op_comment_update, T.ann, vbt_store_param("id", "nope"), NULL,
                           json_pack("{s:s}", "body", "x"), NULL),
                      VB_ENOTFOUND);
 
     /* the author: carl stays mentioned (not notified again), bob is new */
-    assert_int_equal(call(vb_op_comment_update, T.ann, param("id", cid), NULL,
+    assert_int_equal(call(vb_op_comment_update, T.ann, vbt_store_param("id", cid), NULL,
                           json_pack("{s:s}", "body", "now @carl and @BOB."), &res),
                      0);
-    assert_string_equal(sget(res, "body"), "now @carl and @BOB.");
-    assert_string_equal(sget(res, "id"), cid);
+    assert_string_equal(vbt_str(res, "body"), "now @carl and @BOB.");
+    assert_string_equal(vbt_str(res, "id"), cid);
     json_decref(res);
     assert_int_equal(notif_count(T.carl, "mentioned"), 1);
     assert_int_equal(notif_count(T.bob, "mentioned"), 1);
@@ -471,7 +332,7 @@ static void test_comment_update(void **state)
                             "comment_updated"),
                      1);
     /* dropping the mentions removes the rows */
-    assert_int_equal(call(vb_op_comment_update, T.ann, param("id", cid), NULL,
+    assert_int_equal(call(vb_op_comment_update, T.ann, vbt_store_param("id", cid), NULL,
                           json_pack("{s:s}", "body", "no one"), NULL),
                      0);
     assert_int_equal(count2("SELECT COUNT(*) FROM mentions WHERE source_id = ?", cid, NULL), 0);
@@ -487,11 +348,14 @@ static void test_comment_delete(void **state)
     snprintf(keep, sizeof keep, "%s", comment_on(T.bob, T.t1, "other", NULL));
     assert_int_equal(comment_count(T.t1), 4);
 
-    assert_int_equal(call(vb_op_comment_delete, T.bob, param("id", root), NULL, NULL, NULL),
-                     VB_EFORBIDDEN);
-    assert_int_equal(call(vb_op_comment_delete, T.dave, param("id", root), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_comment_delete, T.ann, param("id", root), NULL, NULL, NULL), 0);
+    assert_int_equal(
+        call(vb_op_comment_delete, T.bob, vbt_store_param("id", root), NULL, NULL, NULL),
+        VB_EFORBIDDEN);
+    assert_int_equal(
+        call(vb_op_comment_delete, T.dave, vbt_store_param("id", root), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_comment_delete, T.ann, vbt_store_param("id", root), NULL, NULL, NULL), 0);
     /* the root and both replies are gone, with their mention rows */
     assert_int_equal(comment_count(T.t1), 1);
     assert_int_equal(count2("SELECT COUNT(*) FROM comments WHERE task_id = ?", T.t1, NULL), 1);
@@ -502,8 +366,9 @@ static void test_comment_delete(void **state)
                             "comment_deleted"),
                      1);
     /* a second delete: 404 */
-    assert_int_equal(call(vb_op_comment_delete, T.ann, param("id", root), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_comment_delete, T.ann, vbt_store_param("id", root), NULL, NULL, NULL),
+        VB_ENOTFOUND);
 }
 
 /* ---- mentions (store side) ---- */
@@ -513,7 +378,7 @@ static void test_mentions_apply(void **state)
     json_t *res = NULL;
     json_t *args =
         json_pack("{s:{s:s}, s:s}", "actor", "id", T.ann, "text", "@ann @bob @carl @dave @nobody");
-    assert_int_equal(vb_store_run_sync(T.store, op_mention, args, &res), 0);
+    assert_int_equal(vb_store_run_sync(T.fx.store, op_mention, args, &res), 0);
     json_decref(args);
     /* members only (dave is not one), the actor included in the rows */
     assert_int_equal(json_array_size(json_object_get(res, "ids")), 3);
@@ -536,59 +401,60 @@ static void test_labels(void **state)
     json_t *res = NULL;
     char bug[ID_BUF], api[ID_BUF];
 
-    assert_int_equal(call(vb_op_label_create, T.bob, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.bob, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "bug", "color", "#FF0000"), &res),
                      0);
-    assert_string_equal(sget(res, "name"), "bug");
-    assert_string_equal(sget(res, "color"), "#FF0000");
-    assert_string_equal(sget(res, "workspaceId"), T.w1);
-    assert_true(is_iso(sget(res, "createdAt")));
-    snprintf(bug, sizeof bug, "%s", sget(res, "id"));
+    assert_string_equal(vbt_str(res, "name"), "bug");
+    assert_string_equal(vbt_str(res, "color"), "#FF0000");
+    assert_string_equal(vbt_str(res, "workspaceId"), T.w1);
+    assert_true(is_iso(vbt_str(res, "createdAt")));
+    snprintf(bug, sizeof bug, "%s", vbt_str(res, "id"));
     json_decref(res);
-    assert_int_equal(call(vb_op_label_create, T.ann, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.ann, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "API", "color", "#00ff00"), &res),
                      0);
-    snprintf(api, sizeof api, "%s", sget(res, "id"));
+    snprintf(api, sizeof api, "%s", vbt_str(res, "id"));
     json_decref(res);
     /* duplicate regardless of case: 409; the same name in another workspace is fine */
-    assert_int_equal(call(vb_op_label_create, T.ann, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.ann, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "BUG", "color", "#000000"), NULL),
                      VB_ECONFLICT);
-    assert_string_equal(T.code, "LABEL_NAME_TAKEN");
-    assert_int_equal(call(vb_op_label_create, T.dave, param("wid", T.w2), NULL,
+    assert_string_equal(T.fx.code, "LABEL_NAME_TAKEN");
+    assert_int_equal(call(vb_op_label_create, T.dave, vbt_store_param("wid", T.w2), NULL,
                           json_pack("{s:s, s:s}", "name", "bug", "color", "#000000"), NULL),
                      0);
     /* outsider: 404; bad color: 422 */
-    assert_int_equal(call(vb_op_label_create, T.dave, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.dave, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "x", "color", "#000000"), NULL),
                      VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_label_create, T.ann, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.ann, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "x", "color", "red"), NULL),
                      VB_EINVAL);
 
     /* list by name, case aside */
-    assert_int_equal(call(vb_op_label_list, T.carl, param("wid", T.w1), NULL, NULL, &res), 0);
+    assert_int_equal(call(vb_op_label_list, T.carl, vbt_store_param("wid", T.w1), NULL, NULL, &res),
+                     0);
     assert_int_equal(json_array_size(res), 2);
-    assert_string_equal(sget(json_array_get(res, 0), "name"), "API");
-    assert_string_equal(sget(json_array_get(res, 1), "name"), "bug");
+    assert_string_equal(vbt_str(json_array_get(res, 0), "name"), "API");
+    assert_string_equal(vbt_str(json_array_get(res, 1), "name"), "bug");
     json_decref(res);
-    assert_int_equal(call(vb_op_label_list, T.dave, param("wid", T.w1), NULL, NULL, NULL),
+    assert_int_equal(call(vb_op_label_list, T.dave, vbt_store_param("wid", T.w1), NULL, NULL, NULL),
                      VB_ENOTFOUND);
 
     /* update: rename to a taken name 409, to its own name in another case fine */
-    assert_int_equal(call(vb_op_label_update, T.ann, param("id", api), NULL,
+    assert_int_equal(call(vb_op_label_update, T.ann, vbt_store_param("id", api), NULL,
                           json_pack("{s:s}", "name", "Bug"), NULL),
                      VB_ECONFLICT);
-    assert_int_equal(call(vb_op_label_update, T.ann, param("id", bug), NULL,
+    assert_int_equal(call(vb_op_label_update, T.ann, vbt_store_param("id", bug), NULL,
                           json_pack("{s:s, s:s}", "name", "Bug", "color", "#123456"), &res),
                      0);
-    assert_string_equal(sget(res, "name"), "Bug");
-    assert_string_equal(sget(res, "color"), "#123456");
+    assert_string_equal(vbt_str(res, "name"), "Bug");
+    assert_string_equal(vbt_str(res, "color"), "#123456");
     json_decref(res);
-    assert_int_equal(call(vb_op_label_update, T.dave, param("id", bug), NULL,
+    assert_int_equal(call(vb_op_label_update, T.dave, vbt_store_param("id", bug), NULL,
                           json_pack("{s:s}", "color", "#000000"), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(T.code, "LABEL_NOT_FOUND");
+    assert_string_equal(T.fx.code, "LABEL_NOT_FOUND");
     assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE action = ? AND"
                             " json_extract(changes, '$.name.from') = 'bug' AND"
                             " json_extract(changes, '$.name.to') = 'Bug'",
@@ -597,12 +463,13 @@ static void test_labels(void **state)
 
     /* delete: unlinked from tasks */
     exec2("INSERT INTO task_labels (task_id, label_id) VALUES (?, ?)", T.t1, bug);
-    assert_int_equal(call(vb_op_label_delete, T.dave, param("id", bug), NULL, NULL, NULL),
+    assert_int_equal(call(vb_op_label_delete, T.dave, vbt_store_param("id", bug), NULL, NULL, NULL),
                      VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_label_delete, T.carl, param("id", bug), NULL, NULL, NULL), 0);
+    assert_int_equal(call(vb_op_label_delete, T.carl, vbt_store_param("id", bug), NULL, NULL, NULL),
+                     0);
     assert_int_equal(count2("SELECT COUNT(*) FROM task_labels WHERE label_id = ?", bug, NULL), 0);
     assert_int_equal(count2("SELECT COUNT(*) FROM labels WHERE id = ?", bug, NULL), 0);
-    assert_int_equal(call(vb_op_label_delete, T.carl, param("id", bug), NULL, NULL, NULL),
+    assert_int_equal(call(vb_op_label_delete, T.carl, vbt_store_param("id", bug), NULL, NULL, NULL),
                      VB_ENOTFOUND);
     /* workspace-level activity rows */
     assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE workspace_id = ? AND action LIKE"
@@ -618,65 +485,72 @@ static void test_activity(void **state)
     json_t *res = NULL, *data, *row;
     comment_on(T.ann, T.t1, "one", NULL);
     comment_on(T.bob, T.t2, "two", NULL);
-    assert_int_equal(call(vb_op_label_create, T.ann, param("wid", T.w1), NULL,
+    assert_int_equal(call(vb_op_label_create, T.ann, vbt_store_param("wid", T.w1), NULL,
                           json_pack("{s:s, s:s}", "name", "l", "color", "#000000"), NULL),
                      0);
 
     /* workspace: newest first, all three */
-    assert_int_equal(call(vb_op_activity_workspace, T.carl, param("wid", T.w1), NULL, NULL, &res),
-                     0);
+    assert_int_equal(
+        call(vb_op_activity_workspace, T.carl, vbt_store_param("wid", T.w1), NULL, NULL, &res), 0);
     data = json_object_get(res, "data");
     assert_int_equal(json_array_size(data), 3);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 3);
-    assert_string_equal(sget(json_array_get(data, 0), "action"), "label_created");
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
+    assert_string_equal(vbt_str(json_array_get(data, 0), "action"), "label_created");
     assert_true(json_is_null(json_object_get(json_array_get(data, 0), "projectId")));
     row = json_array_get(data, 2);
-    assert_string_equal(sget(row, "action"), "comment_added");
-    assert_string_equal(sget(row, "workspaceId"), T.w1);
-    assert_string_equal(sget(row, "projectId"), T.p1);
-    assert_string_equal(sget(row, "taskId"), T.t1);
-    assert_string_equal(sget(row, "actorId"), T.ann);
-    assert_string_equal(sget(row, "actorName"), "Ann Lee");
+    assert_string_equal(vbt_str(row, "action"), "comment_added");
+    assert_string_equal(vbt_str(row, "workspaceId"), T.w1);
+    assert_string_equal(vbt_str(row, "projectId"), T.p1);
+    assert_string_equal(vbt_str(row, "taskId"), T.t1);
+    assert_string_equal(vbt_str(row, "actorId"), T.ann);
+    assert_string_equal(vbt_str(row, "actorName"), "Ann Lee");
     assert_true(json_is_object(json_object_get(row, "changes")));
-    assert_non_null(sget(json_object_get(row, "changes"), "commentId"));
-    assert_true(is_iso(sget(row, "createdAt")));
+    assert_non_null(vbt_str(json_object_get(row, "changes"), "commentId"));
+    assert_true(is_iso(vbt_str(row, "createdAt")));
     json_decref(res);
 
     /* project and task */
-    assert_int_equal(call(vb_op_activity_project, T.bob, param("pid", T.p1),
+    assert_int_equal(call(vb_op_activity_project, T.bob, vbt_store_param("pid", T.p1),
                           json_pack("{s:i}", "limit", 1), NULL, &res),
                      0);
     assert_int_equal(json_array_size(json_object_get(res, "data")), 1);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 2);
-    assert_string_equal(sget(json_array_get(json_object_get(res, "data"), 0), "taskId"), T.t2);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 2);
+    assert_string_equal(vbt_str(json_array_get(json_object_get(res, "data"), 0), "taskId"), T.t2);
     json_decref(res);
-    assert_int_equal(call(vb_op_activity_task, T.bob, param("id", T.t1), NULL, NULL, &res), 0);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 1);
+    assert_int_equal(
+        call(vb_op_activity_task, T.bob, vbt_store_param("id", T.t1), NULL, NULL, &res), 0);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 1);
     json_decref(res);
 
     /* outsiders and unknown ids: 404 */
-    assert_int_equal(call(vb_op_activity_workspace, T.dave, param("wid", T.w1), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_activity_project, T.dave, param("pid", T.p1), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_activity_task, T.dave, param("id", T.t1), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_activity_task, T.ann, param("id", "nope"), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_activity_workspace, T.dave, vbt_store_param("wid", T.w1), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_activity_project, T.dave, vbt_store_param("pid", T.p1), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_activity_task, T.dave, vbt_store_param("id", T.t1), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_activity_task, T.ann, vbt_store_param("id", "nope"), NULL, NULL, NULL),
+        VB_ENOTFOUND);
 
     /* a deleted task: its own log is 404, its rows stay in the others */
     assert_int_equal(call(op_delete_t1, T.ann, NULL, NULL, NULL, NULL), 0);
-    assert_int_equal(call(vb_op_activity_task, T.ann, param("id", T.t1), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_int_equal(call(vb_op_activity_project, T.ann, param("pid", T.p1), NULL, NULL, &res), 0);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 3);
+    assert_int_equal(
+        call(vb_op_activity_task, T.ann, vbt_store_param("id", T.t1), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_int_equal(
+        call(vb_op_activity_project, T.ann, vbt_store_param("pid", T.p1), NULL, NULL, &res), 0);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
     data = json_object_get(res, "data");
-    assert_string_equal(sget(json_array_get(data, 0), "action"), "task_deleted");
-    assert_string_equal(sget(json_array_get(data, 2), "taskId"), T.t1);
+    assert_string_equal(vbt_str(json_array_get(data, 0), "action"), "task_deleted");
+    assert_string_equal(vbt_str(json_array_get(data, 2), "taskId"), T.t1);
     json_decref(res);
-    assert_int_equal(call(vb_op_activity_workspace, T.ann, param("wid", T.w1), NULL, NULL, &res),
-                     0);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 4);
+    assert_int_equal(
+        call(vb_op_activity_workspace, T.ann, vbt_store_param("wid", T.w1), NULL, NULL, &res), 0);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 4);
     json_decref(res);
 }
 
@@ -691,59 +565,62 @@ static void test_notifications(void **state)
     comment_on(T.carl, T.t1, "two @bob", NULL);
 
     assert_int_equal(call(vb_op_notification_unread, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(iget(res, "count"), 3);
+    assert_int_equal(vbt_int(res, "count"), 3);
     json_decref(res);
     assert_int_equal(call(vb_op_notification_list, T.bob, NULL, NULL, NULL, &res), 0);
     data = json_object_get(res, "data");
     assert_int_equal(json_array_size(data), 3);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 3);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
     n = json_array_get(data, 2); /* oldest: ann's comment */
-    assert_string_equal(sget(n, "type"), "comment_added");
-    assert_string_equal(sget(n, "workspaceId"), T.w1);
+    assert_string_equal(vbt_str(n, "type"), "comment_added");
+    assert_string_equal(vbt_str(n, "workspaceId"), T.w1);
     assert_true(json_is_false(json_object_get(n, "read")));
     assert_true(json_is_null(json_object_get(n, "readAt")));
-    assert_true(is_iso(sget(n, "createdAt")));
-    assert_string_equal(sget(json_object_get(n, "data"), "taskId"), T.t1);
-    assert_non_null(strstr(sget(n, "title"), "Ann Lee"));
-    assert_string_equal(sget(json_array_get(data, 0), "type"), "mentioned"); /* newest first */
-    snprintf(first, sizeof first, "%s", sget(n, "id"));
+    assert_true(is_iso(vbt_str(n, "createdAt")));
+    assert_string_equal(vbt_str(json_object_get(n, "data"), "taskId"), T.t1);
+    assert_non_null(strstr(vbt_str(n, "title"), "Ann Lee"));
+    assert_string_equal(vbt_str(json_array_get(data, 0), "type"), "mentioned"); /* newest first */
+    snprintf(first, sizeof first, "%s", vbt_str(n, "id"));
     json_decref(res);
 
     /* someone else's notification: 404; one's own: read */
-    assert_int_equal(call(vb_op_notification_read, T.carl, param("id", first), NULL, NULL, NULL),
-                     VB_ENOTFOUND);
-    assert_string_equal(T.code, "NOTIFICATION_NOT_FOUND");
-    assert_int_equal(call(vb_op_notification_read, T.bob, param("id", first), NULL, NULL, &res), 0);
+    assert_int_equal(
+        call(vb_op_notification_read, T.carl, vbt_store_param("id", first), NULL, NULL, NULL),
+        VB_ENOTFOUND);
+    assert_string_equal(T.fx.code, "NOTIFICATION_NOT_FOUND");
+    assert_int_equal(
+        call(vb_op_notification_read, T.bob, vbt_store_param("id", first), NULL, NULL, &res), 0);
     assert_true(json_is_true(json_object_get(res, "read")));
-    assert_true(is_iso(sget(res, "readAt")));
-    assert_string_equal(sget(res, "id"), first);
+    assert_true(is_iso(vbt_str(res, "readAt")));
+    assert_string_equal(vbt_str(res, "id"), first);
     json_decref(res);
     /* again: still read, fine */
-    assert_int_equal(call(vb_op_notification_read, T.bob, param("id", first), NULL, NULL, NULL), 0);
+    assert_int_equal(
+        call(vb_op_notification_read, T.bob, vbt_store_param("id", first), NULL, NULL, NULL), 0);
 
     /* unread filter */
     assert_int_equal(
         call(vb_op_notification_list, T.bob, NULL, json_pack("{s:b}", "unread", 1), NULL, &res), 0);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 2);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 2);
     json_decref(res);
     assert_int_equal(
         call(vb_op_notification_list, T.bob, NULL, json_pack("{s:b}", "unread", 0), NULL, &res), 0);
-    assert_int_equal(iget(json_object_get(res, "meta"), "total"), 3);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
     json_decref(res);
 
     /* read-all: the two unread; then zero */
     assert_int_equal(call(vb_op_notification_read_all, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(iget(res, "updated"), 2);
+    assert_int_equal(vbt_int(res, "updated"), 2);
     json_decref(res);
     assert_int_equal(call(vb_op_notification_read_all, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(iget(res, "updated"), 0);
+    assert_int_equal(vbt_int(res, "updated"), 0);
     json_decref(res);
     assert_int_equal(call(vb_op_notification_unread, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(iget(res, "count"), 0);
+    assert_int_equal(vbt_int(res, "count"), 0);
     json_decref(res);
     /* others' counts untouched: ann got carl's comment_added as reporter */
     assert_int_equal(call(vb_op_notification_unread, T.ann, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(iget(res, "count"), 1);
+    assert_int_equal(vbt_int(res, "count"), 1);
     json_decref(res);
 }
 

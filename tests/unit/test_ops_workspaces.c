@@ -14,74 +14,36 @@
 #include "store/vb_db.h"
 #include "store/vb_ops_ws.h"
 #include "store/vb_store.h"
+#include "support/vb_test_store.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
-static uv_loop_t g_loop;
-static vb_store *g_store;
+static vbt_store F;
 
-/* ---- running operations: the wrapper keeps the error code and the events */
-
-static vb_op_fn g_target;
-static char g_code[48];
-static json_t *g_events;
-
-static int wrap(vb_op_ctx *c)
-{
-    int rc = g_target(c);
-    snprintf(g_code, sizeof g_code, "%s", c->code);
-    json_decref(g_events);
-    g_events = json_incref(c->events);
-    return rc;
-}
+/* ---- running operations: the probe keeps the error code and the events */
 
 /* Runs fn with args (stolen); *result (may be NULL) gets the result. */
 static int run(vb_op_fn fn, json_t *args, json_t **result)
 {
-    json_t *res = NULL;
-    int rc;
-
-    g_target = fn;
-    g_code[0] = '\0';
-    rc = vb_store_run_sync(g_store, wrap, args, &res);
-    json_decref(args);
-    if (result)
-        *result = res;
-    else
-        json_decref(res);
-    return rc;
+    return vbt_store_run(&F, fn, args, result);
 }
 
 /* Route-style arguments for actor uid. */
 static json_t *rargs(const char *uid, json_t *params, json_t *body)
 {
-    return json_pack("{s:{s:s, s:s, s:s}, s:o, s:{}, s:o}", "actor", "id", uid, "email", "x@y.z",
-                     "role", "user", "params", params ? params : json_object(), "query", "body",
-                     body ? body : json_object());
+    return vbt_store_args(uid, params, NULL, body);
 }
 
-static const char *sql_text;
-static int sql_op(vb_op_ctx *c)
-{
-    return vb_db_exec(c->db, sql_text, "");
-}
-static int64_t sql_count_out;
-static int sql_count_op(vb_op_ctx *c)
-{
-    return vb_db_int(c->db, &sql_count_out, -1, sql_text, "");
-}
 static void sql(const char *text)
 {
-    sql_text = text;
-    assert_int_equal(run(sql_op, NULL, NULL), 0);
+    vbt_store_exec(&F, text, NULL, NULL);
 }
+
 static int64_t sql_count(const char *text)
 {
-    sql_text = text;
-    assert_int_equal(run(sql_count_op, NULL, NULL), 0);
-    return sql_count_out;
+    return vbt_store_count(&F, text, NULL, NULL);
 }
 
 /* Registers a user and returns its id in out; tok is the refresh token hash. */
@@ -136,38 +98,19 @@ static int member_op(vb_op_fn fn, const char *actor, const char *wid, const char
 /* 1 if the last run queued an event of this type. */
 static int has_event(const char *type)
 {
-    size_t i;
-    for (i = 0; i < json_array_size(g_events); i++)
-        if (strcmp(json_string_value(json_object_get(json_array_get(g_events, i), "type")), type) ==
-            0)
-            return 1;
-    return 0;
+    return vbt_store_event(&F, type, NULL) != NULL;
 }
 
 /* ---- fixtures */
 
 static int setup(void **state)
 {
-    uv_loop_init(&g_loop);
-    return vb_store_open(&g_store, &g_loop, "sqlite::memory:");
-}
-
-static void closed(void *arg)
-{
-    *(int *)arg = 1;
+    return vbt_store_open(&F);
 }
 
 static int teardown(void **state)
 {
-    int done = 0;
-    vb_store_close(g_store, closed, &done);
-    while (!done)
-        uv_run(&g_loop, UV_RUN_ONCE);
-    uv_run(&g_loop, UV_RUN_DEFAULT);
-    uv_loop_close(&g_loop);
-    json_decref(g_events);
-    g_events = NULL;
-    return 0;
+    return vbt_store_close(&F);
 }
 
 /* ---- tests */
@@ -192,7 +135,7 @@ static void test_register(void **state)
                                    "tokenHash", "h-dup", "expiresAt", 1),
                          NULL),
                      VB_ECONFLICT);
-    assert_string_equal(g_code, "EMAIL_TAKEN");
+    assert_string_equal(F.code, "EMAIL_TAKEN");
 
     /* Lookup ignores case and returns the hash; unknown email gives {}. */
     assert_int_equal(run(vb_op_auth_lookup, json_pack("{s:s}", "email", "aLiCe@example.com"), &res),
@@ -220,11 +163,11 @@ static void test_refresh_rotation_and_reuse(void **state)
     assert_true(json_is_true(json_object_get(res, "reused")));
     json_decref(res);
     assert_int_equal(refresh("t3", "t5", NULL), VB_EUNAUTH);
-    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+    assert_string_equal(F.code, "INVALID_REFRESH_TOKEN");
     assert_int_equal(sql_count("SELECT COUNT(*) FROM refresh_tokens WHERE revoked_at IS NULL"), 0);
 
     assert_int_equal(refresh("unknown", "t6", NULL), VB_EUNAUTH);
-    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+    assert_string_equal(F.code, "INVALID_REFRESH_TOKEN");
 
     /* An expired token is refused. */
     assert_int_equal(
@@ -232,7 +175,7 @@ static void test_refresh_rotation_and_reuse(void **state)
             json_pack("{s:s, s:s, s:i}", "userId", a, "tokenHash", "old", "expiresAt", 1), NULL),
         0);
     assert_int_equal(refresh("old", "t7", NULL), VB_EUNAUTH);
-    assert_string_equal(g_code, "INVALID_REFRESH_TOKEN");
+    assert_string_equal(F.code, "INVALID_REFRESH_TOKEN");
 }
 
 static void test_logout_scope(void **state)
@@ -293,7 +236,7 @@ static void test_workspace_slugs(void **state)
                          rargs(a, NULL, json_pack("{s:s, s:s}", "name", "X", "slug", "acme-corp")),
                          NULL),
                      VB_ECONFLICT);
-    assert_string_equal(g_code, "SLUG_TAKEN");
+    assert_string_equal(F.code, "SLUG_TAKEN");
 
     assert_int_equal(run(vb_op_ws_list, rargs(a, NULL, NULL), &res), 0);
     assert_int_equal(json_array_size(json_object_get(res, "data")), 3);
@@ -315,22 +258,22 @@ static void test_guards(void **state)
     /* Non-member: NOT_FOUND, never FORBIDDEN. */
     assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(g_code, "WORKSPACE_NOT_FOUND");
+    assert_string_equal(F.code, "WORKSPACE_NOT_FOUND");
     assert_int_equal(run(vb_op_ws_delete, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
                      VB_ENOTFOUND);
     assert_int_equal(run(vb_op_user_get, rargs(a, json_pack("{s:s}", "id", b), NULL), NULL),
                      VB_ENOTFOUND);
-    assert_string_equal(g_code, "USER_NOT_FOUND");
+    assert_string_equal(F.code, "USER_NOT_FOUND");
 
     assert_int_equal(invite(a, w, "nobody@x.io", "member"), VB_ENOTFOUND);
-    assert_string_equal(g_code, "USER_NOT_FOUND");
+    assert_string_equal(F.code, "USER_NOT_FOUND");
     assert_int_equal(invite(a, w, "B@X.IO", "member"), 0);
     assert_true(has_event("notification"));
     assert_int_equal(sql_count("SELECT COUNT(*) FROM notifications WHERE type = "
                                "'workspace_invite'"),
                      1);
     assert_int_equal(invite(a, w, "b@x.io", "member"), VB_ECONFLICT);
-    assert_string_equal(g_code, "ALREADY_MEMBER");
+    assert_string_equal(F.code, "ALREADY_MEMBER");
 
     /* Member: may read, not administer. */
     assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), &res), 0);
@@ -341,7 +284,7 @@ static void test_guards(void **state)
                          rargs(b, json_pack("{s:s}", "wid", w), json_pack("{s:s}", "name", "N")),
                          NULL),
                      VB_EFORBIDDEN);
-    assert_string_equal(g_code, "FORBIDDEN");
+    assert_string_equal(F.code, "FORBIDDEN");
     assert_int_equal(invite(b, w, "a@x.io", "member"), VB_EFORBIDDEN);
     assert_int_equal(member_op(vb_op_ws_member_remove, b, w, a, NULL), VB_EFORBIDDEN);
     assert_int_equal(run(vb_op_user_get, rargs(a, json_pack("{s:s}", "id", b), NULL), NULL), 0);
@@ -353,7 +296,7 @@ static void test_guards(void **state)
     json_decref(res);
 
     assert_int_equal(member_op(vb_op_ws_member_update, a, w, "nope", "admin"), VB_ENOTFOUND);
-    assert_string_equal(g_code, "MEMBER_NOT_FOUND");
+    assert_string_equal(F.code, "MEMBER_NOT_FOUND");
 
     /* Delete cascades to members and activity. */
     assert_int_equal(run(vb_op_ws_delete, rargs(a, json_pack("{s:s}", "wid", w), NULL), NULL), 0);
@@ -375,22 +318,22 @@ static void test_owner_and_last_admin(void **state)
     /* The owner is pinned. */
     assert_int_equal(run(vb_op_ws_leave, rargs(a, json_pack("{s:s}", "wid", w), NULL), NULL),
                      VB_ECONFLICT);
-    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+    assert_string_equal(F.code, "OWNER_IMMUTABLE");
     assert_int_equal(member_op(vb_op_ws_member_remove, b, w, a, NULL), VB_ECONFLICT);
-    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+    assert_string_equal(F.code, "OWNER_IMMUTABLE");
     assert_int_equal(member_op(vb_op_ws_member_update, b, w, a, "member"), VB_ECONFLICT);
-    assert_string_equal(g_code, "OWNER_IMMUTABLE");
+    assert_string_equal(F.code, "OWNER_IMMUTABLE");
 
     /* Make b the only admin (as if the owner's row had been demoted). */
     sql("UPDATE workspace_members SET role = 'member' WHERE role = 'admin' AND user_id = "
         "(SELECT owner_id FROM workspaces)");
     assert_int_equal(member_op(vb_op_ws_member_update, b, w, b, "member"), VB_ECONFLICT);
-    assert_string_equal(g_code, "LAST_ADMIN");
+    assert_string_equal(F.code, "LAST_ADMIN");
     assert_int_equal(member_op(vb_op_ws_member_remove, b, w, b, NULL), VB_ECONFLICT);
-    assert_string_equal(g_code, "LAST_ADMIN");
+    assert_string_equal(F.code, "LAST_ADMIN");
     assert_int_equal(run(vb_op_ws_leave, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
                      VB_ECONFLICT);
-    assert_string_equal(g_code, "LAST_ADMIN");
+    assert_string_equal(F.code, "LAST_ADMIN");
 
     /* With a second admin, b may go. */
     assert_int_equal(member_op(vb_op_ws_member_update, b, w, c, "admin"), 0);
@@ -401,7 +344,7 @@ static void test_owner_and_last_admin(void **state)
                      VB_ENOTFOUND);
     /* c removes a plain member's row: not a member any more -> MEMBER_NOT_FOUND. */
     assert_int_equal(member_op(vb_op_ws_member_remove, c, w, b, NULL), VB_ENOTFOUND);
-    assert_string_equal(g_code, "MEMBER_NOT_FOUND");
+    assert_string_equal(F.code, "MEMBER_NOT_FOUND");
     assert_int_equal(sql_count("SELECT COUNT(*) FROM activity WHERE action IN ('member_joined',"
                                " 'member_role_changed', 'member_left')"),
                      4);
@@ -459,10 +402,10 @@ static void test_project_task_guards(void **state)
     assert_string_equal(json_string_value(json_object_get(res, "role")), "admin");
     json_decref(res);
     assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_ENOTFOUND);
-    assert_string_equal(g_code, "PROJECT_NOT_FOUND");
+    assert_string_equal(F.code, "PROJECT_NOT_FOUND");
     assert_int_equal(invite(a, w, "b@x.io", "member"), 0);
     assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_EFORBIDDEN);
-    assert_string_equal(g_code, "FORBIDDEN");
+    assert_string_equal(F.code, "FORBIDDEN");
 
     g_guard_id = "t1";
     g_guard_admin = 0;
@@ -473,7 +416,7 @@ static void test_project_task_guards(void **state)
     json_decref(res);
     g_guard_id = "nope";
     assert_int_equal(run(guard_task_op, rargs(b, NULL, NULL), NULL), VB_ENOTFOUND);
-    assert_string_equal(g_code, "TASK_NOT_FOUND");
+    assert_string_equal(F.code, "TASK_NOT_FOUND");
 }
 
 int main(void)

@@ -10,20 +10,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/vb_buf.h"
 #include "core/vb_common.h"
 #include "net/vb_http.h"
 #include "net/vb_ws.h"
+#include "support/vb_test_net.h"
 
 #define RFC_KEY "dGhlIHNhbXBsZSBub25jZQ=="
 /* RFC 6455 section 1.3's example (also what Python's hashlib/base64 give) */
@@ -42,21 +37,14 @@ typedef struct frame {
     size_t len;
     unsigned char data[BIG + 16];
 } frame;
-
 struct tctx {
-    uv_loop_t loop;
-    uv_async_t wake;
-    uv_timer_t watchdog;
-    vb_http_server *srv;
-    int port;
+    vbt_net_server net;
     client_fn client;
-    int woke;
     /* client results */
     char hs[4][1024];
     frame fr[NREC];
     int rc[NREC];
     /* loop thread */
-    int nreq, ndone, shut_done, timed_out, last_status;
     vb_ws *ws[NWS];
     int nws, nclosed, codes[NWS];
     int bcast_refs;
@@ -64,82 +52,21 @@ struct tctx {
 
 /* ---------- client side ---------- */
 
-typedef struct cli {
-    int fd;
-    unsigned char buf[BIG + 64];
-    size_t len;
-} cli;
-
-static cli *cli_open(int port)
-{
-    cli *c = calloc(1, sizeof(*c));
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {5, 0}; /* safety net only */
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connect(c->fd, (struct sockaddr *)&a, sizeof(a));
-    return c;
-}
-
-static void cli_close(cli *c)
-{
-    close(c->fd);
-    free(c);
-}
-
-static void cli_send(cli *c, const void *p, size_t n)
-{
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = send(c->fd, (const char *)p + off, n - off, MSG_NOSIGNAL);
-        if (w <= 0) return;
-        off += (size_t)w;
-    }
-}
-
-static int cli_fill(cli *c)
-{
-    if (c->len >= sizeof(c->buf)) return -1;
-    ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
-    if (n > 0) c->len += (size_t)n;
-    return (int)n;
-}
-
-static void cli_consume(cli *c, size_t n)
-{
-    memmove(c->buf, c->buf + n, c->len - n);
-    c->len -= n;
-}
-
 /* Sends an upgrade request (key NULL: none) and reads the response head into
  * out. Returns the status code or -1. */
-static int ws_handshake(cli *c, const char *key, char *out, size_t cap)
+static int ws_handshake(vbt_net_conn *c, const char *key, char *out, size_t cap)
 {
     char req[512];
     int n = snprintf(req, sizeof(req),
                      "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
                      "Connection: keep-alive, Upgrade\r\n%s%s%sSec-WebSocket-Version: 13\r\n\r\n",
                      key ? "Sec-WebSocket-Key: " : "", key ? key : "", key ? "\r\n" : "");
-    cli_send(c, req, (size_t)n);
-    for (;;) {
-        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-        if (end) {
-            size_t hl = (size_t)(end - (char *)c->buf) + 4;
-            size_t k = hl < cap - 1 ? hl : cap - 1;
-            memcpy(out, c->buf, k);
-            out[k] = '\0';
-            cli_consume(c, hl);
-            return atoi(out + 9);
-        }
-        if (cli_fill(c) <= 0) return -1;
-    }
+    vbt_net_conn_write(c, req, (size_t)n);
+    if (vbt_net_conn_response(c, out, cap, 1) < 0) return -1;
+    return atoi(out + 9);
 }
 
-/* Sends one frame; masked unless mask is 0. */
-static void ws_send(cli *c, int fin, int opcode, const void *p, size_t n, int mask)
+static void ws_send(vbt_net_conn *c, int fin, int opcode, const void *p, size_t n, int mask)
 {
     unsigned char *f = malloc(n + 14);
     size_t h = 0;
@@ -163,13 +90,13 @@ static void ws_send(cli *c, int fin, int opcode, const void *p, size_t n, int ma
     }
     for (size_t i = 0; i < n; i++)
         f[h + i] = ((const unsigned char *)p)[i] ^ (mask ? key[i % 4] : 0);
-    cli_send(c, f, h + n);
+    vbt_net_conn_write(c, f, h + n);
     free(f);
 }
 
 /* Reads one server frame into *fr (fr->ok = 0 on EOF/timeout or if the
  * server masked it). */
-static void ws_read(cli *c, frame *fr)
+static void ws_read(vbt_net_conn *c, frame *fr)
 {
     fr->ok = 0;
     for (;;) {
@@ -195,37 +122,26 @@ static void ws_read(cli *c, frame *fr)
                 memcpy(fr->data, c->buf + h, n);
                 fr->data[n] = 0;
                 fr->ok = 1;
-                cli_consume(c, h + n);
+                vbt_net_conn_consume(c, h + n);
                 return;
             }
         }
-        if (cli_fill(c) <= 0) return;
+        if (vbt_net_conn_fill(c) <= 0) return;
     }
 }
 
 /* 1 once the server has closed the connection (EOF or reset). */
-static int ws_eof(cli *c)
-{
-    for (;;) {
-        c->len = 0;
-        int n = cli_fill(c);
-        if (n == 0) return 1;
-        if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
-    }
-}
-
 static int close_code(const frame *fr)
 {
     if (!fr->ok || fr->opcode != 8 || fr->len < 2) return -1;
     return fr->data[0] << 8 | fr->data[1];
 }
 
-static void *client_main(void *arg)
+/* Runs the test's client (on the client thread). */
+static void client_main(vbt_net_server *s)
 {
-    tctx *t = arg;
+    tctx *t = VB_CONTAINER_OF(s, tctx, net);
     t->client(t);
-    if (!t->woke) uv_async_send(&t->wake);
-    return NULL;
 }
 
 /* ---------- server side ---------- */
@@ -266,8 +182,7 @@ static void on_close(vb_ws *ws, int code, void *ud)
 static void handler(vb_http_req *req, void *ud)
 {
     static const vb_ws_handlers h = {on_message, on_close};
-    tctx *t = ud;
-    t->nreq++;
+    tctx *t = VB_CONTAINER_OF(ud, tctx, net);
     if (strcmp(req->path, "/ws") == 0) {
         vb_ws_options o = {.max_message = MAX_MESSAGE};
         vb_ws *ws = vb_ws_accept(req, &h, t, &o);
@@ -280,57 +195,13 @@ static void handler(vb_http_req *req, void *ud)
     vb_http_respond(req, 404, NULL, NULL, 0);
 }
 
-static void done(vb_http_req *req, void *ud)
-{
-    tctx *t = ud;
-    t->ndone++;
-    t->last_status = req->status;
-}
-
-static void on_shut(void *arg)
-{
-    tctx *t = arg;
-    t->shut_done = 1;
-    uv_close((uv_handle_t *)&t->wake, NULL);
-    uv_close((uv_handle_t *)&t->watchdog, NULL);
-}
-
-static void on_wake(uv_async_t *a)
-{
-    tctx *t = a->data;
-    if (t->srv) vb_http_server_shutdown(t->srv, on_shut, t);
-    t->srv = NULL;
-}
-
-static void on_watchdog(uv_timer_t *tm)
-{
-    tctx *t = tm->data;
-    t->timed_out = 1;
-    uv_stop(&t->loop);
-}
-
 static tctx *run(client_fn fn)
 {
     tctx *t = calloc(1, sizeof(*t));
     assert_non_null(t);
-    assert_int_equal(uv_loop_init(&t->loop), 0);
+    vbt_net_server_start(&t->net, NULL, handler);
     t->client = fn;
-    assert_int_equal(vb_http_server_new(&t->srv, &t->loop, "127.0.0.1", 0, NULL, handler, done, t),
-                     0);
-    t->port = vb_http_server_port(t->srv);
-    uv_async_init(&t->loop, &t->wake, on_wake);
-    t->wake.data = t;
-    uv_timer_init(&t->loop, &t->watchdog);
-    t->watchdog.data = t;
-    uv_timer_start(&t->watchdog, on_watchdog, 20000, 0);
-    pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, client_main, t), 0);
-    uv_run(&t->loop, UV_RUN_DEFAULT);
-    pthread_join(th, NULL);
-    assert_false(t->timed_out);
-    assert_true(t->shut_done);
-    assert_int_equal(uv_loop_close(&t->loop), 0);
-    assert_int_equal(t->nreq, t->ndone);
+    vbt_net_server_run(&t->net, client_main);
     assert_int_equal(t->nclosed, t->nws); /* on_close exactly once per connection */
     return t;
 }
@@ -339,7 +210,7 @@ static tctx *run(client_fn fn)
 
 static void c_echo(tctx *t)
 {
-    cli *c = cli_open(t->port);
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
     t->rc[0] = ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0]));
     ws_send(c, 1, 1, "hello", 5, 1);
     ws_read(c, &t->fr[0]);
@@ -364,8 +235,8 @@ static void c_echo(tctx *t)
     static const char bye[] = {0x03, (char)0xE8, 'd', 'o', 'n', 'e'}; /* 1000 "done" */
     ws_send(c, 1, 8, bye, sizeof(bye), 1);
     ws_read(c, &t->fr[5]);
-    t->rc[3] = ws_eof(c);
-    cli_close(c);
+    t->rc[3] = vbt_net_conn_wait_close(c);
+    vbt_net_conn_free(c);
 }
 
 static void test_handshake_echo_close(void **state)
@@ -375,7 +246,7 @@ static void test_handshake_echo_close(void **state)
     assert_non_null(strstr(t->hs[0], "HTTP/1.1 101 Switching Protocols\r\n"));
     assert_non_null(strstr(t->hs[0], "Sec-WebSocket-Accept: " RFC_ACCEPT "\r\n"));
     assert_non_null(strcasestr(t->hs[0], "upgrade: websocket\r\n"));
-    assert_int_equal(t->last_status, 101); /* the access log saw the upgrade */
+    assert_int_equal(t->net.last_status, 101); /* the access log saw the upgrade */
     assert_true(t->fr[0].ok);
     assert_int_equal(t->fr[0].fin, 1);
     assert_int_equal(t->fr[0].opcode, 1);
@@ -398,16 +269,16 @@ static void test_handshake_echo_close(void **state)
  * server answered with in rc[i] and whether it then closed in rc[i + 8]. */
 static void bad_frame(tctx *t, int i, int opcode, const void *p, size_t n, int mask)
 {
-    cli *c = cli_open(t->port);
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
     if (ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0])) != 101) {
-        cli_close(c);
+        vbt_net_conn_free(c);
         return;
     }
     ws_send(c, 1, opcode, p, n, mask);
     ws_read(c, &t->fr[i]);
     t->rc[i] = close_code(&t->fr[i]);
-    t->rc[i + 8] = ws_eof(c);
-    cli_close(c);
+    t->rc[i + 8] = vbt_net_conn_wait_close(c);
+    vbt_net_conn_free(c);
 }
 
 static void c_errors(tctx *t)
@@ -415,25 +286,25 @@ static void c_errors(tctx *t)
     bad_frame(t, 0, 1, "\xC3\x28 bad", 6, 1); /* invalid UTF-8 */
     bad_frame(t, 1, 1, "plain", 5, 0);        /* unmasked */
     /* over max_message: the header alone announces it */
-    cli *c = cli_open(t->port);
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
     if (ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0])) == 101) {
         unsigned char hdr[14] = {0x82, 0x80 | 127, 0, 0, 0, 0, 0, 0x03, 0x0D, 0x40, 1, 2, 3, 4};
-        cli_send(c, hdr, sizeof(hdr)); /* 200000 bytes announced */
-        cli_send(c, "0123456789", 10);
+        vbt_net_conn_write(c, hdr, sizeof(hdr)); /* 200000 bytes announced */
+        vbt_net_conn_write(c, "0123456789", 10);
         ws_read(c, &t->fr[2]);
         t->rc[2] = close_code(&t->fr[2]);
-        t->rc[10] = ws_eof(c);
+        t->rc[10] = vbt_net_conn_wait_close(c);
     }
-    cli_close(c);
+    vbt_net_conn_free(c);
     bad_frame(t, 3, 1, "CLOSEME", 7, 1); /* the server closes */
     t->rc[4] = t->fr[3].len == 5 && memcmp(t->fr[3].data + 2, "bye", 3) == 0;
     /* a bad handshake: no key */
-    c = cli_open(t->port);
+    c = vbt_net_conn_new(t->net.port);
     t->rc[5] = ws_handshake(c, NULL, t->hs[1], sizeof(t->hs[1]));
-    cli_close(c);
-    c = cli_open(t->port);
+    vbt_net_conn_free(c);
+    c = vbt_net_conn_new(t->net.port);
     t->rc[6] = ws_handshake(c, "short==", t->hs[2], sizeof(t->hs[2]));
-    cli_close(c);
+    vbt_net_conn_free(c);
 }
 
 static void test_errors(void **state)
@@ -459,15 +330,15 @@ static void test_errors(void **state)
 
 static void c_broadcast(tctx *t)
 {
-    cli *c[3];
+    vbt_net_conn *c[3];
     for (int i = 0; i < 3; i++) {
-        c[i] = cli_open(t->port);
+        c[i] = vbt_net_conn_new(t->net.port);
         t->rc[i] = ws_handshake(c[i], RFC_KEY, t->hs[0], sizeof(t->hs[0]));
     }
     ws_send(c[1], 1, 1, "BCAST", 5, 1);
     for (int i = 0; i < 3; i++) {
         ws_read(c[i], &t->fr[i]);
-        cli_close(c[i]); /* abrupt: no close frame */
+        vbt_net_conn_free(c[i]); /* abrupt: no close frame */
     }
 }
 
