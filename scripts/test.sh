@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-bash scripts/install-deps.sh
+# The browser suite (tests/e2e/browser.test.mjs) drives Debian's chromium
+# against the built web app: install the one and build the other.
+bash scripts/install-deps.sh browser
+echo "== web app"
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 if [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules ]; then
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The web app's files, read once before serving (vb_web.c). Belongs in
- * vb_app_internal.h; declared here to keep that shared header untouched. */
-int vb_web_load(vb_app *app);
 
 static vb_app g_app;
 static uv_signal_t g_sigint, g_sigterm;
@@ -203,6 +200,7 @@ static int serve(vb_app *app)
                json_pack("{s:s,s:i,s:s,s:s}", "host", app->cfg.host, "port", port, "url", url,
                          "version", VB_VERSION));
     uv_run(app->loop, UV_RUN_DEFAULT);
+    vb_web_free();
     vb_presence_shutdown();
     vb_hub_shutdown();
     vb_app_chain_free();

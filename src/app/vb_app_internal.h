@@ -9,6 +9,11 @@ void vb_app_chain_free(void);
 /* The HTTP server's request and done callbacks (ud is the vb_app). */
 void vb_app_on_request(vb_http_req *req, void *ud);
 void vb_app_on_done(vb_http_req *req, void *ud);
+/* Reads every file of cfg.web_root into memory, once, before serving (so no
+ * request reads the disk); returns the number of files. vb_web_free releases
+ * them at exit. */
+int vb_web_load(vb_app *app);
+void vb_web_free(void);
 /* Answers requests outside /api: the web app's files, or a landing page. */
 void vb_app_serve_web(vb_app *app, vb_http_req *req);
 /* Demo data: adds the demo users, workspace, project and tasks when the

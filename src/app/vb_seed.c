@@ -8,6 +8,8 @@
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "store/vb_ops_health.h"
+#include "store/vb_ops_channels.h"
+#include "store/vb_ops_chat.h"
 #include "store/vb_ops_pt.h"
 #include "store/vb_ops_ws.h"
 
@@ -118,6 +120,28 @@ int vb_app_seed_demo(vb_app *app)
                                 json_pack("[s]", g_tasks[i].assignee ? bob : alice));
         rc = run(app, vb_op_task_create, i % 2 ? bob : alice, json_pack("{s:s}", "pid", pid), body,
                  NULL);
+        if (rc) goto fail;
+    }
+    res = NULL;
+    rc = run(app, vb_op_channel_create, alice, json_pack("{s:s}", "wid", wid),
+             json_pack("{s:s,s:s,s:s,s:[s]}", "name", "general", "type", "public", "description",
+                       "Team-wide chat", "memberIds", bob),
+             &res);
+    char cid[64];
+    snprintf(cid, sizeof cid, "%s", rc ? "" : json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    if (rc) goto fail;
+    static const char *const chat[][2] = {
+        {"a", "Welcome to vibed! This is the team channel."},
+        {"b", "Hi @alice, the staging server is up."},
+        {"a", "Great, thanks @bob. Launch announcement is in review."},
+    };
+    for (size_t i = 0; i < VB_ARRAY_LEN(chat); i++) {
+        json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id",
+                                 chat[i][0][0] == 'a' ? alice : bob, "channelId", cid, "content",
+                                 chat[i][1]);
+        rc = vb_store_run_sync(app->store, vb_op_message_post, args, NULL);
+        json_decref(args);
         if (rc) goto fail;
     }
     vb_log_obj(VB_LOG_INFO, "demo data added",

@@ -203,6 +203,17 @@ int vb_web_load(vb_app *app)
 }
 
 /* The loaded file with URL path exactly path, or NULL. */
+void vb_web_free(void)
+{
+    for (size_t i = 0; i < g_nfiles; i++) {
+        free(g_files[i].path);
+        free(g_files[i].body);
+    }
+    g_nfiles = 0;
+    g_total = 0;
+    g_index = NULL;
+}
+
 static const web_file *find_file(const char *path)
 {
     for (size_t i = 0; i < g_nfiles; i++)
