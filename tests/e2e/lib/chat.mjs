@@ -226,6 +226,7 @@ export class RawWs {
     this.autoPong = true;
     this.bytesIn = 0;
     this.closeFrame = null;
+    this.closing = false;
     this.ended = false;
     this.closed = new Promise((resolve) => sock.once('close', () => { this.ended = true; this.wake(); resolve(); }));
     sock.on('error', () => { /* reset by the server: seen as close */ });
@@ -244,7 +245,10 @@ export class RawWs {
       const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
       let head = Buffer.alloc(0);
       const timer = setTimeout(() => { sock.destroy(); reject(new Error(`WebSocket upgrade to ${pathQuery} timed out`)); }, timeoutMs);
-      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
+      sock.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`WebSocket to ${pathQuery} failed before the upgrade completed (server gone?): ${e.message}`));
+      });
       sock.on('connect', () => {
         sock.write(`GET ${pathQuery} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
@@ -304,7 +308,17 @@ export class RawWs {
   }
 
   onFrame(fin, opcode, payload) {
-    if (opcode === 0x8) { this.closeFrame = payload; return; }
+    if (opcode === 0x8) {
+      // the closing handshake: answer with the same code, then end our side
+      this.closeFrame = payload;
+      this.closing = true;
+      if (!this.sock.destroyed) {
+        this.sendFrame(0x8, payload.subarray(0, 2));
+        this.sock.end();
+      }
+      this.wake();
+      return;
+    }
     if (opcode === 0x9) { if (!this.sock.destroyed) this.sendFrame(0xa, payload); return; }
     if (opcode === 0xa) return;
     if (opcode === 0x0) {
@@ -379,7 +393,7 @@ export class RawWs {
         const m = this.messages.shift();
         if (filter(m)) return m;
       }
-      if (this.ended) throw new Error(`connection closed while waiting for ${what}`);
+      if (this.ended || this.closing) throw new Error(`connection closed while waiting for ${what}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((resolve) => {
