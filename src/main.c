@@ -11,6 +11,11 @@ int main(int argc, char **argv)
      * up as the top cost of list requests. Small blocks still go through the
      * per-thread cache. */
     mallopt(M_MXFAST, 0);
+    /* Response buffers of list routes are tens of KiB: keep them on the heap
+     * instead of fresh mmap()s, and keep freed memory for the next request
+     * rather than trimming and page-faulting it back in every time. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
     vb_config cfg;
     int rc = vb_config_load(&cfg, argc, argv);
     if (rc > 0) return 0;

@@ -247,6 +247,32 @@ typedef struct op_call {
     const vb_route *route;
 } op_call;
 
+/* Sends the envelope around a result serialised on the store thread:
+ * {"success":true,"data":TEXT} or, for a page {"data":..,"meta":..},
+ * {"success":true,"data":..,"meta":..}. */
+static void reply_text(vb_http_req *req, int status, int page, const char *text, size_t len)
+{
+    static const char obj_head[] = "{\"success\":true,\"data\":";
+    static const char page_head[] = "{\"success\":true,";
+    const char *head = page ? page_head : obj_head;
+    size_t hlen = page ? sizeof page_head - 1 : sizeof obj_head - 1;
+    if (page) { /* splice after the page object's '{' */
+        text++;
+        len--;
+    }
+    char *body = malloc(hlen + len + 1);
+    if (!body) {
+        vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
+        return;
+    }
+    memcpy(body, head, hlen);
+    memcpy(body + hlen, text, len);
+    size_t n = hlen + len;
+    if (!page) body[n++] = '}';
+    vb_http_respond(req, status, "application/json; charset=utf-8", body, n);
+    free(body);
+}
+
 static void on_op_done(const vb_store_res *res, void *ud)
 {
     op_call *call = ud;
@@ -261,6 +287,9 @@ static void on_op_done(const vb_store_res *res, void *ud)
     int status = route && route->status ? route->status : 200;
     if (kind == VB_RESULT_EMPTY)
         vb_http_respond(req, 204, NULL, NULL, 0);
+    else if (res->text && (kind != VB_RESULT_PAGE || (res->text_len > 2 && res->text[0] == '{')))
+        reply_text(req, kind == VB_RESULT_PAGE ? 200 : status, kind == VB_RESULT_PAGE, res->text,
+                   res->text_len);
     else if (kind == VB_RESULT_PAGE)
         vb_reply_page(req, res->result ? json_incref(res->result) : json_object());
     else
@@ -278,7 +307,8 @@ void vb_app_run_op(vb_http_req *req, const vb_route *route, vb_op_fn op, int wri
     }
     call->req = req;
     call->route = route;
-    int rc = vb_store_submit(app->store, op, write, args, on_op_done, call);
+    int rc = vb_store_submit(app->store, op, (write ? VB_STORE_WRITE : 0) | VB_STORE_TEXT, args,
+                             on_op_done, call);
     if (rc) {
         free(call);
         vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);

@@ -29,12 +29,14 @@ typedef struct vb_job {
     struct vb_job *next; /* queue or done list */
     vb_op_fn fn;
     int write;
+    int text; /* VB_STORE_TEXT asked */
     json_t *args;
     vb_store_cb cb;
     void *ud;
     /* outcome, set by the store thread */
     int status;
     json_t *result;
+    char *result_text; /* with text: the serialised result */
     json_t *events;
     json_t *errors;
     char code[48];
@@ -95,6 +97,7 @@ static void job_free(vb_job *j)
 {
     json_decref(j->args);
     json_decref(j->result);
+    free(j->result_text);
     json_decref(j->events);
     json_decref(j->errors);
     free(j);
@@ -216,6 +219,20 @@ static void run_batch(vb_store *s, vb_job *batch)
         job_set_db_error(j);
 }
 
+/* Serialises the results of jobs that asked for text, outside the database
+ * lock: the loop thread then only copies bytes, and the trees are built and
+ * freed on this one thread. A result that cannot be serialised stays a tree. */
+static void serialise_results(vb_job *batch)
+{
+    for (vb_job *j = batch; j; j = j->next) {
+        if (!j->text || j->status != 0 || !j->result) continue;
+        j->result_text = json_dumps(j->result, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!j->result_text) continue;
+        json_decref(j->result);
+        j->result = NULL;
+    }
+}
+
 /* The store thread: takes up to VB_STORE_BATCH_MAX queued jobs at a time, runs
  * them as one batch and hands them to the loop. Exits when stop is set and the
  * queue is empty. */
@@ -241,6 +258,7 @@ static void store_thread(void *arg)
         uv_mutex_lock(&s->db_lock);
         run_batch(s, head);
         uv_mutex_unlock(&s->db_lock);
+        serialise_results(head);
 
         uv_mutex_lock(&s->lock);
         jobq_splice(&s->done, head, tail);
@@ -266,6 +284,8 @@ static void complete_job(vb_store *s, vb_job *j)
     vb_store_res res = {
         .status = j->status,
         .result = j->status == 0 ? j->result : NULL,
+        .text = j->status == 0 ? j->result_text : NULL,
+        .text_len = j->status == 0 && j->result_text ? strlen(j->result_text) : 0,
         .code = j->status == 0 ? "" : j->code,
         .message = j->status == 0 ? "" : j->message,
         .errors = j->status == 0 ? NULL : j->errors,
@@ -413,7 +433,7 @@ void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud)
     s->event_ud = ud;
 }
 
-int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_cb cb, void *ud)
+int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud)
 {
     if (!args) args = json_object();
     if (s->closing || !fn || !args) {
@@ -426,7 +446,8 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_
         return VB_ENOMEM;
     }
     j->fn = fn;
-    j->write = write != 0;
+    j->write = (flags & VB_STORE_WRITE) != 0;
+    j->text = (flags & VB_STORE_TEXT) != 0;
     j->args = args;
     j->cb = cb;
     j->ud = ud;

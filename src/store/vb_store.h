@@ -51,7 +51,9 @@ void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *da
  * the callback; take a reference (json_incref) to keep result. */
 typedef struct vb_store_res {
     int status;           /* 0 or negative vb_err */
-    json_t *result;       /* may be NULL */
+    json_t *result;       /* may be NULL; NULL when text is set */
+    const char *text;     /* with VB_STORE_TEXT: the result as compact JSON text, or NULL */
+    size_t text_len;
     const char *code;     /* "" on success */
     const char *message;
     json_t *errors;       /* may be NULL */
@@ -80,13 +82,22 @@ typedef struct vb_store_stats {
 int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url);
 /* Sets the sink for committed events (may be called once, before submits). */
 void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
+/* Flags of vb_store_submit. */
+enum {
+    VB_STORE_WRITE = 1, /* the operation changes data */
+    VB_STORE_TEXT = 2,  /* serialise the result to JSON text on the store thread
+                           (res->text) and free the tree there: the loop thread
+                           then only copies bytes */
+};
+
 /*
  * Queues fn to run on the store thread with args (stolen; may be NULL, then {}
- * is used). write=0 marks a read-only operation (it still runs inside a batch).
+ * is used). flags: VB_STORE_WRITE for an operation that changes data (0 marks
+ * a read-only one, which still runs inside a batch), VB_STORE_TEXT.
  * cb runs later on the loop thread, exactly once, unless this returns an error
  * (VB_EBUSY after close began), in which case cb is never called.
  */
-int vb_store_submit(vb_store *s, vb_op_fn fn, int write, json_t *args, vb_store_cb cb, void *ud);
+int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud);
 /*
  * Runs fn synchronously on the calling thread in its own transaction (for the
  * CLI: migrate, seed-demo; never on the loop thread of a running server, never
