@@ -45,6 +45,8 @@ wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $tok" \
 wpid=$!; sleep $((DURATION / 2)); echo "server RSS under GET load: $(rss) KiB"; wait $wpid
 
 
+
+
 echo "== POST /projects/:pid/tasks, $CONNS connections, ${DURATION}s"
 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$tmp/post.lua" "$base/projects/$pid_/tasks" \
   | grep -E "Requests/sec|99%|50%|Non-2xx" &

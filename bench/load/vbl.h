@@ -37,7 +37,7 @@ typedef struct {
     vbl_mode mode;
     char host[64];
     int port;
-    int src_base;    /* source addresses 127.0.0.<src_base> .. + src_count - 1 */
+    int src_base; /* source addresses 127.0.0.<src_base> .. + src_count - 1 */
     int src_count;
     int conns;
     int concurrency; /* handshakes in flight at once */
@@ -54,7 +54,7 @@ typedef struct {
 typedef struct {
     uint64_t connected, ready, failed, closed;
     uint64_t sent, acked, ack_errors, skipped;
-    uint64_t received;    /* message:new frames carrying a bench stamp */
+    uint64_t received; /* message:new frames carrying a bench stamp */
     uint64_t other_events;
     uint64_t bytes_in;
     uint64_t sse_events;

@@ -21,12 +21,12 @@
 typedef enum {
     C_IDLE,
     C_CONNECTING,
-    C_HTTP,      /* awaiting the 101 (chat) or 200 (SSE) response head */
-    C_EIO_OPEN,  /* awaiting the Engine.IO open packet */
-    C_SIO_CONN,  /* awaiting the namespace connect answer */
-    C_JOINING,   /* awaiting the channel:join ack */
-    C_READY,     /* chat: joined; SSE: first event received */
-    C_SSE_WAIT,  /* SSE: stream open, awaiting the first event */
+    C_HTTP,     /* awaiting the 101 (chat) or 200 (SSE) response head */
+    C_EIO_OPEN, /* awaiting the Engine.IO open packet */
+    C_SIO_CONN, /* awaiting the namespace connect answer */
+    C_JOINING,  /* awaiting the channel:join ack */
+    C_READY,    /* chat: joined; SSE: first event received */
+    C_SSE_WAIT, /* SSE: stream open, awaiting the first event */
     C_CLOSED
 } conn_state;
 
@@ -105,14 +105,16 @@ static void ws_send_op(conn *c, int op, const char *msg, size_t len)
         f[i++] = (unsigned char)len;
     } else {
         f[i++] = 0x80 | 127;
-        for (int s = 56; s >= 0; s -= 8) f[i++] = (unsigned char)((uint64_t)len >> s);
+        for (int s = 56; s >= 0; s -= 8)
+            f[i++] = (unsigned char)((uint64_t)len >> s);
     }
     uint32_t r = (uint32_t)rand();
     unsigned char mask[4] = {(unsigned char)r, (unsigned char)(r >> 8), (unsigned char)(r >> 16),
                              (unsigned char)(r >> 24)};
     memcpy(f + i, mask, 4);
     i += 4;
-    for (size_t k = 0; k < len; k++) f[i + k] = (unsigned char)msg[k] ^ mask[k & 3];
+    for (size_t k = 0; k < len; k++)
+        f[i + k] = (unsigned char)msg[k] ^ mask[k & 3];
     uv_buf_t b = uv_buf_init((char *)f, (unsigned)(hl + len));
     if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) free(req);
 }
@@ -124,6 +126,7 @@ static void ws_send(conn *c, const char *msg, size_t len)
 }
 
 static void launch_next(void);
+static void send_one(conn *s, uint64_t now);
 
 static void on_closed(uv_handle_t *h)
 {
@@ -157,11 +160,13 @@ static void conn_close(conn *c, const char *why)
     conn_state was = c->state;
     c->state = C_CLOSED;
     if (was != C_READY) {
-        if (g_stats.failed < 5) fprintf(stderr, "vb-load: conn %d failed in state %d: %s\n", c->idx, was, why);
+        if (g_stats.failed < 5)
+            fprintf(stderr, "vb-load: conn %d failed in state %d: %s\n", c->idx, was, why);
         handshake_done(c, 0);
     } else {
         g_stats.closed++;
-        if (g_stats.closed <= 5) fprintf(stderr, "vb-load: conn %d closed: %s\n", c->idx, why);
+        if (g_stats.closed <= 5 && strcmp(why, "quit"))
+            fprintf(stderr, "vb-load: conn %d closed: %s\n", c->idx, why);
     }
     uv_close((uv_handle_t *)&c->tcp, on_closed);
 }
@@ -170,8 +175,8 @@ static void send_join(conn *c)
 {
     char msg[512];
     c->join_ack = c->next_ack++;
-    int n = snprintf(msg, sizeof msg, "42%s,%u[\"channel:join\",{\"channelId\":\"%s\"}]", g_opts.nsp,
-                     c->join_ack, g_opts.channels[c->idx % g_opts.nchannels]);
+    int n = snprintf(msg, sizeof msg, "42%s,%u[\"channel:join\",{\"channelId\":\"%s\"}]",
+                     g_opts.nsp, c->join_ack, g_opts.channels[c->idx % g_opts.nchannels]);
     c->state = C_JOINING;
     ws_send(c, msg, (size_t)n);
 }
@@ -181,12 +186,14 @@ static long parse_ack_id(const char *p, size_t len, const char **rest)
 {
     size_t i = 0;
     if (i < len && p[i] == '/') {
-        while (i < len && p[i] != ',') i++;
+        while (i < len && p[i] != ',')
+            i++;
         i++;
     }
     long id = 0;
     int any = 0;
-    while (i < len && p[i] >= '0' && p[i] <= '9') id = id * 10 + (p[i++] - '0'), any = 1;
+    while (i < len && p[i] >= '0' && p[i] <= '9')
+        id = id * 10 + (p[i++] - '0'), any = 1;
     *rest = p + i;
     return any ? id : -1;
 }
@@ -245,10 +252,7 @@ static void on_sio(conn *c, const char *p, size_t len, uint64_t now)
                     fprintf(stderr, "vb-load: ack error: %.*s\n", (int)(len > 200 ? 200 : len), p);
             }
             g_stats.last_ack_ns = now;
-            if (g_sending && g_rate <= 0 && now < g_send_end) {
-                extern void vbl_send_one(conn * s, uint64_t t);
-                vbl_send_one(c, now);
-            }
+            if (g_sending && g_rate <= 0 && now < g_send_end) send_one(c, now);
         }
         break;
     }
@@ -303,10 +307,14 @@ static void ws_parse(conn *c, uint64_t now)
         } else if (plen == 127) {
             if (avail < 10) break;
             plen = 0;
-            for (int i = 0; i < 8; i++) plen = (plen << 8) | f[2 + i];
+            for (int i = 0; i < 8; i++)
+                plen = (plen << 8) | f[2 + i];
             hl = 10;
         }
-        if (f[1] & 0x80) hl += 4; /* servers do not mask; tolerate it anyway */
+        if (f[1] & 0x80) { /* a server must not mask its frames */
+            conn_close(c, "masked frame from server");
+            break;
+        }
         if (avail < hl + plen) break;
         const char *payload = (const char *)f + hl;
         if (op == 1) {
@@ -329,7 +337,8 @@ static void sse_feed(conn *c, const char *p, size_t n, uint64_t now)
 {
     if (c->evlen + n + 1 > c->evcap) {
         size_t cap = c->evcap ? c->evcap : 1024;
-        while (cap < c->evlen + n + 1) cap *= 2;
+        while (cap < c->evlen + n + 1)
+            cap *= 2;
         char *nb = realloc(c->ev, cap);
         if (!nb) return;
         c->ev = nb, c->evcap = cap;
@@ -412,7 +421,8 @@ static void http_head(conn *c, uint64_t now)
             return;
         }
         c->rbuf[hlen - 1] = '\0';
-        for (char *q = c->rbuf; *q; q++) *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        for (char *q = c->rbuf; *q; q++)
+            *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
         c->chunked = strstr(c->rbuf, "transfer-encoding: chunked") != NULL;
         c->chunk_left = -1;
         c->state = C_SSE_WAIT;
@@ -467,16 +477,18 @@ static void on_connect(uv_connect_t *req, int status)
     char rq[2048];
     int n;
     if (g_opts.mode == VBL_CHAT) {
-        n = snprintf(rq, sizeof rq,
-                     "GET %s/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%d\r\n"
-                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dmJsb2FkLWJlbmNoLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                     g_opts.ws_path, g_opts.host, g_opts.port);
+        n = snprintf(
+            rq, sizeof rq,
+            "GET %s/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%d\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dmJsb2FkLWJlbmNoLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            g_opts.ws_path, g_opts.host, g_opts.port);
     } else {
         n = snprintf(rq, sizeof rq,
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
                      "Authorization: Bearer %s\r\n\r\n",
-                     g_opts.sse_path, g_opts.host, g_opts.port, g_opts.tokens[c->idx % g_opts.ntokens]);
+                     g_opts.sse_path, g_opts.host, g_opts.port,
+                     g_opts.tokens[c->idx % g_opts.ntokens]);
     }
     c->state = C_HTTP;
     conn_write_raw(c, rq, (size_t)n);
@@ -537,7 +549,8 @@ void vbl_conns_start(void)
         return;
     }
     int first = g_opts.concurrency < g_opts.conns ? g_opts.concurrency : g_opts.conns;
-    for (int i = 0; i < first; i++) launch_next();
+    for (int i = 0; i < first; i++)
+        launch_next();
 }
 
 int vbl_conns_live(void)
@@ -545,8 +558,10 @@ int vbl_conns_live(void)
     return g_live;
 }
 
-/* Sends one stamped message:send from s if its ack ring has room. */
-void vbl_send_one(conn *s, uint64_t now)
+/* Sends one stamped message:send from s if its ack ring has room. The
+ * content starts with "bt=<CLOCK_MONOTONIC ns>;" so that every receiver, in
+ * any process, can compute the delivery latency. */
+static void send_one(conn *s, uint64_t now)
 {
     if (s->state != C_READY) return;
     if (s->outstanding >= ACK_RING - 1) {
@@ -555,11 +570,13 @@ void vbl_send_one(conn *s, uint64_t now)
     }
     char msg[12000];
     uint32_t id = s->next_ack++;
-    int n = snprintf(msg, sizeof msg, "42%s,%u[\"message:send\",{\"channelId\":\"%s\",\"content\":\"bt=%llu;",
-                     g_opts.nsp, id, g_opts.channels[s->idx % g_opts.nchannels], (unsigned long long)now);
+    int n = snprintf(
+        msg, sizeof msg, "42%s,%u[\"message:send\",{\"channelId\":\"%s\",\"content\":\"bt=%llu;",
+        g_opts.nsp, id, g_opts.channels[s->idx % g_opts.nchannels], (unsigned long long)now);
     int pad = g_payload - 24;
     if (pad > (int)sizeof msg - n - 16) pad = (int)sizeof msg - n - 16;
-    for (int i = 0; i < pad; i++) msg[n++] = 'x';
+    for (int i = 0; i < pad; i++)
+        msg[n++] = 'x';
     n += snprintf(msg + n, sizeof msg - (size_t)n, "\"}]");
     s->ack_ts[id % ACK_RING] = now;
     s->outstanding++;
@@ -579,7 +596,7 @@ static void on_send_tick(uv_timer_t *t)
     }
     uint64_t due = (uint64_t)((double)(now - g_send_start) / 1e9 * g_rate);
     while (g_sent_sched < due) {
-        vbl_send_one(g_senders[g_rr++ % g_nsenders], now);
+        send_one(g_senders[g_rr++ % g_nsenders], now);
         g_sent_sched++;
     }
 }
@@ -606,11 +623,13 @@ void vbl_send_start(int senders, double rate, int window, int duration_ms, int p
         uv_timer_start(&g_send_timer, on_send_tick, 1, 1);
     } else {
         for (int w = 0; w < window; w++)
-            for (int i = 0; i < g_nsenders; i++) vbl_send_one(g_senders[i], g_send_start);
+            for (int i = 0; i < g_nsenders; i++)
+                send_one(g_senders[i], g_send_start);
     }
 }
 
 void vbl_conns_close_all(void)
 {
-    for (int i = 0; i < g_launched; i++) conn_close(&g_conns[i], "quit");
+    for (int i = 0; i < g_launched; i++)
+        conn_close(&g_conns[i], "quit");
 }

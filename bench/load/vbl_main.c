@@ -41,8 +41,8 @@ void vbl_emit(const char *fmt, ...)
 
 void vbl_on_all_ready(void)
 {
-    vbl_emit("{\"event\":\"ready\",\"ready\":%llu,\"failed\":%llu}", (unsigned long long)g_stats.ready,
-             (unsigned long long)g_stats.failed);
+    vbl_emit("{\"event\":\"ready\",\"ready\":%llu,\"failed\":%llu}",
+             (unsigned long long)g_stats.ready, (unsigned long long)g_stats.failed);
 }
 
 /* Prints every counter and both histograms as one JSON line. */
@@ -54,17 +54,18 @@ static void report(void)
     vbl_hist_json(&g_stats.ack_lat, a, cap);
     vbl_hist_json(&g_stats.deliver_lat, d, cap);
     vbl_sse_report(s, cap);
-    vbl_emit("{\"event\":\"report\",\"ready\":%llu,\"failed\":%llu,\"closed\":%llu,\"live\":%d,"
-             "\"sent\":%llu,\"acked\":%llu,\"ack_errors\":%llu,\"skipped\":%llu,\"received\":%llu,"
-             "\"other_events\":%llu,\"sse_events\":%llu,\"bytes_in\":%llu,\"first_send_ns\":%llu,"
-             "\"last_recv_ns\":%llu,\"last_ack_ns\":%llu,\"ack_lat\":%s,\"deliver_lat\":%s,\"sse\":%s}",
-             (unsigned long long)g_stats.ready, (unsigned long long)g_stats.failed,
-             (unsigned long long)g_stats.closed, vbl_conns_live(), (unsigned long long)g_stats.sent,
-             (unsigned long long)g_stats.acked, (unsigned long long)g_stats.ack_errors,
-             (unsigned long long)g_stats.skipped, (unsigned long long)g_stats.received,
-             (unsigned long long)g_stats.other_events, (unsigned long long)g_stats.sse_events,
-             (unsigned long long)g_stats.bytes_in, (unsigned long long)g_stats.first_send_ns,
-             (unsigned long long)g_stats.last_recv_ns, (unsigned long long)g_stats.last_ack_ns, a, d, s);
+    vbl_emit(
+        "{\"event\":\"report\",\"ready\":%llu,\"failed\":%llu,\"closed\":%llu,\"live\":%d,"
+        "\"sent\":%llu,\"acked\":%llu,\"ack_errors\":%llu,\"skipped\":%llu,\"received\":%llu,"
+        "\"other_events\":%llu,\"sse_events\":%llu,\"bytes_in\":%llu,\"first_send_ns\":%llu,"
+        "\"last_recv_ns\":%llu,\"last_ack_ns\":%llu,\"ack_lat\":%s,\"deliver_lat\":%s,\"sse\":%s}",
+        (unsigned long long)g_stats.ready, (unsigned long long)g_stats.failed,
+        (unsigned long long)g_stats.closed, vbl_conns_live(), (unsigned long long)g_stats.sent,
+        (unsigned long long)g_stats.acked, (unsigned long long)g_stats.ack_errors,
+        (unsigned long long)g_stats.skipped, (unsigned long long)g_stats.received,
+        (unsigned long long)g_stats.other_events, (unsigned long long)g_stats.sse_events,
+        (unsigned long long)g_stats.bytes_in, (unsigned long long)g_stats.first_send_ns,
+        (unsigned long long)g_stats.last_recv_ns, (unsigned long long)g_stats.last_ack_ns, a, d, s);
     free(a), free(d), free(s);
 }
 
@@ -82,7 +83,8 @@ static void command(char *line)
         if (sscanf(line + 5, "%d %lf %d %d %d", &senders, &rate, &window, &dur, &payload) == 5) {
             memset(&g_stats.ack_lat, 0, sizeof g_stats.ack_lat);
             memset(&g_stats.deliver_lat, 0, sizeof g_stats.deliver_lat);
-            g_stats.sent = g_stats.acked = g_stats.received = g_stats.ack_errors = g_stats.skipped = 0;
+            g_stats.sent = g_stats.acked = g_stats.received = g_stats.ack_errors = g_stats.skipped =
+                0;
             g_stats.first_send_ns = g_stats.last_recv_ns = g_stats.last_ack_ns = 0;
             vbl_send_start(senders, rate, window, dur, payload);
             vbl_emit("{\"event\":\"sending\"}");
@@ -134,7 +136,8 @@ static int load_tokens(const char *path)
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0]) continue;
-        if ((size_t)g_opts.ntokens == cap) g_opts.tokens = realloc(g_opts.tokens, (cap *= 2) * sizeof(char *));
+        if ((size_t)g_opts.ntokens == cap)
+            g_opts.tokens = realloc(g_opts.tokens, (cap *= 2) * sizeof(char *));
         g_opts.tokens[g_opts.ntokens++] = strdup(line);
     }
     fclose(f);
@@ -145,13 +148,17 @@ static int load_tokens(const char *path)
 static void load_channels(char *list)
 {
     g_opts.channels = calloc(strlen(list) + 1, sizeof(char *));
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) g_opts.channels[g_opts.nchannels++] = tok;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+        g_opts.channels[g_opts.nchannels++] = tok;
 }
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: vb-load chat|sse --port P --conns N --tokens FILE [--channels A,B] [--sse-path P]\n"
-                    "  [--host H] [--src-base B] [--src-count C] [--concurrency K] [--ws-path /ws] [--nsp /chat]\n");
+    fprintf(
+        stderr,
+        "usage: vb-load chat|sse --port P --conns N --tokens FILE [--channels A,B] [--sse-path P]\n"
+        "  [--host H] [--src-base B] [--src-count C] [--concurrency K] [--ws-path /ws] [--nsp "
+        "/chat]\n");
     exit(2);
 }
 
@@ -164,31 +171,53 @@ int main(int argc, char **argv)
     snprintf(g_opts.ws_path, sizeof g_opts.ws_path, "/ws");
     snprintf(g_opts.nsp, sizeof g_opts.nsp, "/chat");
     g_opts.src_base = 1, g_opts.src_count = 1, g_opts.concurrency = 256;
-    static struct option lo[] = {{"port", 1, 0, 'p'},      {"host", 1, 0, 'h'},     {"src-base", 1, 0, 'b'},
-                                 {"src-count", 1, 0, 'c'}, {"conns", 1, 0, 'n'},    {"concurrency", 1, 0, 'k'},
-                                 {"tokens", 1, 0, 't'},    {"channels", 1, 0, 'C'}, {"sse-path", 1, 0, 's'},
-                                 {"ws-path", 1, 0, 'w'},   {"nsp", 1, 0, 'N'},      {0, 0, 0, 0}};
+    static struct option lo[] = {
+        {"port", 1, 0, 'p'},      {"host", 1, 0, 'h'},     {"src-base", 1, 0, 'b'},
+        {"src-count", 1, 0, 'c'}, {"conns", 1, 0, 'n'},    {"concurrency", 1, 0, 'k'},
+        {"tokens", 1, 0, 't'},    {"channels", 1, 0, 'C'}, {"sse-path", 1, 0, 's'},
+        {"ws-path", 1, 0, 'w'},   {"nsp", 1, 0, 'N'},      {0, 0, 0, 0}};
     int o;
     optind = 2;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (o) {
-        case 'p': g_opts.port = atoi(optarg); break;
-        case 'h': snprintf(g_opts.host, sizeof g_opts.host, "%s", optarg); break;
-        case 'b': g_opts.src_base = atoi(optarg); break;
-        case 'c': g_opts.src_count = atoi(optarg); break;
-        case 'n': g_opts.conns = atoi(optarg); break;
-        case 'k': g_opts.concurrency = atoi(optarg); break;
+        case 'p':
+            g_opts.port = atoi(optarg);
+            break;
+        case 'h':
+            snprintf(g_opts.host, sizeof g_opts.host, "%s", optarg);
+            break;
+        case 'b':
+            g_opts.src_base = atoi(optarg);
+            break;
+        case 'c':
+            g_opts.src_count = atoi(optarg);
+            break;
+        case 'n':
+            g_opts.conns = atoi(optarg);
+            break;
+        case 'k':
+            g_opts.concurrency = atoi(optarg);
+            break;
         case 't':
             if (load_tokens(optarg)) {
                 fprintf(stderr, "vb-load: no tokens in %s\n", optarg);
                 return 2;
             }
             break;
-        case 'C': load_channels(optarg); break;
-        case 's': snprintf(g_opts.sse_path, sizeof g_opts.sse_path, "%s", optarg); break;
-        case 'w': snprintf(g_opts.ws_path, sizeof g_opts.ws_path, "%s", optarg); break;
-        case 'N': snprintf(g_opts.nsp, sizeof g_opts.nsp, "%s", optarg); break;
-        default: usage();
+        case 'C':
+            load_channels(optarg);
+            break;
+        case 's':
+            snprintf(g_opts.sse_path, sizeof g_opts.sse_path, "%s", optarg);
+            break;
+        case 'w':
+            snprintf(g_opts.ws_path, sizeof g_opts.ws_path, "%s", optarg);
+            break;
+        case 'N':
+            snprintf(g_opts.nsp, sizeof g_opts.nsp, "%s", optarg);
+            break;
+        default:
+            usage();
         }
     }
     if (!g_opts.port || !g_opts.ntokens || g_opts.src_count < 1 || g_opts.concurrency < 1) usage();

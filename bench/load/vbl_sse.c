@@ -56,8 +56,9 @@ size_t vbl_sse_report(char *buf, size_t cap)
     int first = 1;
     for (size_t i = 0; g_count && i < TRACK_MAX && n + 100 < cap; i++) {
         if (!g_count[i]) continue;
-        n += (size_t)snprintf(buf + n, cap - n, "%s[%ld,%u,%llu,%llu]", first ? "" : ",", g_base + (long)i,
-                              g_count[i], (unsigned long long)g_min[i], (unsigned long long)g_max[i]);
+        n += (size_t)snprintf(buf + n, cap - n, "%s[%ld,%u,%llu,%llu]", first ? "" : ",",
+                              g_base + (long)i, g_count[i], (unsigned long long)g_min[i],
+                              (unsigned long long)g_max[i]);
         first = 0;
     }
     n += (size_t)snprintf(buf + n, cap - n, "]");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# vibed vs Node.js + Express 5 + Socket.IO, side by side: builds vibed and the
+# load generator (build-bench, RelWithDebInfo), installs the Node peer's
+# packages from its lockfile, runs every scenario against both servers one
+# after the other and writes BENCHMARKS.md. Bounded: under 15 minutes with the
+# defaults; scale by environment (see DEFAULTS in bench/bench.py), e.g.
+#   IDLE_HOLD=300 bash bench/run.sh          # the 5-minute RSS stability hold
+#   BENCH_TARGETS=vibed SCENARIOS=rest,dash bash bench/run.sh
+#   PROFILE=1 bash bench/run.sh              # perf record vibed per scenario
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v node >/dev/null || need+=(nodejs npm)
+command -v cmake >/dev/null || need+=(cmake)
+[ -f /usr/include/uv.h ] || need+=(libuv1-dev)
+if [ "${PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null; then need+=(linux-perf); fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ -f scripts/install-deps.sh ]; then bash scripts/install-deps.sh >/dev/null || true; fi
+  apt-get install -y -q "${need[@]}" >/dev/null
+fi
+BUILD=${BENCH_BUILD_DIR:-build-bench}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVB_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target vibed vb-load >/dev/null
+(cd bench/peer-node && { [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null; })
+# One server process may hold at most ~19,900 connections (hard limit of open
+# files); the generators split their connections to stay under it.
+ulimit -n "$(ulimit -Hn)"
+export VB_LOAD="$PWD/$BUILD/vb-load" VIBED_BIN="$PWD/$BUILD/vibed"
+export BENCH_CMDLINE="${BENCH_CMDLINE:-$(env | grep -E '^(BENCH_[A-Z_]+|IDLE_[A-Z]+|FANOUT_[A-Z]+|PERSIST_[A-Z]+|DASH_[A-Z]+|REST_[A-Z]+|PROFILE|SCENARIOS)=' | grep -v BENCH_CMDLINE | sort | tr '\n' ' ')bash bench/run.sh}"
+exec timeout "${BENCH_TIMEOUT:-1500}" python3 bench/bench.py
