@@ -44,9 +44,6 @@ wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $tok" \
   "$base/projects/$pid_/tasks?limit=100" | grep -E "Requests/sec|99%|50%|Non-2xx" &
 wpid=$!; sleep $((DURATION / 2)); echo "server RSS under GET load: $(rss) KiB"; wait $wpid
 
-
-
-
 echo "== POST /projects/:pid/tasks, $CONNS connections, ${DURATION}s"
 wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$tmp/post.lua" "$base/projects/$pid_/tasks" \
   | grep -E "Requests/sec|99%|50%|Non-2xx" &
