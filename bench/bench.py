@@ -451,8 +451,10 @@ def sc_persist(srv, env):
 def sc_dash(srv, env):
     n, changes, rate = I("DASH_STREAMS"), I("DASH_CHANGES"), F("DASH_RATE")
     pid = env["dash_pid"]
+    rss0 = srv.rss_kib()
     gens, ready, failed, el = spawn("sse", srv, n, env["tokfile"],
                                     ["--sse-path", f"/api/v1/projects/{pid}/stats/live"], "dash")
+    rss1 = srv.rss_kib()
     base = 1  # the project starts empty: change i makes totalTasks = i
     for g in gens:
         g.send(f"track {base}")
@@ -486,7 +488,8 @@ def sc_dash(srv, env):
     return {"streams": n, "ready": ready, "failed": failed, "changes": changes, "complete": complete,
             "all_p50_ms": per_change[len(per_change) // 2] if per_change else None,
             "all_max_ms": per_change[-1] if per_change else None, "server_cpu_s": cpu,
-            "connect_s": el}
+            "connect_s": el, "rss_before_kib": rss0, "rss_after_kib": rss1,
+            "per_stream_bytes": (rss1 - rss0) * 1024 / ready if ready else None}
 
 
 def wrk(args):
@@ -698,7 +701,10 @@ def write_md(res, m, started, wall, cmdline):
             row("time until every stream has it, p50 (ms)", res, ("dash", "all_p50_ms")),
             ["**time until every stream has it, max (ms)**", fmt(dv), fmt(dn), ratio(dv, dn),
              "< 100 ms: " + verdict(dv is not None and dv < 100 and g(v, "dash", "complete") == I("DASH_CHANGES"))],
-            row("server CPU (s)", res, ("dash", "server_cpu_s"), "", 2)]
+            row("server CPU (s)", res, ("dash", "server_cpu_s"), "", 2),
+            row("RSS before the streams (KiB)", res, ("dash", "rss_before_kib")),
+            row("RSS with every stream open (KiB)", res, ("dash", "rss_after_kib")),
+            row("**RSS per open stream (bytes)**", res, ("dash", "per_stream_bytes"), "", 0, False)]
     L += [table(rows), ""]
 
     L += ["## 5. REST (wrk)", "",
