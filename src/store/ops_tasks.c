@@ -186,12 +186,14 @@ static char *like_pattern(const char *q)
 /*
  * GET /projects/:pid/tasks?status=&assigneeId=&priority=&q=&parentTaskId=
  * &sort=&page=&limit= (members). Two queries: one page of rows (assignees and
- * labels by subquery) and one count.
+ * labels by subquery) and one count. The page is written straight to JSON
+ * text (vb_db_rows_text), the hottest read of the API.
  */
 int vb_op_task_list(vb_op_ctx *c)
 {
     const char *pid = vb_arg_param(c, "pid");
-    json_t *q = vb_arg_query(c), *p = NULL, *rows = NULL;
+    json_t *q = vb_arg_query(c), *p = NULL;
+    vb_db_text out = {0};
     const char *status = vb_arg_str(q, "status"), *prio = vb_arg_str(q, "priority");
     const char *parent = vb_arg_str(q, "parentTaskId"), *who = vb_arg_str(q, "assigneeId");
     const char *text = vb_arg_str(q, "q"), *order;
@@ -217,16 +219,19 @@ int vb_op_task_list(vb_op_ctx *c)
         vb_db_int(c->db, &total, 0, "SELECT COUNT(*) FROM tasks t " TASK_LIST_WHERE, "ssssssssssss",
                   pid, status, status, prio, prio, parent, parent, who, who, pat, pat, pat);
     if (rc) goto internal;
-    snprintf(sql, sizeof sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", VB_PT_TASK_SELECT,
+    snprintf(sql, sizeof sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", VB_PT_TASK_SELECT_API,
              TASK_LIST_WHERE, order);
-    rc = vb_db_rows(c->db, &rows, sql, "ssssssssssssii", pid, status, status, prio, prio, parent,
-                    parent, who, who, pat, pat, pat, limit, (page - 1) * limit);
+    vb_db_text_puts(&out, "{\"data\":");
+    rc = vb_db_rows_text(c->db, &out, sql, "ssssssssssssii", pid, status, status, prio, prio,
+                         parent, parent, who, who, pat, pat, pat, limit, (page - 1) * limit);
     if (rc) goto internal;
-    c->result = vb_page_result(vb_op_iso(rows), page, limit, total);
+    vb_page_meta_text(&out, page, limit, total);
+    rc = vb_op_result_text(c, &out);
     goto done;
 internal:
     rc = vb_op_internal(c, rc);
 done:
+    vb_db_text_free(&out);
     free(pat);
     json_decref(p);
     return rc;
@@ -246,13 +251,15 @@ int vb_op_task_get(vb_op_ctx *c)
 int vb_op_task_subtasks(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id");
-    json_t *rows = NULL;
+    vb_db_text out = {0};
     int rc = vb_pt_task_access(c, tid, 0, NULL, NULL, NULL);
     if (rc) return rc;
-    rc = vb_db_rows(c->db, &rows,
-                    VB_PT_TASK_SELECT "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id", "s",
-                    tid);
-    if (rc) return vb_op_internal(c, rc);
-    c->result = vb_op_iso(rows);
-    return 0;
+    rc = vb_db_rows_text(
+        c->db, &out, VB_PT_TASK_SELECT_API "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id",
+        "s", tid);
+    if (rc) {
+        vb_db_text_free(&out);
+        return vb_op_internal(c, rc);
+    }
+    return vb_op_result_text(c, &out);
 }

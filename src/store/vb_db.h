@@ -13,8 +13,17 @@
  * API's camelCase names). An alias prefix changes the conversion:
  *   "j:name" the text is parsed as JSON (NULL stays null)
  *   "b:name" the integer becomes true/false
+ *   "t:name" an integer (ms since the epoch) becomes an ISO 8601 UTC string
+ *            "YYYY-MM-DDTHH:MM:SS.mmmZ" (vb_iso8601); other values as usual
  * and the prefix is dropped from the key. Integers become JSON integers, reals
  * reals, text strings, NULL null.
+ *
+ * vb_db_rows_text() writes the same rows straight to JSON text, without a
+ * jansson tree: byte for byte what json_dumps(JSON_COMPACT) would give for the
+ * array vb_db_rows() returns (same escaping, number formats and key order), as
+ * long as the column names of the query are distinct. "j:" text that is
+ * already compact JSON (as SQLite's JSON functions and the store write it) is
+ * copied as it is; anything else is re-encoded through jansson.
  *
  * Errors: VB_ECONFLICT for a UNIQUE/PRIMARY KEY violation, VB_EIO for anything
  * else (the SQL error is logged). Statements are prepared once and cached per
@@ -24,14 +33,46 @@
 #define VB_DB_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct vb_db vb_db;
+
+/* A growing text buffer for JSON built on the store thread. Zero-initialise
+ * it; once an append fails (out of memory) oom stays set and further appends
+ * are no-ops, so callers check once at the end. data is NUL-terminated when
+ * not NULL. Free with vb_db_text_free (or take data and free() it). */
+typedef struct vb_db_text {
+    char *data;
+    size_t len, cap;
+    int oom;
+} vb_db_text;
+
+/* Appends n bytes / a C string. */
+void vb_db_text_put(vb_db_text *t, const char *s, size_t n);
+void vb_db_text_puts(vb_db_text *t, const char *s);
+/* Appends an integer in decimal. */
+void vb_db_text_int(vb_db_text *t, int64_t v);
+/* Appends s (n bytes, UTF-8) as a JSON string with json_dumps' escaping;
+ * invalid UTF-8 gives null (as json_stringn refuses it). Returns 0, or -1
+ * when null was written instead. */
+int vb_db_text_str(vb_db_text *t, const char *s, size_t n);
+/* Appends a real as json_dumps formats it ("%.17g", ".0" added when there is
+ * neither '.' nor 'e'); a NaN or infinity gives null. */
+void vb_db_text_real(vb_db_text *t, double v);
+/* Appends ms as a quoted ISO 8601 string (same text as vb_iso8601). */
+void vb_db_text_iso(vb_db_text *t, int64_t ms);
+/* Frees the buffer and zeroes t. */
+void vb_db_text_free(vb_db_text *t);
 
 /* Runs a statement that returns no rows. */
 int vb_db_exec(vb_db *db, const char *sql, const char *fmt, ...);
 /* Runs a query; *rows receives a new array of row objects (possibly empty). */
 int vb_db_rows(vb_db *db, json_t **rows, const char *sql, const char *fmt, ...);
+/* Runs a query and appends its rows to out as a compact JSON array of objects
+ * (see above). On error out may hold a partial array: discard it. Returns 0,
+ * VB_ENOMEM (out->oom), VB_ECONFLICT or VB_EIO. */
+int vb_db_rows_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt, ...);
 /* Runs a query; *row receives the first row as a new object, or NULL when there
  * is none (still returns 0). */
 int vb_db_row(vb_db *db, json_t **row, const char *sql, const char *fmt, ...);

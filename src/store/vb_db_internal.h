@@ -50,4 +50,14 @@ int vb_db_txn_broken(const vb_db *db);
  */
 int vb_migrate_run(vb_db *db, int *version);
 
+/*
+ * 1 if the JSON text s (n bytes) may be copied as it is where json_dumps
+ * (JSON_COMPACT) of its parsed value is wanted: compact (no whitespace outside
+ * strings), strings without escapes and with valid UTF-8, integers only (no
+ * fraction or exponent, no "-0", no leading zeros), true/false/null, balanced
+ * brackets. Conservative: 0 means "re-encode through jansson", never that the
+ * text is invalid. (vb_db_text.c)
+ */
+int vb_db_text_json_raw_ok(const char *s, size_t n);
+
 #endif

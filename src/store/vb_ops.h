@@ -16,11 +16,11 @@
 #include "store/vb_store.h"
 
 /* ---- argument access (borrowed; never NULL for body/query/params: {} instead) */
-const char *vb_arg_actor(const vb_op_ctx *c);            /* actor.id or NULL */
+const char *vb_arg_actor(const vb_op_ctx *c); /* actor.id or NULL */
 const char *vb_arg_param(const vb_op_ctx *c, const char *name);
 json_t *vb_arg_body(const vb_op_ctx *c);
 json_t *vb_arg_query(const vb_op_ctx *c);
-const char *vb_arg_str(json_t *obj, const char *key);    /* string value or NULL */
+const char *vb_arg_str(json_t *obj, const char *key); /* string value or NULL */
 
 /* ---- guards. Each returns 0, or fails ctx with VB_ENOTFOUND ("<KIND>_NOT_FOUND")
  * when the object does not exist or the actor is not a member of its workspace
@@ -37,8 +37,8 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
  * "activity" with the row's API shape {id, workspaceId, projectId, taskId,
  * actorId, action, changes, createdAt} on topic "workspace:<wid>" and, when
  * pid is set, "project:<pid>". changes is stolen (NULL means {}). */
-int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
-                const char *action, json_t *changes);
+int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
+                json_t *changes);
 /* ---- notification for user_id (skipped when user_id is the actor); queues the
  * event "notification" on topic "user:<uid>". data is stolen. */
 int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *type,
@@ -49,6 +49,13 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
 void vb_page_args(const vb_op_ctx *c, int64_t *page, int64_t *limit);
 /* Builds {"data": rows (stolen), "meta": {page, limit, total, totalPages, hasNext, hasPrev}}. */
 json_t *vb_page_result(json_t *rows, int64_t page, int64_t limit, int64_t total);
+
+/* The same page envelope as text: appends ',"meta":{...}}' to t, which must
+ * hold '{"data":' and the rows' array (vb_db_rows_text). */
+void vb_page_meta_text(vb_db_text *t, int64_t page, int64_t limit, int64_t total);
+/* Makes t's text the op's result (c->result_text), taking its buffer (t is
+ * zeroed). 0, or VB_ENOMEM (recorded on c) when t ran out of memory. */
+int vb_op_result_text(vb_op_ctx *c, vb_db_text *t);
 
 /* ---- time */
 int64_t vb_op_now(void); /* wall-clock ms */

@@ -10,6 +10,7 @@
 #include "core/vb_id.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- argument access ---------------------------------------------------- */
@@ -313,6 +314,35 @@ json_t *vb_page_result(json_t *rows, int64_t page, int64_t limit, int64_t total)
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:b, s:b}}", "data", rows, "meta", "page",
                      (json_int_t)page, "limit", (json_int_t)limit, "total", (json_int_t)total,
                      "totalPages", (json_int_t)pages, "hasNext", page<pages, "hasPrev", page> 1);
+}
+
+void vb_page_meta_text(vb_db_text *t, int64_t page, int64_t limit, int64_t total)
+{
+    int64_t pages = limit > 0 ? (total + limit - 1) / limit : 0;
+    /* Same keys, order and values as vb_page_result. */
+    vb_db_text_puts(t, ",\"meta\":{\"page\":");
+    vb_db_text_int(t, page);
+    vb_db_text_puts(t, ",\"limit\":");
+    vb_db_text_int(t, limit);
+    vb_db_text_puts(t, ",\"total\":");
+    vb_db_text_int(t, total);
+    vb_db_text_puts(t, ",\"totalPages\":");
+    vb_db_text_int(t, pages);
+    vb_db_text_puts(t, page < pages ? ",\"hasNext\":true" : ",\"hasNext\":false");
+    vb_db_text_puts(t, page > 1 ? ",\"hasPrev\":true}}" : ",\"hasPrev\":false}}");
+}
+
+int vb_op_result_text(vb_op_ctx *c, vb_db_text *t)
+{
+    if (t->oom || !t->data) {
+        vb_db_text_free(t);
+        return vb_op_internal(c, VB_ENOMEM);
+    }
+    free(c->result_text);
+    c->result_text = t->data;
+    c->result_text_len = t->len;
+    memset(t, 0, sizeof *t);
+    return 0;
 }
 
 int64_t vb_op_now(void)

@@ -42,8 +42,10 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
  * vb_pt_iso() before returning them.
  */
 
-/* The SELECT list of a task in its API shape; append "WHERE ..." to it. */
-#define VB_PT_TASK_SELECT                                                                          \
+/* The SELECT list of a task in its API shape; append "WHERE ..." to it. TP is
+ * the alias prefix of the two times: "" keeps them raw (integer ms), "t:"
+ * gives ISO strings (see vb_db.h). */
+#define VB_PT_TASK_COLUMNS(TP)                                                                     \
     "SELECT t.id AS id, t.key AS key, t.number AS number, t.project_id AS projectId,"              \
     " t.workspace_id AS workspaceId, t.title AS title, t.description AS description,"              \
     " t.status AS status, t.priority AS priority, t.reporter_id AS reporterId,"                    \
@@ -53,8 +55,12 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
     "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","                               \
     " t.parent_task_id AS parentTaskId, t.due_date AS dueDate,"                                    \
     " t.estimate_points AS estimatePoints, t.order_index AS orderIndex,"                           \
-    " t.comment_count AS commentCount, t.created_at AS createdAt, t.updated_at AS updatedAt"       \
-    " FROM tasks t "
+    " t.comment_count AS commentCount, t.created_at AS \"" TP "createdAt\","                       \
+    " t.updated_at AS \"" TP "updatedAt\" FROM tasks t "
+/* A raw task (integer times). */
+#define VB_PT_TASK_SELECT VB_PT_TASK_COLUMNS("")
+/* A task as the API returns it (ISO times), for vb_db_rows_text. */
+#define VB_PT_TASK_SELECT_API VB_PT_TASK_COLUMNS("t:")
 
 /* Fails c with VB_EINVAL "VALIDATION_ERROR" and errors [{field, message}]. */
 int vb_pt_field_error(vb_op_ctx *c, const char *field, const char *message);

@@ -37,6 +37,7 @@ typedef struct vb_job {
     int status;
     json_t *result;
     char *result_text; /* with text: the serialised result */
+    size_t result_len;
     json_t *events;
     json_t *errors;
     char code[48];
@@ -156,6 +157,9 @@ static const char *default_code(int status)
 static void job_set_db_error(vb_job *j)
 {
     j->status = VB_EIO;
+    free(j->result_text);
+    j->result_text = NULL;
+    j->result_len = 0;
     json_decref(j->result);
     json_decref(j->events);
     json_decref(j->errors);
@@ -178,6 +182,15 @@ static int run_job(vb_db *db, vb_job *j)
         return 1;
     }
     int st = j->fn(&ctx);
+    if (st == 0 && ctx.result_text) {
+        /* A text result stands for the tree. */
+        json_decref(ctx.result);
+        ctx.result = NULL;
+        j->result_text = ctx.result_text;
+        j->result_len = ctx.result_text_len;
+        ctx.result_text = NULL;
+    }
+    free(ctx.result_text);
     if (st > 0) {
         vb_log(VB_LOG_ERROR, "store: operation returned %d, not a vb_err", st);
         st = VB_EIO;
@@ -219,15 +232,35 @@ static void run_batch(vb_store *s, vb_job *batch)
         job_set_db_error(j);
 }
 
+/* Parses an op's text result into a tree for a caller that wants one.
+ * NULL when out of memory (logged). */
+static json_t *text_to_tree(const char *text, size_t len)
+{
+    json_error_t err;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &err);
+    if (!v) vb_log(VB_LOG_ERROR, "store: an operation's text result is not JSON: %s", err.text);
+    return v;
+}
+
 /* Serialises the results of jobs that asked for text, outside the database
  * lock: the loop thread then only copies bytes, and the trees are built and
- * freed on this one thread. A result that cannot be serialised stays a tree. */
+ * freed on this one thread. A result that cannot be serialised stays a tree.
+ * Text results of jobs that did not ask for text become trees. */
 static void serialise_results(vb_job *batch)
 {
     for (vb_job *j = batch; j; j = j->next) {
-        if (!j->text || j->status != 0 || !j->result) continue;
+        if (j->status != 0) continue;
+        if (!j->text && j->result_text) {
+            j->result = text_to_tree(j->result_text, j->result_len);
+            free(j->result_text);
+            j->result_text = NULL;
+            j->result_len = 0;
+            continue;
+        }
+        if (!j->text || !j->result) continue;
         j->result_text = json_dumps(j->result, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!j->result_text) continue;
+        j->result_len = strlen(j->result_text);
         json_decref(j->result);
         j->result = NULL;
     }
@@ -285,7 +318,7 @@ static void complete_job(vb_store *s, vb_job *j)
         .status = j->status,
         .result = j->status == 0 ? j->result : NULL,
         .text = j->status == 0 ? j->result_text : NULL,
-        .text_len = j->status == 0 && j->result_text ? strlen(j->result_text) : 0,
+        .text_len = j->status == 0 && j->result_text ? j->result_len : 0,
         .code = j->status == 0 ? "" : j->code,
         .message = j->status == 0 ? "" : j->message,
         .errors = j->status == 0 ? NULL : j->errors,
@@ -493,13 +526,18 @@ int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result)
         /* Refusals (not found, forbidden, invalid) are normal answers; only
          * failures of the database itself are worth a warning. */
         vb_log(st == VB_EIO || st == VB_ENOMEM ? VB_LOG_WARN : VB_LOG_DEBUG,
-               "store: operation failed: %s %s",
-               ctx.code[0] ? ctx.code : default_code(st), ctx.message);
+               "store: operation failed: %s %s", ctx.code[0] ? ctx.code : default_code(st),
+               ctx.message);
 done:
     if (st == 0 && result) {
+        if (ctx.result_text) {
+            json_decref(ctx.result);
+            ctx.result = text_to_tree(ctx.result_text, ctx.result_text_len);
+        }
         *result = ctx.result;
         ctx.result = NULL;
     }
+    free(ctx.result_text);
     json_decref(ctx.result);
     json_decref(ctx.events);
     json_decref(ctx.errors);

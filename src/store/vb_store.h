@@ -10,6 +10,11 @@
  * the caller's callback runs. A write is thus acknowledged only once it is
  * durable, and its events are published only once it is committed.
  *
+ * Results: an operation sets a jansson tree (ctx->result) or, for the hot
+ * reads, JSON text it wrote directly (ctx->result_text, see vb_db_rows_text);
+ * with VB_STORE_TEXT the caller gets text either way, serialised on the store
+ * thread, so the loop thread only copies bytes.
+ *
  * No database type appears in this header: operations see a vb_db (vb_db.h),
  * which a SQLite backend implements today and a PostgreSQL one can later.
  */
@@ -27,13 +32,19 @@ typedef struct vb_db vb_db;
 /* What an operation sees while it runs on the store thread. */
 typedef struct vb_op_ctx {
     vb_db *db;
-    const json_t *args;   /* the arguments given to vb_store_submit (borrowed) */
-    json_t *result;       /* set by the operation (owned by the ctx); sent to the caller */
-    json_t *events;       /* array; vb_op_event() appends; published after commit */
+    const json_t *args; /* the arguments given to vb_store_submit (borrowed) */
+    json_t *result;     /* set by the operation (owned by the ctx); sent to the caller */
+    /* Or, instead of result: the result already as compact JSON text
+     * (malloc'ed, NUL-terminated, owned by the ctx; see vb_op_result_text in
+     * vb_ops.h). With VB_STORE_TEXT it goes to the caller as it is; without,
+     * the store parses it into res->result. */
+    char *result_text;
+    size_t result_text_len;
+    json_t *events; /* array; vb_op_event() appends; published after commit */
     /* error details, set with vb_op_fail() */
-    char code[48];        /* machine code, e.g. "WORKSPACE_NOT_FOUND" */
-    char message[256];    /* human message */
-    json_t *errors;       /* optional [{field, message}] for VB_EINVAL */
+    char code[48];     /* machine code, e.g. "WORKSPACE_NOT_FOUND" */
+    char message[256]; /* human message */
+    json_t *errors;    /* optional [{field, message}] for VB_EINVAL */
 } vb_op_ctx;
 
 /* An operation returns 0 or a negative vb_err. On error its changes are rolled
@@ -50,13 +61,13 @@ void vb_op_event(vb_op_ctx *ctx, const char *topic, const char *type, json_t *da
 /* What the caller's callback receives, on the loop thread. Valid only during
  * the callback; take a reference (json_incref) to keep result. */
 typedef struct vb_store_res {
-    int status;           /* 0 or negative vb_err */
-    json_t *result;       /* may be NULL; NULL when text is set */
-    const char *text;     /* with VB_STORE_TEXT: the result as compact JSON text, or NULL */
+    int status;       /* 0 or negative vb_err */
+    json_t *result;   /* may be NULL; NULL when text is set */
+    const char *text; /* with VB_STORE_TEXT: the result as compact JSON text, or NULL */
     size_t text_len;
-    const char *code;     /* "" on success */
+    const char *code; /* "" on success */
     const char *message;
-    json_t *errors;       /* may be NULL */
+    json_t *errors; /* may be NULL */
 } vb_store_res;
 
 typedef void (*vb_store_cb)(const vb_store_res *res, void *ud);
@@ -68,8 +79,8 @@ typedef struct vb_store_stats {
     uint64_t ops_total;
     uint64_t batches_total;
     uint64_t max_batch;
-    uint64_t queue_depth;     /* submitted, not yet completed */
-    uint64_t batch_size_sum;  /* ops_total over batches, for an average */
+    uint64_t queue_depth;    /* submitted, not yet completed */
+    uint64_t batch_size_sum; /* ops_total over batches, for an average */
 } vb_store_stats;
 
 /*

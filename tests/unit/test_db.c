@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -235,6 +236,149 @@ static void test_transactions(void **state)
     assert_int_equal(vb_db_rollback(db), 0);
 }
 
+/* Values that stress the text writer: escapes, UTF-8 (valid and not), NUL,
+ * reals, extreme integers, JSON columns compact or not, booleans, times. */
+static const char k_tricky[] =
+    "CREATE TABLE v (id INTEGER PRIMARY KEY, s, r, j, b, tm);"
+    "INSERT INTO v VALUES (1, 'plain', 2.5, '{\"a\":1,\"b\":[\"x\",null,true]}', 1, 0);"
+    "INSERT INTO v VALUES (2, 'q\"b\\s/' || char(1) || char(31) || char(127) || char(10) ||"
+    " char(9) || char(8) || char(12) || char(13), 0.1, '[ 1, 2 ]', 0, 1700000000123);"
+    "INSERT INTO v VALUES (3, 'é€😀', 1e300, '[1.50,2e3]', NULL, 951782400000);"
+    "INSERT INTO v VALUES (4, CAST(X'FF41' AS TEXT), -3.0, '\"s\\u0001\"', 'yes', -1);"
+    "INSERT INTO v VALUES (5, CAST(X'610062' AS TEXT), 1e-7, 'nope', 2, 253402300799999);"
+    "INSERT INTO v VALUES (6, 9223372036854775807, 5.0, '', 0, 253402300800000);"
+    "INSERT INTO v VALUES (7, -9223372036854775808, 123456789.125, '-0', 1, 68169600000);"
+    "INSERT INTO v VALUES (8, NULL, NULL, NULL, NULL, NULL);"
+    "INSERT INTO v VALUES (9, '', -0.0, '{\"k\":\"é\",\"n\":[[],{}],\"m\":-12}', 1, 2.5);"
+    "INSERT INTO v VALUES (10, X'00FF', 1e21, '[1][2]', 1, '2020');"
+    "INSERT INTO v VALUES (11, 'x', 3, 'true', 1, 1);"
+    "INSERT INTO v VALUES (12, 'y', 4, '[\"a\\\\b\"]', 1, 59);"
+    "INSERT INTO v VALUES (13, 'z', 5, '007', 1, 1);"
+    "INSERT INTO v VALUES (14, 'w', 6, '{\"a\":\"\xED\xA0\x80\"}', 1, 1);";
+
+/* Asserts that vb_db_rows_text of sql gives exactly json_dumps(JSON_COMPACT)
+ * of what vb_db_rows gives. */
+static void assert_text_matches(vb_db *db, const char *sql)
+{
+    json_t *rows = NULL;
+    assert_int_equal(vb_db_rows(db, &rows, sql, NULL), 0);
+    char *want = json_dumps(rows, JSON_COMPACT);
+    assert_non_null(want);
+    vb_db_text out = {0};
+    vb_db_text_puts(&out, "prefix:");
+    assert_int_equal(vb_db_rows_text(db, &out, sql, NULL), 0);
+    assert_false(out.oom);
+    assert_int_equal(out.len, strlen(out.data));
+    assert_string_equal(out.data + 7, want);
+    free(want);
+    json_decref(rows);
+    vb_db_text_free(&out);
+}
+
+static void test_rows_text(void **state)
+{
+    vb_db *db = *state;
+    assert_int_equal(vb_db_script(db, k_tricky), 0);
+    assert_text_matches(db, "SELECT id, s, r AS score, j AS \"j:meta\", b AS \"b:flag\","
+                            " tm AS \"t:when\", tm AS raw, j AS plain FROM v ORDER BY id");
+    /* every row alone, so one bad value cannot hide another */
+    for (int64_t id = 1; id <= 14; id++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "SELECT s AS \"a\", j AS \"j:b\", b AS \"b:c\", tm AS \"t:d\", r"
+                 " FROM v WHERE id = %lld",
+                 (long long)id);
+        assert_text_matches(db, sql);
+    }
+    assert_text_matches(db, "SELECT * FROM v WHERE id > 100");
+    assert_text_matches(db, "SELECT id FROM v ORDER BY id DESC");
+    /* keys that need escaping */
+    assert_text_matches(db, "SELECT 1 AS \"a\"\"b\", 2 AS \"c\\d\"");
+
+    /* errors: bad SQL leaves an error, not a crash */
+    vb_db_text out = {0};
+    assert_int_equal(vb_db_rows_text(db, &out, "SELECT * FROM nope", NULL), VB_EIO);
+    assert_int_equal(vb_db_rows_text(db, &out, "SELECT ?", "ss", "a", "b"), VB_EIO);
+    vb_db_text_free(&out);
+    assert_null(out.data);
+}
+
+/* The fast ISO formatter agrees with vb_iso8601 everywhere. */
+static void test_text_iso(void **state)
+{
+    (void)state;
+    static const int64_t fixed[] = {0,
+                                    1,
+                                    999,
+                                    86399999,
+                                    86400000,
+                                    951782400000,  /* 2000-02-29 */
+                                    951868800000,  /* 2000-03-01 */
+                                    4107542400000, /* 2100-03-01 */
+                                    253402300799999,
+                                    253402300800000,
+                                    -1,
+                                    -86400001,
+                                    INT64_C(-62135596800000)};
+    vb_db_text t = {0};
+    char iso[32], want[40];
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        int64_t ms;
+        if (i < (int)VB_ARRAY_LEN(fixed))
+            ms = fixed[i];
+        else {
+            x ^= x << 13; /* xorshift: deterministic spread over 1970..9999 */
+            x ^= x >> 7;
+            x ^= x << 17;
+            ms = (int64_t)(x % UINT64_C(253402300800000));
+        }
+        t.len = 0;
+        vb_db_text_iso(&t, ms);
+        vb_iso8601(ms, iso);
+        snprintf(want, sizeof want, "\"%s\"", iso);
+        assert_string_equal(t.data, want);
+    }
+    vb_db_text_free(&t);
+}
+
+static int raw_ok(const char *s)
+{
+    return vb_db_text_json_raw_ok(s, strlen(s));
+}
+
+/* Integers, reals and strings on their own. */
+static void test_text_values(void **state)
+{
+    (void)state;
+    vb_db_text t = {0};
+    vb_db_text_int(&t, INT64_MIN);
+    vb_db_text_puts(&t, " ");
+    vb_db_text_int(&t, 0);
+    vb_db_text_puts(&t, " ");
+    vb_db_text_real(&t, 1.0 / 0.0);
+    vb_db_text_puts(&t, " ");
+    vb_db_text_real(&t, 1e-300);
+    vb_db_text_puts(&t, " ");
+    assert_int_equal(vb_db_text_str(&t, "\xC0\x80", 2), -1); /* overlong */
+    vb_db_text_puts(&t, " ");
+    assert_int_equal(vb_db_text_str(&t, "\xF4\x90\x80\x80", 4), -1); /* > U+10FFFF */
+    vb_db_text_puts(&t, " ");
+    assert_int_equal(vb_db_text_str(&t, "\xE2\x82", 2), -1); /* cut short */
+    vb_db_text_puts(&t, " ");
+    assert_int_equal(vb_db_text_str(&t, "\xF0\x9F\x98\x80", 4), 0);
+    assert_string_equal(t.data,
+                        "-9223372036854775808 0 null 1e-300 null null null \"\xF0\x9F\x98\x80\"");
+    vb_db_text_free(&t);
+    assert_int_equal(raw_ok("[\"a\",1,-2,true,false,null,{\"b\":{}}]"), 1);
+    assert_int_equal(raw_ok("[1, 2]"), 0);
+    assert_int_equal(raw_ok("1.5"), 0);
+    assert_int_equal(raw_ok("\"a\\n\""), 0);
+    assert_int_equal(raw_ok("[1]]"), 0);
+    assert_int_equal(raw_ok("tru"), 0);
+    assert_int_equal(raw_ok("12"), 1);
+}
+
 static void test_open_failure(void **state)
 {
     (void)state;
@@ -252,6 +396,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_script_and_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_text, setup, teardown),
+        cmocka_unit_test(test_text_iso),
+        cmocka_unit_test(test_text_values),
         cmocka_unit_test(test_open_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include "core/vb_log.h"
 #include "store/vb_db.h"
 #include "store/vb_migrations.h"
+#include "store/vb_ops.h"
 #include "store/vb_store.h"
 
 #define MAX_IDS 600
@@ -118,7 +119,37 @@ static int op_future_version(vb_op_ctx *c)
                       (int64_t)vb_migrations_count + 1);
 }
 
+/* Returns its result as text (vb_op_result_text): {"id":N,"s":"é"}; with
+ * "fail" set it fails after setting the text. */
+static int op_text(vb_op_ctx *c)
+{
+    vb_db_text t = {0};
+    vb_db_text_puts(&t, "{\"id\":");
+    vb_db_text_int(&t, arg_id(c));
+    vb_db_text_puts(&t, ",\"s\":");
+    vb_db_text_str(&t, "\xC3\xA9", 2);
+    vb_db_text_puts(&t, "}");
+    int rc = vb_op_result_text(c, &t);
+    if (rc) return rc;
+    if (json_is_true(json_object_get(c->args, "fail")))
+        return vb_op_fail(c, VB_ECONFLICT, "NOPE", "failed on purpose");
+    return 0;
+}
+
 /* ---- loop side ---- */
+
+static void on_done(const vb_store_res *res, void *ud);
+
+/* The text of the last result that came as text. */
+static char g_text[128];
+
+static void on_text_done(const vb_store_res *res, void *ud)
+{
+    snprintf(g_text, sizeof g_text, "%.*s", (int)res->text_len, res->text ? res->text : "");
+    assert_true(!res->text || strlen(res->text) == res->text_len);
+    if (res->text) assert_null(res->result);
+    on_done(res, ud);
+}
 
 static void on_done(const vb_store_res *res, void *ud)
 {
@@ -429,6 +460,44 @@ static void test_close_idle_and_sync_errors(void **state)
     assert_int_equal(T.completed_at_close, 0);
 }
 
+/* An op's text result goes through as text with VB_STORE_TEXT, becomes a
+ * tree without it and from run_sync, and is dropped when the op fails. */
+static void test_text_results(void **state)
+{
+    vb_store *s = open_store();
+    assert_int_equal(vb_store_submit(s, op_text, VB_STORE_TEXT, json_pack("{s:i}", "id", 7),
+                                     on_text_done, (void *)7),
+                     0);
+    run_until(&T.completed, 1);
+    assert_int_equal(T.status[7], 0);
+    assert_string_equal(g_text, "{\"id\":7,\"s\":\"\xC3\xA9\"}");
+    assert_int_equal(T.result_id[7], -1); /* no tree beside the text */
+
+    g_text[0] = 'x';
+    assert_int_equal(
+        vb_store_submit(s, op_text, 0, json_pack("{s:i}", "id", 8), on_text_done, (void *)8), 0);
+    run_until(&T.completed, 2);
+    assert_int_equal(T.result_id[8], 8);
+    assert_string_equal(g_text, "");
+
+    assert_int_equal(vb_store_submit(s, op_text, VB_STORE_TEXT | VB_STORE_WRITE,
+                                     json_pack("{s:i, s:b}", "id", 9, "fail", 1), on_text_done,
+                                     (void *)9),
+                     0);
+    run_until(&T.completed, 3);
+    assert_int_equal(T.status[9], VB_ECONFLICT);
+    assert_string_equal(T.code[9], "NOPE");
+    assert_string_equal(g_text, "");
+
+    json_t *args = json_pack("{s:i}", "id", 10), *res = NULL;
+    assert_int_equal(vb_store_run_sync(s, op_text, args, &res), 0);
+    assert_int_equal(json_integer_value(json_object_get(res, "id")), 10);
+    assert_string_equal(json_string_value(json_object_get(res, "s")), "\xC3\xA9");
+    json_decref(res);
+    json_decref(args);
+    close_store(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poisoned_batch_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains_and_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_idle_and_sync_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_results, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
