@@ -18,7 +18,7 @@ void vb_http_limits_default(vb_http_limits *l)
     l->header_timeout_ms = 10000;
     l->body_timeout_ms = 30000;
     l->idle_timeout_ms = 60000;
-    l->max_connections = 19000;
+    l->max_connections = 19800;
 }
 
 int vb_http_server_port(const vb_http_server *s)
@@ -78,15 +78,17 @@ void vb_http_conn_set_state(vb_http_conn *c, int st)
     default:
         break;
     }
-    uv_timer_stop(&c->timer);
-    if (ms) uv_timer_start(&c->timer, on_timer, ms, 0);
+    uv_timer_stop(c->timer);
+    if (ms) uv_timer_start(c->timer, on_timer, ms, 0);
 }
 
-/* Frees a connection once both of its handles are closed, then lets a
+/* Close callback of the connection's handles: frees the timer's memory,
+ * and the connection once all of its handles are closed, then lets a
  * shutting-down server finish. */
 static void on_conn_close(uv_handle_t *h)
 {
     vb_http_conn *c = h->data;
+    if (h->type == UV_TIMER) free(h); /* allocated apart from the connection */
     if (--c->handles_open > 0) return;
     vb_http_server *s = c->server;
     if (c->stream) vb_stream_release(c->stream); /* runs its on_close */
@@ -111,17 +113,62 @@ void vb_http_conn_close(vb_http_conn *c)
         c->inflight = NULL;
     }
     c->reading = 0;
-    uv_timer_stop(&c->timer);
+    vb_http_conn_timer_drop(c);
     /* Buffers are freed in the close callback: a parse loop may be on the stack. */
-    uv_close((uv_handle_t *)&c->timer, on_conn_close);
     uv_close((uv_handle_t *)&c->tcp, on_conn_close);
+}
+
+int vb_http_conn_timer_get(vb_http_conn *c)
+{
+    if (c->timer) return 0;
+    c->timer = malloc(sizeof(*c->timer));
+    if (!c->timer) return VB_ENOMEM;
+    uv_timer_init(c->server->loop, c->timer);
+    c->timer->data = c;
+    c->handles_open++;
+    return 0;
+}
+
+void vb_http_conn_timer_drop(vb_http_conn *c)
+{
+    if (!c->timer) return;
+    uv_timer_stop(c->timer);
+    uv_close((uv_handle_t *)c->timer, on_conn_close); /* frees it */
+    c->timer = NULL;
+}
+
+/* A shutdown request with its callback; allocated only while it runs. */
+typedef struct conn_shutdown {
+    uv_shutdown_t req; /* req.data: the connection */
+    void (*cb)(vb_http_conn *c, int status);
+} conn_shutdown;
+
+static void on_conn_shutdown(uv_shutdown_t *sr, int status)
+{
+    conn_shutdown *sd = VB_CONTAINER_OF(sr, conn_shutdown, req);
+    vb_http_conn *c = sr->data;
+    void (*cb)(vb_http_conn *, int) = sd->cb;
+    free(sd);
+    cb(c, status);
+}
+
+int vb_http_conn_shutdown(vb_http_conn *c, void (*cb)(vb_http_conn *c, int status))
+{
+    conn_shutdown *sd = malloc(sizeof(*sd));
+    if (!sd) return VB_ENOMEM;
+    sd->req.data = c;
+    sd->cb = cb;
+    if (uv_shutdown(&sd->req, (uv_stream_t *)&c->tcp, on_conn_shutdown) < 0) {
+        free(sd);
+        return VB_EIO;
+    }
+    return 0;
 }
 
 /* The write side is shut down (after the queued writes); once the peer has
  * also closed, nothing is left to do. */
-static void on_shutdown(uv_shutdown_t *sr, int status)
+static void on_shutdown(vb_http_conn *c, int status)
 {
-    vb_http_conn *c = VB_CONTAINER_OF(sr, vb_http_conn, shutdown_req);
     if (c->state == VB_CONN_CLOSED) return;
     if (status < 0 || c->eof) vb_http_conn_close(c);
 }
@@ -130,9 +177,13 @@ void vb_http_conn_drain(vb_http_conn *c)
 {
     if (c->state == VB_CONN_DRAIN || c->state == VB_CONN_CLOSED) return;
     c->state = VB_CONN_DRAIN;
-    uv_timer_stop(&c->timer);
-    uv_timer_start(&c->timer, on_timer, VB_HTTP_LINGER_MS, 0);
-    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+    if (vb_http_conn_timer_get(c) < 0) {
+        vb_http_conn_close(c);
+        return;
+    }
+    uv_timer_stop(c->timer);
+    uv_timer_start(c->timer, on_timer, VB_HTTP_LINGER_MS, 0);
+    if (vb_http_conn_shutdown(c, on_shutdown) < 0) {
         vb_http_conn_close(c);
         return;
     }
@@ -171,9 +222,9 @@ static void on_timer(uv_timer_t *t)
 static void dispatch(vb_http_conn *c)
 {
     vb_http_server *s = c->server;
-    vb_http_req *req = c->cur;
-    c->cur = NULL;
-    c->msg_complete = 0;
+    vb_http_req *req = c->p->cur;
+    c->p->cur = NULL;
+    c->p->msg_complete = 0;
     c->inflight = req;
     s->live_reqs++;
     s->handler(req, s->ud);
@@ -182,26 +233,33 @@ static void dispatch(vb_http_conn *c)
 /*
  * Feeds data[0..len) to the parser until it is all consumed, a request is
  * with the handler, or the connection stops parsing. A request that completes
- * pauses the parser; its end is llhttp_get_error_pos(). Returns the number of
- * bytes consumed (all of them after a parse error, which drains).
+ * pauses the parser; its end is llhttp_get_error_pos(). The parse state is
+ * allocated here when the connection has none. Returns the number of bytes
+ * consumed (all of them after a parse error, which drains, or when memory
+ * ran out, which closes).
  */
 static size_t conn_parse(vb_http_conn *c, const char *data, size_t len)
 {
     size_t used = 0;
     while (used < len && !c->inflight && parse_allowed(c)) {
-        llhttp_errno_t err = llhttp_execute(&c->parser, data + used, len - used);
+        if (vb_http_parse_begin(c) < 0) {
+            vb_http_conn_close(c);
+            return len;
+        }
+        llhttp_t *parser = &c->p->parser;
+        llhttp_errno_t err = llhttp_execute(parser, data + used, len - used);
         if (err == HPE_OK) return len;
         if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-            const char *pos = llhttp_get_error_pos(&c->parser);
+            const char *pos = llhttp_get_error_pos(parser);
             used = pos ? (size_t)(pos - data) : len;
             if (err == HPE_PAUSED)
-                llhttp_resume(&c->parser);
+                llhttp_resume(parser);
             else
-                llhttp_resume_after_upgrade(&c->parser);
-            if (c->msg_complete) dispatch(c);
+                llhttp_resume_after_upgrade(parser);
+            if (c->p->msg_complete) dispatch(c); /* may take the connection over */
             continue;
         }
-        conn_fail(c, c->err_status ? c->err_status : 400);
+        conn_fail(c, c->p->err_status ? c->p->err_status : 400);
         return len;
     }
     return used;
@@ -271,6 +329,9 @@ static void conn_process(vb_http_conn *c)
         c->in = NULL;
         c->in_cap = 0;
     }
+    /* Between requests with nothing buffered no parse state is needed: a
+     * keep-alive connection waits with only the connection struct. */
+    if (c->state == VB_CONN_IDLE && c->in_len == 0 && !c->inflight) vb_http_parse_free(c);
     c->processing = 0;
     conn_update(c);
 }
@@ -352,12 +413,18 @@ static void on_connection(uv_stream_t *ls, int status)
         return;
     }
     vb_http_conn *c = calloc(1, sizeof(*c));
-    if (!c) return;
+    uv_timer_t *timer = malloc(sizeof(*timer));
+    if (!c || !timer) {
+        free(c);
+        free(timer);
+        return;
+    }
     c->server = s;
     uv_tcp_init(s->loop, &c->tcp);
-    uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c;
-    c->timer.data = c;
+    c->timer = timer;
+    uv_timer_init(s->loop, c->timer);
+    c->timer->data = c;
     c->handles_open = 2;
     c->next = s->conns;
     if (s->conns) s->conns->prev = c;
@@ -371,7 +438,6 @@ static void on_connection(uv_stream_t *ls, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
-    llhttp_init(&c->parser, HTTP_REQUEST, &s->settings);
     vb_http_conn_set_state(c, VB_CONN_IDLE);
     start_reading(c);
 }

@@ -31,7 +31,7 @@ typedef struct vb_http_limits {
     unsigned header_timeout_ms;  /* time to receive a complete header block; default 10 s -> 408 */
     unsigned body_timeout_ms;    /* time to receive the body once headers are in; default 30 s -> 408 */
     unsigned idle_timeout_ms;    /* keep-alive idle time between requests; default 60 s -> close */
-    unsigned max_connections;    /* accepted sockets beyond this are closed at once; default 19000 */
+    unsigned max_connections;    /* accepted sockets beyond this are closed at once; default 19800 */
 } vb_http_limits;
 
 /* Fills *l with the defaults above. */

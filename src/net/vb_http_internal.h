@@ -6,7 +6,7 @@
  * vb_stream.c takes a connection over (WebSocket upgrade, Server-Sent
  * Events): the struct stays on the server's list in state VB_CONN_STREAM,
  * the stream installs its own read callback and uses the connection's timer
- * and shutdown request, and writes with its own uv_write requests. The
+ * and vb_http_conn_shutdown, and writes with its own uv_write requests. The
  * stream is released from the connection's close callback.
  */
 #ifndef VB_HTTP_INTERNAL_H
@@ -37,25 +37,11 @@ enum vb_http_conn_state {
     VB_CONN_CLOSED,   /* uv_close() called; freed in the close callback */
 };
 
-struct vb_http_conn {
-    uv_tcp_t tcp; /* first member: the handle's data points back here too */
-    uv_timer_t timer;
-    uv_shutdown_t shutdown_req;
-    llhttp_t parser;
-    vb_http_server *server;
-    vb_http_conn *prev, *next; /* server's list of connections */
-    int state;                 /* enum vb_http_conn_state */
-    int handles_open;          /* tcp and timer; freed when it reaches 0 */
-    int reading;               /* uv_read_start active */
-    int eof;                   /* peer closed its write side */
-    int processing;            /* inside the parse loop (guards re-entry) */
-    int served;                /* requests answered on this connection */
-    char client_ip[48];
-
-    /* Unparsed input (pipelined bytes, or bytes that came while busy). */
-    char *in;
-    size_t in_off, in_len, in_cap;
-
+/* The state of parsing one request: allocated when input arrives, freed
+ * when the connection is idle with nothing buffered and at takeover, so an
+ * idle or taken-over connection holds none of it. */
+typedef struct vb_http_parse {
+    llhttp_t parser; /* parser.data points to the connection */
     /* The request being parsed: target and header strings, NUL-separated,
      * with offsets into hbuf (pointers are fixed up when the request is built). */
     char *hbuf;
@@ -73,6 +59,26 @@ struct vb_http_conn {
     int err_status;   /* limit or validation failure seen in a callback */
     vb_http_req *cur; /* built at headers-complete, handed out at message-complete */
     int msg_complete; /* cur is complete and waits for dispatch */
+} vb_http_parse;
+
+struct vb_http_conn {
+    uv_tcp_t tcp;      /* first member: the handle's data points back here too */
+    uv_timer_t *timer; /* allocated; NULL while an open stream needs none */
+    vb_http_server *server;
+    vb_http_conn *prev, *next;  /* server's list of connections */
+    unsigned char state;        /* enum vb_http_conn_state */
+    unsigned char handles_open; /* tcp and timer; freed when it reaches 0 */
+    unsigned char reading;      /* uv_read_start active */
+    unsigned char eof;          /* peer closed its write side */
+    unsigned char processing;   /* inside the parse loop (guards re-entry) */
+    unsigned served;            /* requests answered on this connection */
+    char client_ip[48];
+
+    /* Unparsed input (pipelined bytes, or bytes that came while busy). */
+    char *in;
+    size_t in_off, in_len, in_cap;
+
+    vb_http_parse *p; /* NULL while idle with nothing parsed, and once taken over */
     vb_http_req *inflight;
     vb_stream *stream; /* set once taken over (state VB_CONN_STREAM) */
 };
@@ -138,6 +144,15 @@ void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
 /* Enters state st and arms the connection timer for it (stops it for
  * BUSY). Has no effect once the connection is draining or closed. */
 void vb_http_conn_set_state(vb_http_conn *c, int st);
+/* Shuts the write side of c's socket down after the queued writes, with a
+ * request allocated for it; cb(c, status) runs once (UV_ECANCELED when c is
+ * closed first, still before c is freed). Returns 0, VB_ENOMEM or VB_EIO
+ * (cb does not run then). */
+int vb_http_conn_shutdown(vb_http_conn *c, void (*cb)(vb_http_conn *c, int status));
+/* Gives c a (stopped) timer again if it dropped it. Returns 0 or VB_ENOMEM. */
+int vb_http_conn_timer_get(vb_http_conn *c);
+/* Closes and frees c's timer (an open stream needs none); no-op without. */
+void vb_http_conn_timer_drop(vb_http_conn *c);
 /* Called when the server may have become idle during shutdown. */
 void vb_http_server_maybe_finish(vb_http_server *s);
 
@@ -151,9 +166,12 @@ void vb_stream_release(vb_stream *s);
 
 /* Fills the llhttp callback table. */
 void vb_http_parse_settings(llhttp_settings_t *st);
-/* Drops the partial request state of c (keeps allocated buffers). */
+/* Allocates c->p (once) and initialises its parser. Returns 0 or VB_ENOMEM. */
+int vb_http_parse_begin(vb_http_conn *c);
+/* Drops the partial request state of c (keeps allocated buffers). No-op
+ * without parse state. */
 void vb_http_parse_reset(vb_http_conn *c);
-/* Frees c's parse buffers and partial request. */
+/* Frees c's parse state (buffers, partial request); c->p becomes NULL. */
 void vb_http_parse_free(vb_http_conn *c);
 /* Frees a request and everything it owns. */
 void vb_http_req_free(vb_http_req *req);

@@ -20,22 +20,23 @@
 
 static vb_http_conn *conn_of(llhttp_t *p)
 {
-    return VB_CONTAINER_OF(p, vb_http_conn, parser);
+    return p->data;
 }
 
 /* Records a failure status for the connection and returns the llhttp error
  * that stops parsing. */
 static int fail(vb_http_conn *c, int status)
 {
-    if (!c->err_status) c->err_status = status;
+    if (!c->p->err_status) c->p->err_status = status;
     return HPE_USER;
 }
 
 /* Appends n bytes (lower-cased if lower) to the header buffer. The buffer
  * never grows past what max_header_bytes admits, since hbytes is checked
  * by the callers before appending. Returns 0 or -1 on OOM. */
-static int hbuf_append(vb_http_conn *c, const char *at, size_t n, int lower)
+static int hbuf_append(vb_http_conn *conn, const char *at, size_t n, int lower)
 {
+    vb_http_parse *c = conn->p;
     if (c->hlen + n + 1 > c->hcap) {
         size_t cap = c->hcap ? c->hcap : 512;
         while (cap < c->hlen + n + 1)
@@ -58,16 +59,16 @@ static int hbuf_append(vb_http_conn *c, const char *at, size_t n, int lower)
 /* Counts n more header bytes; returns 1 when the limit is exceeded. */
 static int over_header_limit(vb_http_conn *c, size_t n)
 {
-    c->hbytes += n;
-    return c->hbytes > c->server->limits.max_header_bytes;
+    c->p->hbytes += n;
+    return c->p->hbytes > c->server->limits.max_header_bytes;
 }
 
 static int on_message_begin(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
     vb_http_parse_reset(c);
-    c->begin_ns = vb_now_ns();
-    c->hbytes = REQ_LINE_OVERHEAD;
+    c->p->begin_ns = vb_now_ns();
+    c->p->hbytes = REQ_LINE_OVERHEAD;
     vb_http_conn_set_state(c, VB_CONN_HEADERS);
     return 0;
 }
@@ -77,7 +78,7 @@ static int on_url(llhttp_t *p, const char *at, size_t n)
     vb_http_conn *c = conn_of(p);
     if (over_header_limit(c, n)) return fail(c, 431);
     if (hbuf_append(c, at, n, 0) < 0) return fail(c, 500);
-    c->url_len += n;
+    c->p->url_len += n;
     return 0;
 }
 
@@ -85,17 +86,17 @@ static int on_url_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
     if (hbuf_append(c, "", 1, 0) < 0) return fail(c, 500);
-    c->url_done = 1;
+    c->p->url_done = 1;
     return 0;
 }
 
 static int on_header_field(llhttp_t *p, const char *at, size_t n)
 {
     vb_http_conn *c = conn_of(p);
-    if (!c->in_field) {
-        if (c->nh >= VB_HTTP_MAX_HEADERS) return fail(c, 431);
-        c->name_off[c->nh] = c->hlen;
-        c->in_field = 1;
+    if (!c->p->in_field) {
+        if (c->p->nh >= VB_HTTP_MAX_HEADERS) return fail(c, 431);
+        c->p->name_off[c->p->nh] = c->p->hlen;
+        c->p->in_field = 1;
         if (over_header_limit(c, HEADER_OVERHEAD)) return fail(c, 431);
     }
     if (over_header_limit(c, n)) return fail(c, 431);
@@ -106,12 +107,12 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n)
 static int on_header_field_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
-    if (!c->in_field) { /* empty names are rejected by llhttp; be safe */
+    if (!c->p->in_field) { /* empty names are rejected by llhttp; be safe */
         return fail(c, 400);
     }
     if (hbuf_append(c, "", 1, 0) < 0) return fail(c, 500);
-    c->value_off[c->nh] = c->hlen;
-    c->in_field = 0;
+    c->p->value_off[c->p->nh] = c->p->hlen;
+    c->p->in_field = 0;
     return 0;
 }
 
@@ -127,7 +128,7 @@ static int on_header_value_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
     if (hbuf_append(c, "", 1, 0) < 0) return fail(c, 500);
-    c->nh++;
+    c->p->nh++;
     return 0;
 }
 
@@ -157,7 +158,7 @@ static char *trim(char *s)
 }
 
 /*
- * Builds c->cur from the accumulated target and headers: one allocation
+ * Builds c->p->cur from the accumulated target and headers: one allocation
  * holding the request and an arena with the target, header strings, the
  * decoded path and an empty body. Fails with 413 when a declared
  * Content-Length is over the limit, 400 when the path does not decode.
@@ -168,45 +169,45 @@ static int on_headers_complete(llhttp_t *p)
     vb_http_server *s = c->server;
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits.max_body_bytes)
         return fail(c, 413);
-    if (!c->url_done || c->in_field) return fail(c, 400);
+    if (!c->p->url_done || c->p->in_field) return fail(c, 400);
 
-    size_t arena = c->hlen + c->url_len + 1 + 1;
+    size_t arena = c->p->hlen + c->p->url_len + 1 + 1;
     vb_http_req_priv *rp = calloc(1, sizeof(*rp) + arena);
     if (!rp) return fail(c, 500);
     vb_http_req *req = &rp->pub;
-    memcpy(rp->arena, c->hbuf, c->hlen);
+    memcpy(rp->arena, c->p->hbuf, c->p->hlen);
     req->target = rp->arena;
-    char *q = memchr(req->target, '?', c->url_len);
-    size_t path_len = q ? (size_t)(q - req->target) : c->url_len;
+    char *q = memchr(req->target, '?', c->p->url_len);
+    size_t path_len = q ? (size_t)(q - req->target) : c->p->url_len;
     req->query = q ? q + 1 : NULL;
-    req->path = rp->arena + c->hlen;
+    req->path = rp->arena + c->p->hlen;
     if (vb_http_pct_decode(req->target, path_len, req->path, 0) < 0) {
         free(rp);
         return fail(c, 400);
     }
     req->body = rp->arena + arena - 1; /* empty until the body arrives */
-    for (size_t i = 0; i < c->nh; i++) {
-        req->headers[i].name = rp->arena + c->name_off[i];
-        req->headers[i].value = trim(rp->arena + c->value_off[i]);
+    for (size_t i = 0; i < c->p->nh; i++) {
+        req->headers[i].name = rp->arena + c->p->name_off[i];
+        req->headers[i].value = trim(rp->arena + c->p->value_off[i]);
     }
-    req->nheaders = c->nh;
+    req->nheaders = c->p->nh;
     req->server = s;
     req->conn = c;
     req->method = llhttp_method_name((llhttp_method_t)p->method);
-    req->start_ns = c->begin_ns;
+    req->start_ns = c->p->begin_ns;
     memcpy(req->client_ip, c->client_ip, sizeof(req->client_ip));
     const char *rid = vb_http_header_get(req, "x-request-id");
     if (rid && request_id_ok(rid))
         strcpy(req->request_id, rid);
     else
         vb_id_new(req->request_id);
-    c->cur = req;
+    c->p->cur = req;
 
     if ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) {
         /* The declared length is within the limit: reserve it at once. */
-        c->body = malloc((size_t)p->content_length + 1);
-        if (!c->body) return fail(c, 500);
-        c->body_cap = (size_t)p->content_length + 1;
+        c->p->body = malloc((size_t)p->content_length + 1);
+        if (!c->p->body) return fail(c, 500);
+        c->p->body_cap = (size_t)p->content_length + 1;
     }
     vb_http_conn_set_state(c, VB_CONN_BODY);
     return 0;
@@ -216,18 +217,18 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     vb_http_conn *c = conn_of(p);
-    if (n > c->server->limits.max_body_bytes - c->body_len) return fail(c, 413);
-    if (c->body_len + n + 1 > c->body_cap) {
-        size_t cap = c->body_cap ? c->body_cap : 1024;
-        while (cap < c->body_len + n + 1)
+    if (n > c->server->limits.max_body_bytes - c->p->body_len) return fail(c, 413);
+    if (c->p->body_len + n + 1 > c->p->body_cap) {
+        size_t cap = c->p->body_cap ? c->p->body_cap : 1024;
+        while (cap < c->p->body_len + n + 1)
             cap *= 2;
-        char *nb = realloc(c->body, cap);
+        char *nb = realloc(c->p->body, cap);
         if (!nb) return fail(c, 500);
-        c->body = nb;
-        c->body_cap = cap;
+        c->p->body = nb;
+        c->p->body_cap = cap;
     }
-    memcpy(c->body + c->body_len, at, n);
-    c->body_len += n;
+    memcpy(c->p->body + c->p->body_len, at, n);
+    c->p->body_len += n;
     return 0;
 }
 
@@ -237,18 +238,18 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 static int on_message_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
-    if (!c->cur) return fail(c, 400);
-    vb_http_req_priv *rp = VB_CONTAINER_OF(c->cur, vb_http_req_priv, pub);
-    if (c->body_len > 0) {
-        c->body[c->body_len] = '\0';
-        rp->pub.body = c->body;
-        rp->pub.body_len = c->body_len;
+    if (!c->p->cur) return fail(c, 400);
+    vb_http_req_priv *rp = VB_CONTAINER_OF(c->p->cur, vb_http_req_priv, pub);
+    if (c->p->body_len > 0) {
+        c->p->body[c->p->body_len] = '\0';
+        rp->pub.body = c->p->body;
+        rp->pub.body_len = c->p->body_len;
         rp->body_owned = 1;
-        c->body = NULL;
-        c->body_cap = c->body_len = 0;
+        c->p->body = NULL;
+        c->p->body_cap = c->p->body_len = 0;
     }
     rp->pub.keep_alive = llhttp_should_keep_alive(p);
-    c->msg_complete = 1;
+    c->p->msg_complete = 1;
     vb_http_conn_set_state(c, VB_CONN_BUSY);
     return HPE_PAUSED;
 }
@@ -268,8 +269,20 @@ void vb_http_parse_settings(llhttp_settings_t *st)
     st->on_message_complete = on_message_complete;
 }
 
-void vb_http_parse_reset(vb_http_conn *c)
+int vb_http_parse_begin(vb_http_conn *c)
 {
+    if (c->p) return 0;
+    c->p = calloc(1, sizeof(*c->p));
+    if (!c->p) return VB_ENOMEM;
+    llhttp_init(&c->p->parser, HTTP_REQUEST, &c->server->settings);
+    c->p->parser.data = c;
+    return 0;
+}
+
+void vb_http_parse_reset(vb_http_conn *conn)
+{
+    vb_http_parse *c = conn->p;
+    if (!c) return;
     if (c->cur) {
         vb_http_req_free(c->cur);
         c->cur = NULL;
@@ -288,10 +301,11 @@ void vb_http_parse_reset(vb_http_conn *c)
 
 void vb_http_parse_free(vb_http_conn *c)
 {
+    if (!c->p) return;
     vb_http_parse_reset(c);
-    free(c->hbuf);
-    c->hbuf = NULL;
-    c->hcap = 0;
+    free(c->p->hbuf);
+    free(c->p);
+    c->p = NULL;
 }
 
 void vb_http_req_free(vb_http_req *req)

@@ -4,13 +4,14 @@
  * the connection count still see it; the stream installs its own read
  * callback, reuses the connection's timer (first to deliver input that was
  * buffered behind the request, later as the close linger) and writes with
- * one embedded uv_write request at a time.
+ * one uv_write request at a time, allocated only for the write.
  *
  * Output is corked: vb_stream_send only queues a reference and puts the
  * stream on the server's dirty list; the server's prepare handle writes
- * every dirty stream once per loop pass, before the loop polls, with one
- * uv_write of up to STREAM_MAX_BUFS buffers; the write callback continues
- * with whatever was queued meanwhile.
+ * every dirty stream once per loop pass, before the loop polls: directly
+ * (uv_try_write, no request, no poll registration) as far as the socket
+ * takes it, the rest with one uv_write of up to STREAM_MAX_BUFS buffers; the
+ * write callback continues with whatever was queued meanwhile.
  *
  * Lifetime: closing only calls vb_http_conn_close(); the stream is freed in
  * vb_stream_release(), from the connection's close callback, after its
@@ -27,6 +28,14 @@
 #define STREAM_MAX_BUFS 64
 #define STREAM_LINGER_MS 2000
 
+/* The write in flight (at most one per stream): allocated only when the
+ * socket does not take the output at once, freed by its callback. */
+typedef struct stream_wreq {
+    uv_write_t req;
+    vb_stream *s;
+    vb_buf *bufs[STREAM_MAX_BUFS]; /* refs of the buffers being written */
+} stream_wreq;
+
 struct vb_stream {
     vb_http_conn *conn;
     vb_http_server *server;
@@ -38,8 +47,7 @@ struct vb_stream {
     vb_buf **q;
     size_t q_off, q_len, q_cap;
     /* the write in flight (at most one) */
-    uv_write_t wreq;
-    vb_buf *wbufs[STREAM_MAX_BUFS];
+    stream_wreq *wr;
     unsigned wn;
     size_t wbytes;
     int writing;
@@ -108,9 +116,12 @@ void vb_stream_abort(vb_stream *s)
  * queued output, or proceeds with a graceful close once all is written. */
 static void on_write(uv_write_t *wr, int status)
 {
-    vb_stream *s = VB_CONTAINER_OF(wr, vb_stream, wreq);
+    stream_wreq *w = VB_CONTAINER_OF(wr, stream_wreq, req);
+    vb_stream *s = w->s;
     for (unsigned i = 0; i < s->wn; i++)
-        vb_buf_unref(s->wbufs[i]);
+        vb_buf_unref(w->bufs[i]);
+    free(w);
+    s->wr = NULL;
     s->queued -= s->wbytes;
     s->wn = 0;
     s->wbytes = 0;
@@ -126,45 +137,99 @@ static void on_write(uv_write_t *wr, int status)
         begin_shutdown(s);
 }
 
-/* Starts one write of up to STREAM_MAX_BUFS queued buffers (none if a write
- * is in flight: its callback continues). The refs move to s->wbufs. */
+/*
+ * Tries to write ub[0..n) (the data of bufs[0..n)) at once, without a write
+ * request: whatever the socket takes now is done, its buffers' refs dropped
+ * and its bytes no longer queued. Returns how many leading buffers went
+ * entirely; the first one that did not is advanced past its written part.
+ * On EAGAIN or any error nothing is written (the uv_write that follows meets
+ * and reports the error as before).
+ */
+static size_t stream_try_write(vb_stream *s, uv_buf_t *ub, vb_buf **bufs, size_t n)
+{
+    int w = uv_try_write((uv_stream_t *)&s->conn->tcp, ub, (unsigned)n);
+    if (w <= 0) return 0;
+    size_t done = 0, left = (size_t)w;
+    s->queued -= left;
+    while (done < n && left >= ub[done].len) {
+        left -= ub[done].len;
+        vb_buf_unref(bufs[done]);
+        done++;
+    }
+    if (done < n) {
+        ub[done].base += left;
+        ub[done].len -= (unsigned)left;
+    }
+    return done;
+}
+
+/* Writes up to STREAM_MAX_BUFS queued buffers at a time (nothing if a write
+ * is in flight: its callback continues): first directly (uv_try_write), then
+ * what the socket did not take with one uv_write, whose callback continues.
+ * The refs of the buffers in flight move to the write request s->wr. */
 static void stream_flush(vb_stream *s)
 {
-    if (s->writing || is_closed(s)) return;
-    size_t n = s->q_len - s->q_off;
-    if (n == 0) {
-        if (s->closing) begin_shutdown(s);
-        return;
-    }
-    if (n > STREAM_MAX_BUFS) n = STREAM_MAX_BUFS;
     uv_buf_t ub[STREAM_MAX_BUFS];
-    s->wbytes = 0;
-    for (size_t i = 0; i < n; i++) {
-        vb_buf *b = s->q[s->q_off + i];
-        s->wbufs[i] = b;
-        ub[i] = uv_buf_init(b->data, (unsigned)b->len);
-        s->wbytes += b->len;
-    }
-    s->wn = (unsigned)n;
-    s->q_off += n;
-    if (s->q_off == s->q_len) s->q_off = s->q_len = 0;
-    s->writing = 1;
-    if (uv_write(&s->wreq, (uv_stream_t *)&s->conn->tcp, ub, (unsigned)n, on_write) < 0) {
-        for (unsigned i = 0; i < s->wn; i++)
-            vb_buf_unref(s->wbufs[i]);
-        s->queued -= s->wbytes;
-        s->wn = 0;
+    vb_buf *bufs[STREAM_MAX_BUFS];
+    for (;;) {
+        if (s->writing || is_closed(s)) return;
+        size_t n = s->q_len - s->q_off;
+        if (n == 0) {
+            if (s->closing) begin_shutdown(s);
+            return;
+        }
+        if (n > STREAM_MAX_BUFS) n = STREAM_MAX_BUFS;
+        for (size_t i = 0; i < n; i++) {
+            vb_buf *b = s->q[s->q_off + i];
+            bufs[i] = b;
+            ub[i] = uv_buf_init(b->data, (unsigned)b->len);
+        }
+        s->q_off += n;
+        if (s->q_off == s->q_len) { /* drained: an idle stream keeps no queue */
+            free(s->q);
+            s->q = NULL;
+            s->q_off = s->q_len = s->q_cap = 0;
+        }
+        size_t done = stream_try_write(s, ub, bufs, n);
+        if (done == n) continue; /* all written: go on with the rest of the queue */
+        stream_wreq *w = malloc(sizeof(*w));
+        if (!w) {
+            for (size_t i = done; i < n; i++) {
+                s->queued -= ub[i].len;
+                vb_buf_unref(bufs[i]);
+            }
+            vb_stream_abort(s);
+            return;
+        }
+        w->s = s;
+        s->wr = w;
+        s->wn = (unsigned)(n - done);
         s->wbytes = 0;
-        s->writing = 0;
-        vb_stream_abort(s);
+        for (size_t i = 0; i < s->wn; i++) {
+            w->bufs[i] = bufs[done + i];
+            ub[i] = ub[done + i];
+            s->wbytes += ub[i].len;
+        }
+        s->writing = 1;
+        if (uv_write(&w->req, (uv_stream_t *)&s->conn->tcp, ub, s->wn, on_write) < 0) {
+            for (unsigned i = 0; i < s->wn; i++)
+                vb_buf_unref(w->bufs[i]);
+            free(w);
+            s->wr = NULL;
+            s->queued -= s->wbytes;
+            s->wn = 0;
+            s->wbytes = 0;
+            s->writing = 0;
+            vb_stream_abort(s);
+        }
+        return;
     }
 }
 
 /* The write side is shut down after the last write; once the peer's EOF
  * is seen as well (or the linger expires) the connection is closed. */
-static void on_shutdown(uv_shutdown_t *sr, int status)
+static void on_shutdown(vb_http_conn *c, int status)
 {
-    vb_http_conn *c = VB_CONTAINER_OF(sr, vb_http_conn, shutdown_req);
     if (c->state == VB_CONN_CLOSED) return;
     if (status < 0 || c->eof) vb_stream_abort(c->stream);
 }
@@ -173,8 +238,7 @@ static void begin_shutdown(vb_stream *s)
 {
     if (s->shut || is_closed(s)) return;
     s->shut = 1;
-    if (uv_shutdown(&s->conn->shutdown_req, (uv_stream_t *)&s->conn->tcp, on_shutdown) < 0)
-        vb_stream_abort(s);
+    if (vb_http_conn_shutdown(s->conn, on_shutdown) < 0) vb_stream_abort(s);
 }
 
 /* Appends a reference to b to the queue. Returns 0 or VB_ENOMEM. */
@@ -186,7 +250,7 @@ static int queue_push(vb_stream *s, vb_buf *b)
             s->q_len -= s->q_off;
             s->q_off = 0;
         } else {
-            size_t cap = s->q_cap ? s->q_cap * 2 : 16;
+            size_t cap = s->q_cap ? s->q_cap * 2 : 4;
             vb_buf **nq = realloc(s->q, cap * sizeof(*nq));
             if (!nq) return VB_ENOMEM;
             s->q = nq;
@@ -243,7 +307,8 @@ static void deliver_pending(vb_stream *s)
 }
 
 /* The connection's timer: the first firing (0 ms after takeover) delivers
- * buffered input; while closing it is the linger, which closes for good. */
+ * buffered input, then the timer is dropped (an open stream needs none);
+ * while closing it is the linger, which closes for good. */
 static void on_timer(uv_timer_t *t)
 {
     vb_http_conn *c = t->data;
@@ -255,6 +320,7 @@ static void on_timer(uv_timer_t *t)
     }
     deliver_pending(s);
     if (c->eof && !is_closed(s)) vb_stream_close(s); /* the peer had already finished */
+    if (!is_closed(s) && !s->closing) vb_http_conn_timer_drop(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -325,11 +391,11 @@ vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void 
     srv->live_reqs--;
     if (srv->done) srv->done(req, srv->ud);
     vb_http_req_free(req);
-    vb_http_parse_reset(c);
+    vb_http_parse_free(c); /* HTTP parsing is over for this connection */
 
     c->stream = s;
     c->state = VB_CONN_STREAM;
-    uv_timer_stop(&c->timer);
+    uv_timer_stop(c->timer);
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
@@ -337,7 +403,7 @@ vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void 
     if (!c->eof && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = 1;
     /* Input already buffered (or still arriving in the read callback that is
      * running now) is delivered on the next pass, never re-entrantly. */
-    uv_timer_start(&c->timer, on_timer, 0, 0);
+    uv_timer_start(c->timer, on_timer, 0, 0);
     return s;
 }
 
@@ -345,8 +411,12 @@ void vb_stream_close(vb_stream *s)
 {
     if (is_closed(s) || s->closing) return;
     s->closing = 1;
-    uv_timer_stop(&s->conn->timer);
-    uv_timer_start(&s->conn->timer, on_timer, STREAM_LINGER_MS, 0);
+    if (vb_http_conn_timer_get(s->conn) < 0) { /* no linger without a timer */
+        vb_stream_abort(s);
+        return;
+    }
+    uv_timer_stop(s->conn->timer);
+    uv_timer_start(s->conn->timer, on_timer, STREAM_LINGER_MS, 0);
     if (!s->writing && s->q_off == s->q_len) begin_shutdown(s);
     /* else the flush (already scheduled) or the running write's callback
      * shuts down once everything is written */
@@ -358,8 +428,11 @@ void vb_stream_release(vb_stream *s)
     if (s->h.on_close) s->h.on_close(s, s->ud);
     for (size_t i = s->q_off; i < s->q_len; i++)
         vb_buf_unref(s->q[i]);
-    for (unsigned i = 0; i < s->wn; i++) /* only if a write callback never ran */
-        vb_buf_unref(s->wbufs[i]);
+    if (s->wr) { /* only if a write callback never ran */
+        for (unsigned i = 0; i < s->wn; i++)
+            vb_buf_unref(s->wr->bufs[i]);
+        free(s->wr);
+    }
     free(s->q);
     s->conn->stream = NULL;
     free(s);

@@ -112,6 +112,10 @@ int vb_sio_accept(vb_sio_socket *s, void *ud)
     snprintf(data, sizeof(data), "{\"sid\":\"%s\"}", s->id);
     s->state = VB_SIO_CONNECTED;
     s->ud = ud;
+    if (!s->in_connect) { /* the CONNECT payload is not needed any more */
+        free(s->auth);
+        s->auth = NULL;
+    }
     vb_sio_nsp *nsp = s->nsp;
     s->nsp_prev = NULL;
     s->nsp_next = nsp->head;
@@ -132,7 +136,9 @@ int vb_sio_refuse(vb_sio_socket *s, const char *data_json)
     return 0;
 }
 
-/* A CONNECT for nsp name with auth (raw JSON object). */
+/* A CONNECT for nsp name with auth (raw JSON object). The copy of auth is
+ * kept while the socket is pending (for asynchronous checks) and freed once
+ * it is accepted or refused. */
 static void on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, size_t auth_len)
 {
     vb_sio_nsp *nsp = vb_rt_map_get(&c->srv->nsps, name);
@@ -154,10 +160,16 @@ static void on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, s
     new_id(s->id);
     s->conn_next = c->sockets;
     c->sockets = s;
+    s->in_connect = 1; /* auth stays valid during the call, even if accepted in it */
     if (nsp->h.on_connect)
         nsp->h.on_connect(s, s->auth, auth_len, nsp->ud);
     else
         vb_sio_accept(s, NULL);
+    s->in_connect = 0;
+    if (s->state != VB_SIO_PENDING) {
+        free(s->auth);
+        s->auth = NULL;
+    }
     vb_sio__socket_unref(s);
 }
 

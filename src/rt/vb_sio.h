@@ -62,8 +62,8 @@ typedef struct vb_sio_options {
 
 typedef struct vb_sio_nsp_handlers {
     /* A client asks to join. auth is the raw JSON object of the CONNECT
-     * payload ("{}" if none), valid during the call (also kept: see
-     * vb_sio_socket_auth). The app must call vb_sio_accept or vb_sio_refuse,
+     * payload ("{}" if none), valid during the call (also kept while the
+     * socket is pending: see vb_sio_socket_auth). The app must call vb_sio_accept or vb_sio_refuse,
      * now or later. NULL handler: every CONNECT is accepted. */
     void (*on_connect)(vb_sio_socket *s, const char *auth, size_t auth_len, void *ud);
     /* An event from a connected socket. args: raw JSON array of the
@@ -111,7 +111,9 @@ int vb_sio_accept(vb_sio_socket *s, void *ud);
  * {"message":"Not authorized"}). The socket is freed (no on_disconnect).
  * 0 or VB_ECONFLICT (not pending). */
 int vb_sio_refuse(vb_sio_socket *s, const char *data_json);
-/* The CONNECT payload kept for asynchronous checks (NUL-terminated). */
+/* The CONNECT payload kept for asynchronous checks (NUL-terminated): valid
+ * from on_connect until the socket is accepted or refused (through the end
+ * of the on_connect call when that call accepts); NULL afterwards. */
 const char *vb_sio_socket_auth(const vb_sio_socket *s);
 
 /* --- sockets ---------------------------------------------------------- */

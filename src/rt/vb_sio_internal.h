@@ -58,8 +58,9 @@ struct vb_sio_socket {
     vb_sio_conn *conn; /* NULL once gone */
     vb_sio_nsp *nsp;
     char id[VB_SIO_ID_LEN + 1];
-    int state; /* enum vb_sio_sock_state */
-    char *auth;
+    int state;      /* enum vb_sio_sock_state */
+    int in_connect; /* inside the namespace's on_connect for this socket */
+    char *auth;     /* the CONNECT payload while pending; NULL once accepted or refused */
     void *ud;
     vb_sio_socket *conn_next;
     vb_sio_socket *nsp_prev, *nsp_next;

@@ -37,6 +37,8 @@ struct tctx {
     int later_detached, later_seen_eof;
     /* handler -> client (under net.mu): requests that reached the handler */
     int handler_called;
+    /* "/probe": other connections seen, and how many of them held parse state */
+    int probe_others, probe_with_state;
 };
 
 /* Runs the test's client (on the client thread). */
@@ -105,6 +107,15 @@ static void handler(vb_http_req *req, void *ud)
         vb_http_respond(req, 200, "text/plain", "ok", 2);
         return;
     }
+    if (strcmp(req->path, "/probe") == 0) {
+        for (vb_http_conn *c = req->server->conns; c; c = c->next) {
+            if (c == req->conn) continue;
+            t->probe_others++;
+            t->probe_with_state += c->p != NULL;
+        }
+        vb_http_respond(req, 200, "text/plain", "ok", 2);
+        return;
+    }
     if (strcmp(req->path, "/empty") == 0) {
         vb_http_respond(req, 204, NULL, NULL, 0);
         return;
@@ -168,6 +179,39 @@ static void test_keepalive(void **state)
     assert_non_null(strstr(t->res[4], "HTTP/1.1 204 No Content\r\n"));
     assert_null(strstr(t->res[4], "Content-Length"));
     assert_int_equal(t->net.nreq, 5);
+    free(t);
+}
+
+/* A keep-alive connection between requests, and one that has not sent
+ * anything yet, hold no parse state; the default connection limit. */
+static void c_idle_state(tctx *t)
+{
+    vbt_net_conn a, b, c;
+    if (vbt_net_conn_open(&a, t->net.port) != 0) return;
+    if (vbt_net_conn_open(&b, t->net.port) != 0) return;
+    vbt_net_conn_puts(&a, "GET /one HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&a, t->res[0], RES_CAP, 0);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    vbt_net_conn_puts(&c, "GET /probe HTTP/1.1\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&c, t->res[1], RES_CAP, 0);
+    vbt_net_conn_puts(&a, "GET /two HTTP/1.1\r\n\r\n"); /* a parses again */
+    t->rc[2] = vbt_net_conn_response(&a, t->res[2], RES_CAP, 0);
+    vbt_net_conn_close(&a);
+    vbt_net_conn_close(&b);
+    vbt_net_conn_close(&c);
+}
+
+static void test_idle_state(void **state)
+{
+    vb_http_limits l;
+    vb_http_limits_default(&l);
+    assert_int_equal(l.max_connections, 19800);
+    tctx *t = run(c_idle_state, NULL);
+    assert_true(t->rc[0] > 0);
+    assert_true(t->rc[1] > 0);
+    assert_non_null(strstr(t->res[2], "M=GET P=/two"));
+    assert_int_equal(t->probe_others, 2);
+    assert_int_equal(t->probe_with_state, 0);
     free(t);
 }
 
@@ -606,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_big_pipeline),
         cmocka_unit_test(test_shutdown_busy),
         cmocka_unit_test(test_half_close),
+        cmocka_unit_test(test_idle_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

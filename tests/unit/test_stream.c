@@ -19,6 +19,7 @@
 #include "core/vb_buf.h"
 #include "core/vb_common.h"
 #include "net/vb_http.h"
+#include "net/vb_http_internal.h"
 #include "net/vb_stream.h"
 #include "support/vb_test_net.h"
 
@@ -38,6 +39,7 @@ struct tctx {
     int rc[4];
     /* written on the loop thread */
     int nstreams, nclosed, queued_after_cork, flood_rc, flood_sends;
+    int probed, probe_held; /* open streams seen on "world", and what they held */
     vb_stream *flood;
     vb_buf *chunk;
     /* loop -> client (under net.mu): copy of nclosed */
@@ -96,6 +98,14 @@ static void raw_data(vb_stream *s, const char *data, size_t len, void *ud)
         t->flood = s;
         uv_idle_start(&t->flood_idle, on_flood);
         return;
+    }
+    if (len == 5 && memcmp(data, "world", 5) == 0) {
+        /* An open stream keeps no timer, parse state or output queue. */
+        for (vb_http_conn *c = t->net.srv->conns; c; c = c->next) {
+            if (c->state != VB_CONN_STREAM) continue;
+            t->probed++;
+            t->probe_held += (c->timer != NULL) + (c->p != NULL) + (c->in != NULL);
+        }
     }
     vb_stream_send_copy(s, data, len);
 }
@@ -182,6 +192,8 @@ static void test_echo_and_pipelined(void **state)
     assert_int_equal(t->rc[0], 5);
     assert_string_equal(t->res[0], "HELLO"); /* no HTTP response was written for /raw */
     assert_string_equal(t->res[1], "world");
+    assert_int_equal(t->probed, 1);
+    assert_int_equal(t->probe_held, 0);
     assert_true(t->rc[2]);
     assert_non_null(strstr(t->res[3], "HTTP/1.1 200 OK"));
     assert_int_equal(t->nstreams, 1);

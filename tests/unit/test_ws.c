@@ -18,6 +18,7 @@
 #include "core/vb_common.h"
 #include "net/vb_http.h"
 #include "net/vb_ws.h"
+#include "net/vb_ws_internal.h"
 #include "support/vb_test_net.h"
 
 #define RFC_KEY "dGhlIHNhbXBsZSBub25jZQ=="
@@ -47,6 +48,7 @@ struct tctx {
     /* loop thread */
     vb_ws *ws[NWS];
     int nws, nclosed, codes[NWS];
+    int ctx_at_close[NWS]; /* the wslay context was still held when it closed */
     int bcast_refs;
 };
 
@@ -66,9 +68,9 @@ static int ws_handshake(vbt_net_conn *c, const char *key, char *out, size_t cap)
     return atoi(out + 9);
 }
 
-static void ws_send(vbt_net_conn *c, int fin, int opcode, const void *p, size_t n, int mask)
+/* Encodes a client frame into f (room for n + 14); returns its length. */
+static size_t ws_encode(unsigned char *f, int fin, int opcode, const void *p, size_t n, int mask)
 {
-    unsigned char *f = malloc(n + 14);
     size_t h = 0;
     static const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
     f[h++] = (unsigned char)((fin ? 0x80 : 0) | opcode);
@@ -90,8 +92,26 @@ static void ws_send(vbt_net_conn *c, int fin, int opcode, const void *p, size_t 
     }
     for (size_t i = 0; i < n; i++)
         f[h + i] = ((const unsigned char *)p)[i] ^ (mask ? key[i % 4] : 0);
-    vbt_net_conn_write(c, f, h + n);
+    return h + n;
+}
+
+/* Sends one frame in writes of at most step bytes (0: one write). */
+static void ws_send_split(vbt_net_conn *c, int fin, int opcode, const void *p, size_t n, int mask,
+                          size_t step)
+{
+    unsigned char *f = malloc(n + 14);
+    size_t len = ws_encode(f, fin, opcode, p, n, mask);
+    for (size_t off = 0; off < len;) {
+        size_t k = step && len - off > step ? step : len - off;
+        vbt_net_conn_write(c, f + off, k);
+        off += k;
+    }
     free(f);
+}
+
+static void ws_send(vbt_net_conn *c, int fin, int opcode, const void *p, size_t n, int mask)
+{
+    ws_send_split(c, fin, opcode, p, n, mask, 0);
 }
 
 /* Reads one server frame into *fr (fr->ok = 0 on EOF/timeout or if the
@@ -174,6 +194,7 @@ static void on_close(vb_ws *ws, int code, void *ud)
         if (t->ws[i] == ws) {
             t->ws[i] = NULL;
             t->codes[i] = code;
+            t->ctx_at_close[i] = ws->ctx != NULL;
         }
     }
     t->nclosed++;
@@ -353,9 +374,162 @@ static void test_broadcast(void **state)
         for (size_t k = 0; k < 1000; k++)
             assert_int_equal(t->fr[i].data[k], 'b');
         assert_int_equal(t->codes[i], 1006); /* connection lost without a close frame */
+        assert_false(t->ctx_at_close[i]);    /* idle: no wslay context held */
     }
     assert_int_equal(t->bcast_refs, 4); /* one buffer, queued by reference on 3 streams */
     free(t);
+}
+
+/* Frames split at every byte, several frames in one write, a frame cut
+ * after a few bytes, a large frame (fed to wslay as it arrives) and a
+ * fragmented message whose frames are split too: every message is echoed
+ * intact and in order, and pings are answered. */
+static void c_split(tctx *t)
+{
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
+    t->rc[0] = ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0]));
+    unsigned char *big = malloc(BIG + 14);
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (unsigned char)(i * 13);
+    ws_send_split(c, 1, 1, "hello", 5, 1, 1); /* byte by byte */
+    ws_read(c, &t->fr[0]);
+    ws_send_split(c, 1, 2, big, 3000, 1, 700); /* a small frame in pieces */
+    ws_read(c, &t->fr[1]);
+    t->rc[1] = t->fr[1].ok && t->fr[1].len == 3000 && memcmp(t->fr[1].data, big, 3000) == 0;
+    ws_send_split(c, 1, 2, big, BIG, 1, 9999); /* a large frame in pieces */
+    ws_read(c, &t->fr[2]);
+    t->rc[2] = t->fr[2].ok && t->fr[2].len == BIG && memcmp(t->fr[2].data, big, BIG) == 0;
+    /* two whole frames and the first 3 bytes of a third in one write */
+    unsigned char buf[64];
+    size_t n = ws_encode(buf, 1, 1, "one", 3, 1);
+    n += ws_encode(buf + n, 1, 9, "pi", 2, 1);
+    size_t third = ws_encode(buf + n, 1, 1, "three", 5, 1);
+    vbt_net_conn_write(c, buf, n + 3);
+    vbt_net_conn_write(c, buf + n + 3, third - 3);
+    ws_read(c, &t->fr[3]); /* one */
+    ws_read(c, &t->fr[4]); /* pong */
+    ws_read(c, &t->fr[5]); /* three */
+    /* a fragmented message, each frame split, a ping between fragments */
+    ws_send_split(c, 0, 1, "fra", 3, 1, 2);
+    ws_send_split(c, 1, 9, "p2", 2, 1, 3);
+    ws_read(c, &t->fr[6]); /* the pong comes before the message ends */
+    ws_send_split(c, 0, 0, "gme", 3, 1, 1);
+    ws_send_split(c, 1, 0, "nted", 4, 1, 5);
+    ws_read(c, &t->fr[7]);
+    free(big);
+    static const char bye[] = {0x03, (char)0xE8};
+    ws_send_split(c, 1, 8, bye, sizeof(bye), 1, 1);
+    ws_read(c, &t->fr[8]);
+    t->rc[3] = vbt_net_conn_wait_close(c);
+    vbt_net_conn_free(c);
+}
+
+static void test_split_frames(void **state)
+{
+    tctx *t = run(c_split);
+    assert_int_equal(t->rc[0], 101);
+    assert_true(t->fr[0].ok);
+    assert_string_equal((char *)t->fr[0].data, "hello");
+    assert_true(t->rc[1]);
+    assert_true(t->rc[2]);
+    assert_string_equal((char *)t->fr[3].data, "one");
+    assert_int_equal(t->fr[4].opcode, 0xA);
+    assert_string_equal((char *)t->fr[4].data, "pi");
+    assert_string_equal((char *)t->fr[5].data, "three");
+    assert_int_equal(t->fr[6].opcode, 0xA);
+    assert_string_equal((char *)t->fr[6].data, "p2");
+    assert_int_equal(t->fr[7].opcode, 1);
+    assert_string_equal((char *)t->fr[7].data, "fragmented");
+    assert_int_equal(close_code(&t->fr[8]), 1000);
+    assert_true(t->rc[3]);
+    assert_int_equal(t->codes[0], 1000);
+    free(t);
+}
+
+/* Protocol errors found by reading headers (answered by wslay) and a
+ * fragmented message growing past max_message (1009 at its header). */
+static void c_errors2(tctx *t)
+{
+    bad_frame(t, 0, 0, "cont", 4, 1); /* a continuation without a message */
+    char ctl[126];
+    memset(ctl, 'x', sizeof(ctl));
+    bad_frame(t, 1, 9, ctl, sizeof(ctl), 1); /* a ping over 125 bytes: no status */
+    bad_frame(t, 2, 3, "op", 2, 1);          /* an unknown opcode */
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
+    if (ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0])) == 101) {
+        unsigned char *p = calloc(1, 60000);
+        ws_send(c, 0, 2, p, 60000, 1);
+        ws_send_split(c, 0, 0, p, 60000, 1, 20); /* 120000 > MAX_MESSAGE */
+        free(p);
+        ws_read(c, &t->fr[3]);
+        t->rc[3] = close_code(&t->fr[3]);
+        t->rc[11] = vbt_net_conn_wait_close(c);
+    }
+    vbt_net_conn_free(c);
+    c = vbt_net_conn_new(t->net.port);
+    if (ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0])) == 101) {
+        ws_send(c, 0, 1, "a", 1, 1);
+        ws_send(c, 1, 1, "b", 1, 1); /* a new message inside one */
+        ws_read(c, &t->fr[4]);
+        t->rc[4] = close_code(&t->fr[4]);
+        t->rc[12] = vbt_net_conn_wait_close(c);
+    }
+    vbt_net_conn_free(c);
+}
+
+static void test_errors_fragments(void **state)
+{
+    tctx *t = run(c_errors2);
+    assert_int_equal(t->rc[0], 1002);
+    assert_int_equal(t->rc[1], -1); /* wslay closes with an empty close frame */
+    assert_int_equal(t->rc[2], 1002);
+    assert_int_equal(t->rc[3], 1009);
+    assert_int_equal(t->rc[4], 1002);
+    for (int i = 8; i <= 12; i++)
+        assert_true(t->rc[i]);
+    assert_int_equal(t->nws, 5);
+    assert_int_equal(t->codes[0], 1002);
+    assert_int_equal(t->codes[1], 1005);
+    assert_int_equal(t->codes[2], 1002);
+    assert_int_equal(t->codes[3], 1009);
+    assert_int_equal(t->codes[4], 1002);
+    free(t);
+}
+
+/* The frame header decoder, on its own. */
+static void test_header_decode(void **state)
+{
+    vb_ws_hdr h;
+    static const unsigned char small[] = {0x81, 0x85, 1, 2, 3, 4};
+    assert_int_equal(vb_ws_hdr_decode(small, 1, &h), VB_WS_HDR_PARTIAL);
+    assert_int_equal(vb_ws_hdr_decode(small, 5, &h), VB_WS_HDR_PARTIAL);
+    assert_int_equal(vb_ws_hdr_decode(small, 6, &h), VB_WS_HDR_COMPLETE);
+    assert_int_equal(h.fin, 1);
+    assert_int_equal(h.opcode, 1);
+    assert_int_equal(h.hlen, 6);
+    assert_int_equal(h.plen, 5);
+    static const unsigned char mid[] = {0x02, 0xFE, 0x01, 0x00, 1, 2, 3, 4};
+    assert_int_equal(vb_ws_hdr_len(mid), 8);
+    assert_int_equal(vb_ws_hdr_decode(mid, 8, &h), VB_WS_HDR_COMPLETE);
+    assert_int_equal(h.fin, 0);
+    assert_int_equal(h.plen, 256);
+    static const unsigned char large[] = {0x82, 0xFF, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4};
+    assert_int_equal(vb_ws_hdr_decode(large, 13, &h), VB_WS_HDR_PARTIAL);
+    assert_int_equal(vb_ws_hdr_decode(large, 14, &h), VB_WS_HDR_COMPLETE);
+    assert_int_equal(h.hlen, 14);
+    assert_int_equal(h.plen, 65536);
+    static const unsigned char unmasked[] = {0x81, 0x05};
+    assert_int_equal(vb_ws_hdr_decode(unmasked, 2, &h), VB_WS_HDR_BAD);
+    static const unsigned char rsv[] = {0xC1, 0x80};
+    assert_int_equal(vb_ws_hdr_decode(rsv, 2, &h), VB_WS_HDR_BAD);
+    static const unsigned char ping_frag[] = {0x09, 0x80};
+    assert_int_equal(vb_ws_hdr_decode(ping_frag, 2, &h), VB_WS_HDR_BAD);
+    static const unsigned char not_minimal[] = {0x81, 0xFE, 0x00, 0x7D, 1, 2, 3, 4};
+    assert_int_equal(vb_ws_hdr_decode(not_minimal, 8, &h), VB_WS_HDR_BAD);
+    static const unsigned char top_bit[] = {0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+    assert_int_equal(vb_ws_hdr_decode(top_bit, 14, &h), VB_WS_HDR_BAD);
+    assert_true(vb_ws_utf8_ok((const unsigned char *)"w\xC3\xB6rld", 6));
+    assert_false(vb_ws_utf8_ok((const unsigned char *)"\xED\xA0\x80", 3)); /* a surrogate */
 }
 
 static void test_frame_encoding(void **state)
@@ -379,10 +553,10 @@ static void test_frame_encoding(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frame_encoding),
-        cmocka_unit_test(test_handshake_echo_close),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_broadcast),
+        cmocka_unit_test(test_frame_encoding), cmocka_unit_test(test_handshake_echo_close),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_broadcast),
+        cmocka_unit_test(test_split_frames),   cmocka_unit_test(test_errors_fragments),
+        cmocka_unit_test(test_header_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
