@@ -292,6 +292,14 @@ static void ws_flush(vb_eio_socket *s)
     memmove(s->wq, s->wq + n, (s->wq_n - n) * sizeof(*s->wq));
     memmove(s->wq_tag, s->wq_tag + n, (s->wq_n - n) * sizeof(*s->wq_tag));
     s->wq_n -= n;
+    if (s->wq_n == 0) {
+        /* Drained: an idle session keeps no queue (memory per idle client). */
+        free(s->wq);
+        free(s->wq_tag);
+        s->wq = NULL;
+        s->wq_tag = NULL;
+        s->wq_cap = 0;
+    }
     if (s->ws) ws_gate(s);
 }
 

@@ -16,12 +16,14 @@
 struct vb_sio_conn {
     vb_sio_server *srv;
     vb_eio_socket *eio; /* NULL once closed */
-    uv_timer_t timer;   /* connect timeout */
+    uv_timer_t *timer;  /* connect timeout; freed at the first accept */
     vb_sio_socket *sockets;
     char *bin_text; /* a binary packet waiting for its attachments */
     size_t bin_text_len, bin_need, bin_have;
     vb_sio_bin *bins;
 };
+
+static void conn_timer_drop(vb_sio_conn *c);
 
 static const char id_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -122,7 +124,7 @@ int vb_sio_accept(vb_sio_socket *s, void *ud)
     if (nsp->head) nsp->head->nsp_prev = s;
     nsp->head = s;
     nsp->count++;
-    uv_timer_stop(&s->conn->timer);
+    conn_timer_drop(s->conn);
     return send_packet(s->conn, VB_SIO_CONNECT, nsp->name, data);
 }
 
@@ -309,6 +311,20 @@ static void eio_on_message(vb_eio_socket *e, int binary, const char *data, size_
     dispatch(c, &pk);
 }
 
+static void timer_free_cb(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Closes and frees the connect-timeout timer (once a namespace is joined it
+ * has no more work; an idle client keeps no timer). */
+static void conn_timer_drop(vb_sio_conn *c)
+{
+    if (!c->timer) return;
+    uv_close((uv_handle_t *)c->timer, timer_free_cb);
+    c->timer = NULL;
+}
+
 static void connect_timeout_cb(uv_timer_t *t)
 {
     vb_sio_conn *c = t->data;
@@ -327,15 +343,16 @@ static void eio_on_open(vb_eio_socket *e, void *ud)
     }
     c->srv = srv;
     c->eio = e;
-    uv_timer_init(srv->loop, &c->timer);
-    c->timer.data = c;
-    uv_timer_start(&c->timer, connect_timeout_cb, srv->connect_timeout_ms, 0);
+    c->timer = malloc(sizeof *c->timer);
+    if (!c->timer) {
+        free(c);
+        vb_eio_close(e, "out of memory");
+        return;
+    }
+    uv_timer_init(srv->loop, c->timer);
+    c->timer->data = c;
+    uv_timer_start(c->timer, connect_timeout_cb, srv->connect_timeout_ms, 0);
     vb_eio_set_ud(e, c);
-}
-
-static void conn_free_cb(uv_handle_t *h)
-{
-    free(h->data);
 }
 
 static void eio_on_close(vb_eio_socket *e, const char *reason, void *ud)
@@ -346,7 +363,9 @@ static void eio_on_close(vb_eio_socket *e, const char *reason, void *ud)
     while (c->sockets)
         socket_gone(c->sockets, reason, 1);
     bin_reset(c);
-    uv_close((uv_handle_t *)&c->timer, conn_free_cb);
+    conn_timer_drop(c);
+    vb_eio_set_ud(e, NULL);
+    free(c);
 }
 
 void vb_sio_options_default(vb_sio_options *o)
