@@ -71,7 +71,8 @@ int vb_chat_topic_hold(const char *name)
 void vb_chat_topic_release(const char *name)
 {
     chat_topic **pp = &g_topics;
-    while (*pp && strcmp((*pp)->name, name) != 0) pp = &(*pp)->next;
+    while (*pp && strcmp((*pp)->name, name) != 0)
+        pp = &(*pp)->next;
     chat_topic *t = *pp;
     if (!t || --t->users > 0) return;
     *pp = t->next;
@@ -82,29 +83,77 @@ void vb_chat_topic_release(const char *name)
 
 /* ---- emitting --------------------------------------------------------------- */
 
-/* Wraps one JSON value as the raw argument array text "[value]". */
-static char *args_of(json_t *arg)
+#define ARGS_STACK 8192 /* room for the usual event argument, on the stack */
+#define ARGS_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
+
+/*
+ * Writes one JSON value as the raw argument array text "[value]" (what
+ * json_dumps of a one-element array gives) into buf (cap bytes) when it fits,
+ * else into a new malloc'd buffer. arg is stolen (NULL means null). Returns
+ * the text (buf, or malloc'd: free it when it is not buf) with *len set, or
+ * NULL when it cannot be serialised or memory runs out.
+ */
+static char *args_of(json_t *arg, char *buf, size_t cap, size_t *len)
 {
-    json_t *arr = json_array();
-    json_array_append_new(arr, arg ? arg : json_null());
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return text;
+    json_t *v = arg ? arg : json_null();
+    char *out = NULL;
+    size_t n = json_dumpb(v, buf + 1, cap - 2, ARGS_FLAGS);
+    if (n == 0) goto done;
+    if (n <= cap - 2) {
+        out = buf;
+    } else {
+        out = malloc(n + 2);
+        if (!out || json_dumpb(v, out + 1, n, ARGS_FLAGS) != n) {
+            free(out);
+            out = NULL;
+            goto done;
+        }
+    }
+    out[0] = '[';
+    out[n + 1] = ']';
+    *len = n + 2;
+done:
+    json_decref(v);
+    return out;
+}
+
+/* Frees the text of args_of when it is not the caller's stack buffer. */
+static void args_free(char *text, const char *buf)
+{
+    if (text != buf) free(text);
 }
 
 void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg)
 {
-    char *text = args_of(arg);
-    if (text && s) vb_sio_emit(s, event, text, strlen(text));
-    free(text);
+    char buf[ARGS_STACK];
+    size_t len;
+    char *text = args_of(arg, buf, sizeof buf, &len);
+    if (text && s) vb_sio_emit(s, event, text, len);
+    args_free(text, buf);
 }
 
 void vb_chat_broadcast(const char *room, const vb_sio_socket *except, const char *event,
                        json_t *arg)
 {
-    char *text = args_of(arg);
-    if (text) vb_sio_broadcast(vb_chat_nsp, room, except, event, text, strlen(text));
-    free(text);
+    char buf[ARGS_STACK];
+    size_t len;
+    char *text = args_of(arg, buf, sizeof buf, &len);
+    if (text) vb_sio_broadcast(vb_chat_nsp, room, except, event, text, len);
+    args_free(text, buf);
+}
+
+/* Answers ack with the argument text of arg (stolen), or frees the ack when
+ * it cannot be serialised. */
+static void ack_send(vb_sio_ack *ack, json_t *arg)
+{
+    char buf[ARGS_STACK];
+    size_t len;
+    char *text = args_of(arg, buf, sizeof buf, &len);
+    if (text)
+        vb_sio_ack_send(ack, text, len);
+    else
+        vb_sio_ack_free(ack);
+    args_free(text, buf);
 }
 
 void vb_chat_ok(vb_sio_ack *ack, json_t *extra)
@@ -116,29 +165,21 @@ void vb_chat_ok(vb_sio_ack *ack, json_t *extra)
     json_t *o = json_is_object(extra) ? extra : json_object();
     if (o != extra) json_decref(extra);
     json_object_set_new(o, "ok", json_true());
-    char *text = args_of(o);
-    if (text)
-        vb_sio_ack_send(ack, text, strlen(text));
-    else
-        vb_sio_ack_free(ack);
-    free(text);
+    ack_send(ack, o);
 }
 
 void vb_chat_fail(chat_sock *cs, vb_sio_ack *ack, const char *code, const char *message)
 {
     json_t *err = json_pack("{s:b,s:s,s:s}", "ok", 0, "code", code, "message", message);
     if (ack) {
-        char *text = args_of(err);
-        if (text)
-            vb_sio_ack_send(ack, text, strlen(text));
-        else
-            vb_sio_ack_free(ack);
-        free(text);
+        ack_send(ack, err);
         return;
     }
     json_object_del(err, "ok");
-    if (cs && cs->sock) vb_chat_emit(cs->sock, "error", err);
-    else json_decref(err);
+    if (cs && cs->sock)
+        vb_chat_emit(cs->sock, "error", err);
+    else
+        json_decref(err);
 }
 
 /* ---- hub events -> rooms ------------------------------------------------------ */
@@ -183,9 +224,11 @@ static void on_presence(const char *topic, const char *type, json_t *data)
                       ? json_pack("{s:s,s:O}", "userId", pf.user_id, "userName",
                                   json_object_get(data, "userName"))
                       : json_pack("{s:s}", "userId", pf.user_id);
-    char *text = args_of(arg);
-    if (text) pf.out = vb_sio_out_event(vb_chat_nsp, type, text, strlen(text), NULL, 0);
-    free(text);
+    char buf[ARGS_STACK];
+    size_t len;
+    char *text = args_of(arg, buf, sizeof buf, &len);
+    if (text) pf.out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
+    args_free(text, buf);
     if (!pf.out) return;
     vb_sio_room_each(vb_chat_nsp, topic, presence_each, &pf);
     vb_sio_out_unref(pf.out);
@@ -295,10 +338,12 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
     /* The socket that made the change is left out of the room broadcast; a
      * new message is then echoed to it once, joined or not. */
     vb_sio_socket *origin = socket_by_id(vb_hub_origin());
-    char *text = args_of(json_incref(data));
+    char buf[ARGS_STACK];
+    size_t len;
+    char *text = args_of(json_incref(data), buf, sizeof buf, &len);
     if (!text) return;
-    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, strlen(text), NULL, 0);
-    free(text);
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
+    args_free(text, buf);
     if (!out) return;
     vb_sio_out_broadcast(out, topic, origin);
     if (origin && strcmp(type, "message:new") == 0) vb_sio_out_send(out, origin);

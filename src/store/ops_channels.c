@@ -56,12 +56,22 @@ int vb_chan_load(vb_op_ctx *c, const char *cid, const char *actor, json_t **chan
 
     if (channel) *channel = NULL;
     if (!cid || !actor) return 1;
-    rc = vb_db_row(c->db, &row,
-                   CHAN_COLS ", m.role AS memberRole FROM channels ch"
-                             " JOIN workspace_members m ON m.workspace_id = ch.workspace_id"
-                             "  AND m.user_id = ?"
-                             " WHERE ch.id = ? AND ch.deleted_at IS NULL",
-                   "sss", actor, actor, cid);
+    if (channel)
+        rc = vb_db_row(c->db, &row,
+                       CHAN_COLS ", m.role AS memberRole FROM channels ch"
+                                 " JOIN workspace_members m ON m.workspace_id = ch.workspace_id"
+                                 "  AND m.user_id = ?"
+                                 " WHERE ch.id = ? AND ch.deleted_at IS NULL",
+                       "sss", actor, actor, cid);
+    else /* only the check: skip the shape's columns (memberCount scans members) */
+        rc = vb_db_row(c->db, &row,
+                       "SELECT ch.type AS type, EXISTS (SELECT 1 FROM channel_members cm"
+                       "  WHERE cm.channel_id = ch.id AND cm.user_id = ?) AS \"b:isMember\","
+                       " m.role AS memberRole FROM channels ch"
+                       " JOIN workspace_members m ON m.workspace_id = ch.workspace_id"
+                       "  AND m.user_id = ?"
+                       " WHERE ch.id = ? AND ch.deleted_at IS NULL",
+                       "sss", actor, actor, cid);
     if (rc) return vb_op_internal(c, rc);
     if (!row) return 1;
     type = vb_arg_str(row, "type");

@@ -3,7 +3,8 @@
  * shared by the REST routes and the chat gateway.
  *
  * Rules:
- * - Reading and posting need a visible channel (vb_chan_load). Posting to a
+ * - Reading and posting need a visible channel (vb_chan_load's rule; the
+ *   message changes check it with one cheap query, chan_brief). Posting to a
  *   public channel the actor has not joined joins it first (one row in
  *   channel_members, event "channel:member_added"), so a member of the
  *   workspace can answer in any public channel.
@@ -15,7 +16,8 @@
  * - Soft delete keeps the row; readers never see the content: the list skips
  *   deleted messages and the shape blanks content when deletedAt is set.
  * - Mentions are resolved on post and edit (source "message") and cleared on
- *   delete.
+ *   delete; skipped when no text involved has a handle (nothing to resolve
+ *   and, as rows only come from handles, nothing to clear).
  */
 #include "core/vb_common.h"
 #include "core/vb_id.h"
@@ -109,48 +111,105 @@ static void channel_event(vb_op_ctx *c, const char *cid, const char *type, json_
     vb_op_event(c, topic, type, data);
 }
 
+/* 1 when text holds at least one @mention candidate (a parsed handle). A
+ * message's mention rows only ever come from the handles of its current
+ * content, so content without handles has no mention rows. */
+static int has_handles(const char *text)
+{
+    char handles[VB_MENTIONS_MAX][VB_HANDLE_MAX + 1];
+    return text && strchr(text, '@') && vb_mentions_parse(text, handles, VB_MENTIONS_MAX) > 0;
+}
+
 /*
- * Resolves the mentions of message msg (API shape) in channel ch (API shape)
- * and notifies the newly mentioned users. The title names the channel only
- * when it is public, so a mention never reveals a private channel's name.
+ * What a message change needs to know about channel cid as seen by actor, in
+ * one indexed query: *row (new) {workspaceId, type, name, isMember,
+ * senderName (the actor's display name)}. Visibility as vb_chan_load: live
+ * channel, actor in its workspace and, unless public, in the channel.
+ * Returns 0 when visible, 1 when not (c is NOT failed; *row NULL), or a
+ * negative vb_err after failing c.
  */
-static int msg_mentions(vb_op_ctx *c, const json_t *ch, const json_t *msg, const char *text)
+static int chan_brief(vb_op_ctx *c, const char *cid, const char *actor, json_t **row)
+{
+    const char *type;
+    int rc;
+
+    *row = NULL;
+    if (!cid || !actor) return 1;
+    rc = vb_db_row(c->db, row,
+                   "SELECT ch.workspace_id AS workspaceId, ch.type AS type, ch.name AS name,"
+                   " EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = ch.id"
+                   "   AND cm.user_id = ?) AS \"b:isMember\","
+                   " (SELECT trim(u.first_name || ' ' || u.last_name) FROM users u"
+                   "   WHERE u.id = ?) AS senderName"
+                   " FROM channels ch JOIN workspace_members m"
+                   "  ON m.workspace_id = ch.workspace_id AND m.user_id = ?"
+                   " WHERE ch.id = ? AND ch.deleted_at IS NULL",
+                   "ssss", actor, actor, actor, cid);
+    if (rc) return vb_op_internal(c, rc);
+    if (!*row) return 1;
+    type = vb_arg_str(*row, "type");
+    if (!json_is_true(json_object_get(*row, "isMember")) && (!type || strcmp(type, "public"))) {
+        json_decref(*row);
+        *row = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Resolves the mentions of message mid (sent by who) in channel cid (brief
+ * row ch of chan_brief) and notifies the newly mentioned users. The title
+ * names the channel only when it is public, so a mention never reveals a
+ * private channel's name.
+ */
+static int msg_mentions(vb_op_ctx *c, json_t *ch, const char *cid, const char *mid, const char *who,
+                        const char *text)
 {
     char title[256];
-    const char *type = vb_arg_str((json_t *)ch, "type");
-    const char *who = vb_arg_str((json_t *)msg, "senderName");
+    const char *type = vb_arg_str(ch, "type");
     json_t *data;
     int rc;
 
     if (type && strcmp(type, "public") == 0)
         snprintf(title, sizeof title, "%s mentioned you in #%s", who ? who : "Someone",
-                 vb_arg_str((json_t *)ch, "name"));
+                 vb_arg_str(ch, "name"));
     else
         snprintf(title, sizeof title, "%s mentioned you in a message", who ? who : "Someone");
-    data = json_pack("{s:s?, s:s?}", "channelId", vb_arg_str((json_t *)ch, "id"), "messageId",
-                     vb_arg_str((json_t *)msg, "id"));
-    rc = vb_mentions_apply(c, vb_arg_str((json_t *)ch, "workspaceId"), "message",
-                           vb_arg_str((json_t *)msg, "id"), text, title, data, NULL);
+    data = json_pack("{s:s?, s:s?}", "channelId", cid, "messageId", mid);
+    rc = vb_mentions_apply(c, vb_arg_str(ch, "workspaceId"), "message", mid, text, title, data,
+                           NULL);
     json_decref(data);
     return vb_op_internal(c, rc);
 }
 
+/*
+ * Posts as described in vb_ops_chat.h. The stored row is known without
+ * reading it back: the message shape is built from the inserted values, and
+ * mentions are skipped when the text has no handle (a new message has no
+ * mention rows to clear).
+ */
 int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
                  json_t **message)
 {
     json_t *ch = NULL, *msg = NULL;
-    vb_chan_access acc;
-    char id[VB_ID_LEN + 1], *text = NULL;
+    char id[VB_ID_LEN + 1], iso[32], *text = NULL;
+    const char *wid, *sender;
     int64_t now = vb_op_now();
     int added = 0, rc;
 
     if (message) *message = NULL;
-    rc = vb_chan_load(c, cid, actor, &ch, &acc);
+    rc = chan_brief(c, cid, actor, &ch);
     if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
     if (rc) return rc;
     rc = content_take(c, content, &text);
     if (rc) goto done;
-    if (!acc.is_member) {
+    wid = vb_arg_str(ch, "workspaceId");
+    sender = vb_arg_str(ch, "senderName");
+    if (!wid || !sender) {
+        rc = vb_op_internal(c, VB_EIO);
+        goto done;
+    }
+    if (!json_is_true(json_object_get(ch, "isMember"))) {
         rc = vb_chan_add_member(c, cid, actor, &added);
         if (rc) goto done;
         if (added) vb_chan_member_event(c, cid, actor, "channel:member_added");
@@ -159,19 +218,28 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
     rc = vb_db_exec(c->db,
                     "INSERT INTO messages (id, channel_id, workspace_id, sender_id, content,"
                     " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    "sssssii", id, cid, vb_arg_str(ch, "workspaceId"), actor, text, now, now);
-    if (!rc) rc = msg_load(c, id, &msg);
-    if (!rc && !msg) rc = VB_EIO;
+                    "sssssii", id, cid, wid, actor, text, now, now);
     if (rc) {
         rc = vb_op_internal(c, rc);
         goto done;
     }
-    rc = msg_mentions(c, ch, msg, text);
-    if (rc) goto done;
+    vb_iso8601(now, iso);
+    msg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n}", "id", id, "channelId", cid,
+                    "senderId", actor, "senderName", sender, "content", text, "createdAt", iso,
+                    "updatedAt", iso, "editedAt", "deletedAt");
+    if (!msg) {
+        rc = vb_op_internal(c, VB_ENOMEM);
+        goto done;
+    }
+    if (has_handles(text)) {
+        rc = msg_mentions(c, ch, cid, id, sender, text);
+        if (rc) goto done;
+    }
     channel_event(
         c, cid, "message:new",
-        json_pack("{s:O, s:s, s:O, s:O, s:O, s:O}", "messageId", json_object_get(msg, "id"),
-                  "channelId", cid, "senderId", json_object_get(msg, "senderId"), "senderName",
+        json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "messageId", json_object_get(msg, "id"),
+                  "channelId", json_object_get(msg, "channelId"), "senderId",
+                  json_object_get(msg, "senderId"), "senderName",
                   json_object_get(msg, "senderName"), "content", json_object_get(msg, "content"),
                   "createdAt", json_object_get(msg, "createdAt")));
     if (message) {
@@ -187,8 +255,8 @@ done:
 
 /*
  * Loads message mid for a change by actor: *msg (API shape) and *ch (its
- * channel's shape), both new. Fails c with MESSAGE_NOT_FOUND or FORBIDDEN (see
- * the rules at the top of the file).
+ * channel's brief row, see chan_brief), both new. Fails c with
+ * MESSAGE_NOT_FOUND or FORBIDDEN (see the rules at the top of the file).
  */
 static int msg_for_change(vb_op_ctx *c, const char *mid, const char *actor, json_t **msg,
                           json_t **ch)
@@ -199,7 +267,7 @@ static int msg_for_change(vb_op_ctx *c, const char *mid, const char *actor, json
     rc = msg_load(c, mid, msg);
     if (rc) return rc;
     if (!*msg || !json_is_null(json_object_get(*msg, "deletedAt"))) goto not_found;
-    rc = vb_chan_load(c, vb_arg_str(*msg, "channelId"), actor, ch, NULL);
+    rc = chan_brief(c, vb_arg_str(*msg, "channelId"), actor, ch);
     if (rc == 1) goto not_found;
     if (rc) goto fail;
     if (strcmp(vb_arg_str(*msg, "senderId"), actor) != 0) {
@@ -216,32 +284,45 @@ fail:
     return rc;
 }
 
+/*
+ * Edits as described in vb_ops_chat.h. The result is the loaded message with
+ * the new content and times (what reading it back would give). Mentions are
+ * resolved again unless neither the old nor the new text has a handle (then
+ * there are no rows to replace or clear).
+ */
 int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
                  json_t **message)
 {
     json_t *msg = NULL, *ch = NULL;
-    char *text = NULL;
+    char iso[32], *text = NULL;
     int64_t now = vb_op_now();
-    int rc;
+    int rc, mentions;
 
     if (message) *message = NULL;
     rc = msg_for_change(c, mid, actor, &msg, &ch);
     if (rc) return rc;
     rc = content_take(c, content, &text);
     if (rc) goto done;
+    mentions = has_handles(vb_arg_str(msg, "content")) || has_handles(text);
     rc = vb_db_exec(c->db,
                     "UPDATE messages SET content = ?, edited_at = ?, updated_at = ? WHERE id = ?",
                     "siis", text, now, now, mid);
-    json_decref(msg);
-    msg = NULL;
-    if (!rc) rc = msg_load(c, mid, &msg);
-    if (!rc && !msg) rc = VB_EIO;
     if (rc) {
         rc = vb_op_internal(c, rc);
         goto done;
     }
-    rc = msg_mentions(c, ch, msg, text);
-    if (rc) goto done;
+    vb_iso8601(now, iso);
+    if (json_object_set_new(msg, "content", json_string(text)) ||
+        json_object_set_new(msg, "updatedAt", json_string(iso)) ||
+        json_object_set_new(msg, "editedAt", json_string(iso))) {
+        rc = vb_op_internal(c, VB_ENOMEM);
+        goto done;
+    }
+    if (mentions) {
+        rc = msg_mentions(c, ch, vb_arg_str(msg, "channelId"), mid, vb_arg_str(msg, "senderName"),
+                          text);
+        if (rc) goto done;
+    }
     channel_event(c, vb_arg_str(msg, "channelId"), "message:edited",
                   json_pack("{s:s, s:O, s:O, s:O}", "messageId", mid, "channelId",
                             json_object_get(msg, "channelId"), "content",
@@ -270,9 +351,13 @@ int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
         rc = vb_op_internal(c, rc);
         goto done;
     }
-    /* No text: drops the message's mention rows, notifies nobody. */
-    rc = msg_mentions(c, ch, msg, "");
-    if (rc) goto done;
+    /* No text: drops the message's mention rows (there are none when its
+     * content had no handle), notifies nobody. */
+    if (has_handles(vb_arg_str(msg, "content"))) {
+        rc = msg_mentions(c, ch, vb_arg_str(msg, "channelId"), mid, vb_arg_str(msg, "senderName"),
+                          "");
+        if (rc) goto done;
+    }
     channel_event(
         c, vb_arg_str(msg, "channelId"), "message:deleted",
         json_pack("{s:s, s:O}", "messageId", mid, "channelId", json_object_get(msg, "channelId")));

@@ -8,6 +8,7 @@
 #include "core/vb_common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void vb_pt_add_error(json_t *errors, const char *field, const char *message)
@@ -286,4 +287,90 @@ int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to)
     if (rc) return vb_op_internal(c, rc);
     vb_pt_task_event(c, vb_arg_str(t, "projectId"), vb_arg_str(t, "id"), to, from);
     return 0;
+}
+
+void vb_pt_ids_hook(vb_db_text *out, const char *key, const char *text, size_t n, void *ud)
+{
+    vb_pt_ids *x = ud;
+    if (x->oom) return;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 256;
+        size_t *g = realloc(x->gaps, cap * sizeof *g);
+        if (!g) {
+            x->oom = 1;
+            return;
+        }
+        x->gaps = g;
+        x->cap = cap;
+    }
+    /* The hook columns come in pairs, assigneeIds first: gap 2r is row r's
+     * assignees, 2r + 1 its labels. Only the first carries the id on. */
+    if (x->n % 2 == 0) {
+        if (strcmp(key, "assigneeIds") != 0 || !text) {
+            x->oom = 1;
+            return;
+        }
+        vb_db_text_put(&x->ids, x->ids.len ? "," : "[", 1);
+        vb_db_text_str(&x->ids, text, n);
+    }
+    x->gaps[x->n++] = out->len;
+}
+
+/* The page's assignees (k 0) and labels (k 1) by row position i (the key of
+ * the id array), sorted as the subqueries of VB_PT_TASK_SELECT_API sort them. */
+static const char ids_sql[] = "SELECT j.key AS i, 0 AS k, a.user_id AS v FROM json_each(?1) j"
+                              " JOIN task_assignees a ON a.task_id = j.value"
+                              " UNION ALL SELECT j.key, 1, l.label_id FROM json_each(?1) j"
+                              " JOIN task_labels l ON l.task_id = j.value ORDER BY 1, 2, 3";
+
+int vb_pt_ids_fill(vb_db *db, vb_db_text *out, vb_pt_ids *x)
+{
+    json_t *rows = NULL;
+    vb_db_text res = {0};
+    size_t prev = 0, r = 0, nrows;
+    int rc = x->oom || x->ids.oom ? VB_ENOMEM : 0;
+    if (rc || x->n == 0) goto done;
+    vb_db_text_put(&x->ids, "]", 1);
+    if (x->ids.oom || out->oom) {
+        rc = VB_ENOMEM;
+        goto done;
+    }
+    rc = vb_db_rows(db, &rows, ids_sql, "s", x->ids.data);
+    if (rc) goto done;
+    nrows = json_array_size(rows);
+    for (size_t g = 0; g < x->n; g++) {
+        vb_db_text_put(&res, out->data + prev, x->gaps[g] - prev);
+        prev = x->gaps[g];
+        vb_db_text_put(&res, "[", 1);
+        for (size_t first = r; r < nrows; r++) {
+            json_t *row = json_array_get(rows, r);
+            json_int_t slot = 2 * json_integer_value(json_object_get(row, "i")) +
+                              json_integer_value(json_object_get(row, "k"));
+            const char *v = json_string_value(json_object_get(row, "v"));
+            if (slot != (json_int_t)g || !v) break;
+            if (r != first) vb_db_text_put(&res, ",", 1);
+            vb_db_text_str(&res, v, strlen(v));
+        }
+        vb_db_text_put(&res, "]", 1);
+    }
+    vb_db_text_put(&res, out->data + prev, out->len - prev);
+    if (res.oom) {
+        rc = VB_ENOMEM;
+        goto done;
+    }
+    vb_db_text_free(out);
+    *out = res;
+    res = (vb_db_text){0};
+done:
+    json_decref(rows);
+    vb_db_text_free(&res);
+    vb_pt_ids_free(x);
+    return rc;
+}
+
+void vb_pt_ids_free(vb_pt_ids *x)
+{
+    vb_db_text_free(&x->ids);
+    free(x->gaps);
+    memset(x, 0, sizeof *x);
 }

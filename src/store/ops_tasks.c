@@ -185,8 +185,9 @@ static char *like_pattern(const char *q)
 
 /*
  * GET /projects/:pid/tasks?status=&assigneeId=&priority=&q=&parentTaskId=
- * &sort=&page=&limit= (members). Two queries: one page of rows (assignees and
- * labels by subquery) and one count. The page is written straight to JSON
+ * &sort=&page=&limit= (members). Three queries: one count, one page of rows
+ * with gaps for the assignee and label ids, and one for the ids of the whole
+ * page (vb_pt_ids_fill). The page is written straight to JSON
  * text (vb_db_rows_text), the hottest read of the API.
  */
 int vb_op_task_list(vb_op_ctx *c)
@@ -194,6 +195,7 @@ int vb_op_task_list(vb_op_ctx *c)
     const char *pid = vb_arg_param(c, "pid");
     json_t *q = vb_arg_query(c), *p = NULL;
     vb_db_text out = {0};
+    vb_pt_ids ids = {0};
     const char *status = vb_arg_str(q, "status"), *prio = vb_arg_str(q, "priority");
     const char *parent = vb_arg_str(q, "parentTaskId"), *who = vb_arg_str(q, "assigneeId");
     const char *text = vb_arg_str(q, "q"), *order;
@@ -219,11 +221,13 @@ int vb_op_task_list(vb_op_ctx *c)
         vb_db_int(c->db, &total, 0, "SELECT COUNT(*) FROM tasks t " TASK_LIST_WHERE, "ssssssssssss",
                   pid, status, status, prio, prio, parent, parent, who, who, pat, pat, pat);
     if (rc) goto internal;
-    snprintf(sql, sizeof sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", VB_PT_TASK_SELECT_API,
+    snprintf(sql, sizeof sql, "%s%s ORDER BY %s LIMIT ? OFFSET ?", VB_PT_TASK_SELECT_PAGE,
              TASK_LIST_WHERE, order);
     vb_db_text_puts(&out, "{\"data\":");
-    rc = vb_db_rows_text(c->db, &out, sql, "ssssssssssssii", pid, status, status, prio, prio,
-                         parent, parent, who, who, pat, pat, pat, limit, (page - 1) * limit);
+    rc = vb_db_rows_text_hook(c->db, &out, vb_pt_ids_hook, &ids, sql, "ssssssssssssii", pid, status,
+                              status, prio, prio, parent, parent, who, who, pat, pat, pat, limit,
+                              (page - 1) * limit);
+    if (!rc) rc = vb_pt_ids_fill(c->db, &out, &ids);
     if (rc) goto internal;
     vb_page_meta_text(&out, page, limit, total);
     rc = vb_op_result_text(c, &out);
@@ -231,6 +235,7 @@ int vb_op_task_list(vb_op_ctx *c)
 internal:
     rc = vb_op_internal(c, rc);
 done:
+    vb_pt_ids_free(&ids);
     vb_db_text_free(&out);
     free(pat);
     json_decref(p);
@@ -254,9 +259,12 @@ int vb_op_task_subtasks(vb_op_ctx *c)
     vb_db_text out = {0};
     int rc = vb_pt_task_access(c, tid, 0, NULL, NULL, NULL);
     if (rc) return rc;
-    rc = vb_db_rows_text(
-        c->db, &out, VB_PT_TASK_SELECT_API "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id",
-        "s", tid);
+    vb_pt_ids ids = {0};
+    rc = vb_db_rows_text_hook(
+        c->db, &out, vb_pt_ids_hook, &ids,
+        VB_PT_TASK_SELECT_PAGE "WHERE t.parent_task_id = ? ORDER BY t.created_at, t.id", "s", tid);
+    if (!rc) rc = vb_pt_ids_fill(c->db, &out, &ids);
+    vb_pt_ids_free(&ids);
     if (rc) {
         vb_db_text_free(&out);
         return vb_op_internal(c, rc);

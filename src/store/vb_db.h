@@ -73,6 +73,17 @@ int vb_db_rows(vb_db *db, json_t **rows, const char *sql, const char *fmt, ...);
  * (see above). On error out may hold a partial array: discard it. Returns 0,
  * VB_ENOMEM (out->oom), VB_ECONFLICT or VB_EIO. */
 int vb_db_rows_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt, ...);
+/* A hook of vb_db_rows_text_hook: called for a column whose alias has the
+ * prefix "x:", after its key was written, with the key (prefix dropped) and
+ * the column's value as text (NULL for SQL NULL; n bytes). It writes the
+ * value to out, or records out->len and leaves a gap to fill later (the
+ * caller then splices the value in; until then out is not valid JSON). */
+typedef void (*vb_db_text_hook)(vb_db_text *out, const char *key, const char *text, size_t n,
+                                void *ud);
+/* vb_db_rows_text, with the values of "x:" columns written by fn (ud passed
+ * on). Same returns. */
+int vb_db_rows_text_hook(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
+                         const char *fmt, ...);
 /* Runs a query; *row receives the first row as a new object, or NULL when there
  * is none (still returns 0). */
 int vb_db_row(vb_db *db, json_t **row, const char *sql, const char *fmt, ...);

@@ -4,7 +4,8 @@
  * migration runner. store/ only; operations never see these.
  *
  * A vb_db is used by one thread at a time: the caller serialises access (the
- * store holds its database mutex around every batch and vb_store_run_sync).
+ * store holds its database mutex around every writer batch and
+ * vb_store_run_sync; the reader connection belongs to the reader thread).
  */
 #ifndef VB_DB_INTERNAL_H
 #define VB_DB_INTERNAL_H
@@ -19,6 +20,12 @@
  * (the reason is logged); *out is set only on success.
  */
 int vb_db_open(vb_db **out, const char *path);
+/*
+ * Opens a second connection to the existing database file at path for reads
+ * only (PRAGMA query_only: writes fail with VB_EIO). Its own statement cache;
+ * used by one thread at a time like any vb_db. 0 or VB_EIO/VB_ENOMEM.
+ */
+int vb_db_open_reader(vb_db **out, const char *path);
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void vb_db_close(vb_db *db);
 

@@ -204,13 +204,14 @@ static int bind_params(vb_db *db, sqlite3_stmt *st, const char *sql, const char 
     return 0;
 }
 
-/* The conversion kind of a column name's alias prefix ('j', 'b', 't' or 0);
- * *name is advanced past the prefix. */
+/* The conversion kind of a column name's alias prefix ('j', 'b', 't', 'x'
+ * or 0); *name is advanced past the prefix. 'x' (a hook column of
+ * vb_db_rows_text_hook) converts like no prefix outside that function. */
 static char name_kind(const char **name)
 {
     const char *n = *name ? *name : "";
     char kind = 0;
-    if ((n[0] == 'j' || n[0] == 'b' || n[0] == 't') && n[1] == ':') {
+    if ((n[0] == 'j' || n[0] == 'b' || n[0] == 't' || n[0] == 'x') && n[1] == ':') {
         kind = n[0];
         n += 2;
     }
@@ -409,8 +410,10 @@ static int column_keys(sqlite3_stmt *st, int n, vb_db_text *keys, size_t *off, c
     return keys->oom ? VB_ENOMEM : 0;
 }
 
-/* vb_db_rows_text with a va_list. */
-static int run_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt, va_list ap)
+/* vb_db_rows_text(_hook) with a va_list; fn may be NULL (then "x:" columns
+ * are written like unprefixed ones). */
+static int run_text(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
+                    const char *fmt, va_list ap)
 {
     sqlite3_stmt *st = stmt_get(db, sql);
     if (!st) return VB_EIO;
@@ -433,7 +436,12 @@ static int run_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt
         vb_db_text_put(out, row ? ",{" : "{", row ? 2 : 1);
         for (int i = 0; i < n; i++) {
             vb_db_text_put(out, keys.data + off[i], off[i + 1] - off[i]);
-            column_text(out, st, i, kinds[i]);
+            if (kinds[i] == 'x' && fn) {
+                const char *text = (const char *)sqlite3_column_text(st, i);
+                fn(out, sqlite3_column_name(st, i) + 2, text,
+                   text ? (size_t)sqlite3_column_bytes(st, i) : 0, ud);
+            } else
+                column_text(out, st, i, kinds[i]);
         }
         vb_db_text_put(out, "}", 1);
         if (out->oom) break;
@@ -453,7 +461,17 @@ int vb_db_rows_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt
 {
     va_list ap;
     va_start(ap, fmt);
-    int err = run_text(db, out, sql, fmt, ap);
+    int err = run_text(db, out, NULL, NULL, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int vb_db_rows_text_hook(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = run_text(db, out, fn, ud, sql, fmt, ap);
     va_end(ap);
     return err;
 }
@@ -513,21 +531,48 @@ static int pragma(vb_db *db, const char *sql)
     return vb_db_script(db, sql);
 }
 
-int vb_db_open(vb_db **out, const char *path)
+/* Opens the connection of vb_db_open (create set: may create the file) or
+ * vb_db_open_reader, without pragmas. *out is set only on success. */
+static int open_conn(vb_db **out, const char *path, int create)
 {
     vb_db *db = calloc(1, sizeof *db);
     if (!db) return VB_ENOMEM;
     /* No mutex inside SQLite: a vb_db is used by one thread at a time (see
      * vb_db_internal.h), and the per-call mutex cost ~10% of a list. */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
     if (rc != SQLITE_OK) {
         vb_log(VB_LOG_ERROR, "cannot open database %s: %s", path,
                db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-        goto fail;
+        vb_db_close(db);
+        return VB_EIO;
     }
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, 5000);
+    *out = db;
+    return 0;
+}
+
+int vb_db_open_reader(vb_db **out, const char *path)
+{
+    vb_db *db = NULL;
+    int err = open_conn(&db, path, 0);
+    if (err) return err;
+    /* query_only: a write on the reader (an op submitted without
+     * VB_STORE_WRITE that writes) fails instead of racing the writer. */
+    if (pragma(db, "PRAGMA query_only=1") != 0) {
+        vb_db_close(db);
+        return VB_EIO;
+    }
+    *out = db;
+    return 0;
+}
+
+int vb_db_open(vb_db **out, const char *path)
+{
+    vb_db *db = NULL;
+    int err = open_conn(&db, path, 1);
+    if (err) return err;
 
     /* WAL: readers never block the writer. With WAL, synchronous=NORMAL
      * still survives a crash of the process (a committed transaction is in

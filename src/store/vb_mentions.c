@@ -176,7 +176,10 @@ int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type, co
         return vb_op_fail(c, VB_EIO, "INTERNAL_ERROR", "Mention source is incomplete");
     }
     json_t *closed = NULL; /* the channel of a message, when it is not public */
-    if (strcmp(source_type, "message") == 0)
+    char handles[VB_MENTIONS_MAX][VB_HANDLE_MAX + 1];
+    /* Without a handle nothing resolves: only the old rows are cleared. */
+    if (strcmp(source_type, "message") == 0 && text && strchr(text, '@') &&
+        vb_mentions_parse(text, handles, VB_MENTIONS_MAX) > 0)
         rc = vb_db_row(c->db, &closed,
                        "SELECT c.id AS id FROM messages m JOIN channels c ON c.id = m.channel_id"
                        " WHERE m.id = ? AND c.type <> 'public'",
@@ -184,8 +187,8 @@ int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type, co
     else
         rc = 0;
     if (!rc)
-        rc = mentions_resolve(c->db, wid, closed ? json_string_value(json_object_get(closed, "id"))
-                                                 : NULL,
+        rc = mentions_resolve(c->db, wid,
+                              closed ? json_string_value(json_object_get(closed, "id")) : NULL,
                               text, &now_ids);
     json_decref(closed);
     if (!rc)

@@ -1,14 +1,18 @@
 /*
- * The store (vb_store.h): one database thread fed by a queue, group commit,
- * and completions posted back to the loop thread.
+ * The store (vb_store.h): a writer thread and a reader thread ("lanes"),
+ * each with its own connection and queue, batches (group commit on the
+ * writer), and completions posted back to the loop thread.
  *
  * Threads and locks:
- * - lock guards the queue, the done list, the flags stop/exited and stats.
- *   The store thread waits on cond for work.
- * - db_lock is held by the store thread around each batch and by
- *   vb_store_run_sync, so the connection is never used by two threads at once.
+ * - lock guards both queues, the done list, the flags stop/exited and stats.
+ *   Each lane's thread waits on its own cond for work.
+ * - db_lock is held by the writer thread around each batch and by
+ *   vb_store_run_sync, so the writer connection is never used by two threads
+ *   at once. The reader connection is used by the reader thread only.
  * - Everything else (closing, the async handle, callbacks) belongs to the
  *   loop thread.
+ * With an in-memory database (private to its connection) there is only the
+ * writer lane, which then runs the reads too.
  */
 #include "store/vb_store.h"
 #include "core/vb_common.h"
@@ -49,20 +53,32 @@ typedef struct vb_jobq {
     vb_job *head, *tail;
 } vb_jobq;
 
+/* One database thread with its connection and queue. */
+typedef struct vb_lane {
+    vb_store *s;
+    vb_db *db;
+    int writer; /* batches may write (BEGIN IMMEDIATE when one does) */
+    int started;
+    uv_thread_t thread;
+    uv_cond_t cond; /* signalled (under s->lock) when queue gets work or stop */
+    vb_jobq queue;  /* under s->lock */
+} vb_lane;
+
+enum { VB_LANE_WRITE, VB_LANE_READ };
+
 struct vb_store {
     uv_loop_t *loop;
-    vb_db *db;
+    vb_db *db; /* the writer's connection (lanes[VB_LANE_WRITE].db) */
     int schema_version;
-    uv_thread_t thread;
+    vb_lane lanes[2];
+    int nlanes; /* 2, or 1 when reads stay on the writer (in-memory database) */
     uv_mutex_t lock;
-    uv_cond_t cond;
     uv_mutex_t db_lock;
     uv_async_t async;
     /* under lock */
-    vb_jobq queue;
     vb_jobq done;
-    int stop;   /* the thread exits once the queue is empty */
-    int exited; /* the thread has pushed its last batch */
+    int stop;   /* the threads exit once their queues are empty */
+    int exited; /* how many lane threads have pushed their last batch */
     vb_store_stats stats;
     /* loop thread only */
     int closing;
@@ -213,20 +229,22 @@ static int run_job(vb_db *db, vb_job *j)
     return broken;
 }
 
-/* Runs a batch of n jobs (linked through next) in one transaction. Every job
- * gets an outcome; when the transaction cannot be committed, all of them fail
- * with VB_EIO. Called on the store thread with db_lock held. */
-static void run_batch(vb_store *s, vb_job *batch)
+/* Runs a batch of n jobs (linked through next) in one transaction on db.
+ * Every job gets an outcome; when the transaction cannot be committed, all of
+ * them fail with VB_EIO. Called on db's lane thread (the writer's with
+ * db_lock held). A reader batch begins a new (deferred) read transaction, so
+ * it sees every write committed before it started. */
+static void run_batch(vb_db *db, vb_job *batch)
 {
     int any_write = 0;
     for (vb_job *j = batch; j; j = j->next)
         any_write |= j->write;
-    int ok = vb_db_begin(s->db, any_write) == 0;
+    int ok = vb_db_begin(db, any_write) == 0;
     for (vb_job *j = batch; ok && j; j = j->next)
-        if (run_job(s->db, j) != 0) ok = 0;
-    if (ok && vb_db_commit(s->db) != 0) ok = 0;
+        if (run_job(db, j) != 0) ok = 0;
+    if (ok && vb_db_commit(db) != 0) ok = 0;
     if (ok) return;
-    vb_db_rollback(s->db);
+    vb_db_rollback(db);
     vb_log(VB_LOG_ERROR, "store: batch rolled back; its operations fail");
     for (vb_job *j = batch; j; j = j->next)
         job_set_db_error(j);
@@ -266,31 +284,33 @@ static void serialise_results(vb_job *batch)
     }
 }
 
-/* The store thread: takes up to VB_STORE_BATCH_MAX queued jobs at a time, runs
- * them as one batch and hands them to the loop. Exits when stop is set and the
- * queue is empty. */
-static void store_thread(void *arg)
+/* A lane's thread: takes up to VB_STORE_BATCH_MAX jobs of its queue at a
+ * time, runs them as one batch and hands them to the loop. Exits when stop is
+ * set and its queue is empty. */
+static void lane_thread(void *arg)
 {
-    vb_store *s = arg;
+    vb_lane *l = arg;
+    vb_store *s = l->s;
+    vb_jobq *q = &l->queue;
     uv_mutex_lock(&s->lock);
     for (;;) {
-        while (!s->queue.head && !s->stop)
-            uv_cond_wait(&s->cond, &s->lock);
-        if (!s->queue.head) break;
-        vb_job *head = s->queue.head, *tail = head;
+        while (!q->head && !s->stop)
+            uv_cond_wait(&l->cond, &s->lock);
+        if (!q->head) break;
+        vb_job *head = q->head, *tail = head;
         uint64_t n = 1;
         while (tail->next && n < VB_STORE_BATCH_MAX) {
             tail = tail->next;
             n++;
         }
-        s->queue.head = tail->next;
-        if (!s->queue.head) s->queue.tail = NULL;
+        q->head = tail->next;
+        if (!q->head) q->tail = NULL;
         tail->next = NULL;
         uv_mutex_unlock(&s->lock);
 
-        uv_mutex_lock(&s->db_lock);
-        run_batch(s, head);
-        uv_mutex_unlock(&s->db_lock);
+        if (l->writer) uv_mutex_lock(&s->db_lock);
+        run_batch(l->db, head);
+        if (l->writer) uv_mutex_unlock(&s->db_lock);
         serialise_results(head);
 
         uv_mutex_lock(&s->lock);
@@ -303,7 +323,7 @@ static void store_thread(void *arg)
         uv_async_send(&s->async);
         uv_mutex_lock(&s->lock);
     }
-    s->exited = 1;
+    s->exited++;
     uv_mutex_unlock(&s->lock);
     uv_async_send(&s->async);
 }
@@ -332,17 +352,19 @@ static void on_async_closed(uv_handle_t *h)
     vb_store *s = h->data;
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
-    vb_db_close(s->db);
-    uv_cond_destroy(&s->cond);
+    for (int i = 0; i < 2; i++) {
+        vb_db_close(s->lanes[i].db);
+        if (s->lanes[i].started) uv_cond_destroy(&s->lanes[i].cond);
+    }
     uv_mutex_destroy(&s->lock);
     uv_mutex_destroy(&s->db_lock);
     free(s);
     if (cb) cb(arg);
 }
 
-/* Loop side: drains the done list until it is empty; once closing and the
- * thread has exited (read together with an empty done list, so nothing can
- * follow), joins the thread and closes the handle. */
+/* Loop side: drains the done list until it is empty; once closing and every
+ * lane thread has exited (read together with an empty done list, so nothing
+ * can follow), joins the threads and closes the handle. */
 static void on_async(uv_async_t *h)
 {
     vb_store *s = h->data;
@@ -351,7 +373,7 @@ static void on_async(uv_async_t *h)
         uv_mutex_lock(&s->lock);
         vb_job *list = s->done.head;
         s->done.head = s->done.tail = NULL;
-        exited = s->exited;
+        exited = s->exited == s->nlanes;
         uv_mutex_unlock(&s->lock);
         if (!list) break;
         uint64_t n = 0;
@@ -368,8 +390,9 @@ static void on_async(uv_async_t *h)
     }
     if (s->closing && exited && !s->async_closed) {
         s->async_closed = 1;
-        /* The thread has left its loop; it only has uv_async_send left. */
-        uv_thread_join(&s->thread);
+        /* The threads have left their loops; only uv_async_send is left. */
+        for (int i = 0; i < s->nlanes; i++)
+            uv_thread_join(&s->lanes[i].thread);
         uv_close((uv_handle_t *)&s->async, on_async_closed);
     }
 }
@@ -419,6 +442,26 @@ static int url_to_path(const char *url, char **path)
     return err;
 }
 
+/* Starts lane i's thread (its cond first). 0 or VB_EIO. */
+static int lane_start(vb_store *s, int i)
+{
+    vb_lane *l = &s->lanes[i];
+    l->s = s;
+    l->writer = i == VB_LANE_WRITE;
+    if (uv_cond_init(&l->cond) != 0) return VB_EIO;
+    if (uv_thread_create(&l->thread, lane_thread, l) != 0) {
+        uv_cond_destroy(&l->cond);
+        return VB_EIO;
+    }
+    l->started = 1;
+    return 0;
+}
+
+/*
+ * Opens the writer connection, migrates, and (for a database file) opens the
+ * reader connection; then starts the lane threads. A reader that cannot be
+ * opened or started is not fatal: reads then stay on the writer (logged).
+ */
 int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
 {
     char *path = NULL;
@@ -430,31 +473,45 @@ int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
         return VB_ENOMEM;
     }
     s->loop = loop;
+    s->nlanes = 1;
     err = vb_db_open(&s->db, path);
     if (!err) err = vb_migrate_run(s->db, &s->schema_version);
+    s->lanes[VB_LANE_WRITE].db = s->db;
+    /* An in-memory database is private to its connection: no reader. */
+    if (!err && strcmp(path, ":memory:") != 0) {
+        if (vb_db_open_reader(&s->lanes[VB_LANE_READ].db, path) == 0)
+            s->nlanes = 2;
+        else
+            vb_log(VB_LOG_WARN, "store: no reader connection; reads run on the writer");
+    }
     free(path);
     if (err) goto fail_db;
     if (uv_mutex_init(&s->lock) != 0) goto fail_db;
     if (uv_mutex_init(&s->db_lock) != 0) goto fail_lock;
-    if (uv_cond_init(&s->cond) != 0) goto fail_db_lock;
-    if (uv_async_init(loop, &s->async, on_async) != 0) goto fail_cond;
+    if (uv_async_init(loop, &s->async, on_async) != 0) goto fail_db_lock;
     s->async.data = s;
-    if (uv_thread_create(&s->thread, store_thread, s) != 0) {
+    if (lane_start(s, VB_LANE_WRITE) != 0) {
         /* The handle is closed and s freed by its close callback. */
         s->close_cb = NULL;
         uv_close((uv_handle_t *)&s->async, on_async_closed);
         vb_log(VB_LOG_ERROR, "store: cannot start its thread");
         return VB_EIO;
     }
+    if (s->nlanes == 2 && lane_start(s, VB_LANE_READ) != 0) {
+        /* No submit has happened yet: the writer may simply take the reads. */
+        vb_log(VB_LOG_WARN, "store: cannot start the reader thread; reads run on the writer");
+        vb_db_close(s->lanes[VB_LANE_READ].db);
+        s->lanes[VB_LANE_READ].db = NULL;
+        s->nlanes = 1;
+    }
     *out = s;
     return 0;
-fail_cond:
-    uv_cond_destroy(&s->cond);
 fail_db_lock:
     uv_mutex_destroy(&s->db_lock);
 fail_lock:
     uv_mutex_destroy(&s->lock);
 fail_db:
+    vb_db_close(s->lanes[VB_LANE_READ].db);
     vb_db_close(s->db);
     free(s);
     return err ? err : VB_EIO;
@@ -484,10 +541,13 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_
     j->args = args;
     j->cb = cb;
     j->ud = ud;
+    /* Reads go to the reader, whose next batch begins a new read transaction:
+     * it sees every write whose callback ran before this submit. */
+    vb_lane *l = &s->lanes[j->write || s->nlanes == 1 ? VB_LANE_WRITE : VB_LANE_READ];
     uv_mutex_lock(&s->lock);
-    jobq_push(&s->queue, j);
+    jobq_push(&l->queue, j);
     s->stats.queue_depth++;
-    uv_cond_signal(&s->cond);
+    uv_cond_signal(&l->cond);
     uv_mutex_unlock(&s->lock);
     return 0;
 }
@@ -565,8 +625,10 @@ void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg)
     s->close_arg = arg;
     uv_mutex_lock(&s->lock);
     s->stop = 1;
-    uv_cond_signal(&s->cond);
+    for (int i = 0; i < s->nlanes; i++)
+        uv_cond_signal(&s->lanes[i].cond);
     uv_mutex_unlock(&s->lock);
-    /* The thread drains the queue, sets exited and wakes on_async, which
-     * runs the remaining completions, joins it and frees s. */
+    /* Each thread drains its queue, counts itself in exited and wakes
+     * on_async, which runs the remaining completions, joins them (once all
+     * have exited) and frees s. */
 }

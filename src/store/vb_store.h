@@ -1,14 +1,24 @@
 /*
  * The store: every database access of vibed goes through here.
  *
- * The store owns one database thread. Callers on the loop thread submit an
- * operation (a vb_op_fn with JSON arguments); the store thread runs queued
- * operations in batches, one transaction per batch (group commit), each
+ * The store owns two database threads, each with its own connection: the
+ * writer and the reader. Callers on the loop thread submit an operation (a
+ * vb_op_fn with JSON arguments); one with VB_STORE_WRITE goes to the writer's
+ * queue, one without to the reader's. Each thread runs its queued operations
+ * in batches, one transaction per batch (group commit on the writer), each
  * operation inside its own SAVEPOINT so that a failing one is rolled back
  * alone. After COMMIT, completions are posted back to the loop thread, where
  * the events each operation produced are handed to the event sink and then
  * the caller's callback runs. A write is thus acknowledged only once it is
  * durable, and its events are published only once it is committed.
+ *
+ * Ordering: completions of the two threads arrive in any order between them.
+ * A reader batch starts a new read transaction (WAL snapshot), so a read
+ * submitted after a write's callback has run sees that write; a read
+ * submitted while a write is still pending may not. The reader connection is
+ * query_only: an operation that writes must carry VB_STORE_WRITE. With an
+ * in-memory database ("sqlite::memory:", which one connection cannot share)
+ * there is no reader: the writer runs every operation, in submission order.
  *
  * Results: an operation sets a jansson tree (ctx->result) or, for the hot
  * reads, JSON text it wrote directly (ctx->result_text, see vb_db_rows_text);
@@ -75,6 +85,7 @@ typedef void (*vb_store_cb)(const vb_store_res *res, void *ud);
  * on the loop thread, before the operation's callback. Borrowed. */
 typedef void (*vb_store_event_fn)(json_t *events, void *ud);
 
+/* Counted over both threads. */
 typedef struct vb_store_stats {
     uint64_t ops_total;
     uint64_t batches_total;
@@ -102,25 +113,27 @@ enum {
 };
 
 /*
- * Queues fn to run on the store thread with args (stolen; may be NULL, then {}
- * is used). flags: VB_STORE_WRITE for an operation that changes data (0 marks
- * a read-only one, which still runs inside a batch), VB_STORE_TEXT.
+ * Queues fn with args (stolen; may be NULL, then {} is used). flags:
+ * VB_STORE_WRITE for an operation that changes data (runs on the writer
+ * thread); without it the operation is read-only and runs on the reader
+ * thread, inside a read batch. VB_STORE_TEXT as above.
  * cb runs later on the loop thread, exactly once, unless this returns an error
  * (VB_EBUSY after close began), in which case cb is never called.
  */
 int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud);
 /*
- * Runs fn synchronously on the calling thread in its own transaction (for the
- * CLI: migrate, seed-demo; never on the loop thread of a running server, never
- * from inside an operation). args is borrowed; the op's events are discarded.
+ * Runs fn synchronously on the calling thread in its own transaction on the
+ * writer's connection, between two writer batches (for the CLI: migrate,
+ * seed-demo; never on the loop thread of a running server, never from inside
+ * an operation). Reads submitted after it returns see its changes. args is borrowed; the op's events are discarded.
  * Returns the op's status; *result (if non-NULL) receives the op's result.
  */
 int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result);
 void vb_store_get_stats(vb_store *s, vb_store_stats *out);
 /* Schema version after migrations. */
 int vb_store_schema_version(vb_store *s);
-/* Finishes every queued operation (their callbacks run), stops the thread,
- * closes the database and frees s. Must be called on the loop thread while
+/* Finishes every queued operation of both threads (their callbacks run),
+ * stops and joins the threads, closes both connections and frees s. Must be called on the loop thread while
  * the loop still runs; cb (may be NULL) runs when done. */
 void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg);
 

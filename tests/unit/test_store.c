@@ -1,6 +1,7 @@
 /*
  * Unit tests of the store (vb_store.h) on a temporary database file: migrations,
- * completions on the loop, group commit, per-operation rollback, events, close.
+ * completions on the loop, group commit, per-operation rollback, events, close,
+ * the reader thread.
  *
  * To make batching deterministic, a test first submits a "blocker" operation
  * that waits on a semaphore on the store thread; everything submitted while it
@@ -133,6 +134,16 @@ static int op_text(vb_op_ctx *c)
     if (rc) return rc;
     if (json_is_true(json_object_get(c->args, "fail")))
         return vb_op_fail(c, VB_ECONFLICT, "NOPE", "failed on purpose");
+    return 0;
+}
+
+/* Counts the items as result {"id": count}, so on_done records the count. */
+static int op_count_as_id(vb_op_ctx *c)
+{
+    int64_t n = -1;
+    int err = vb_db_int(c->db, &n, 0, "SELECT count(*) FROM items", NULL);
+    if (err) return err;
+    c->result = json_pack("{s:I}", "id", (json_int_t)n);
     return 0;
 }
 
@@ -439,6 +450,106 @@ static void test_close_drains_and_persists(void **state)
     close_store(s);
 }
 
+static int submit_count(vb_store *s, int id)
+{
+    return vb_store_submit(s, op_count_as_id, 0, NULL, on_done, (void *)(intptr_t)id);
+}
+
+/* Reads run on the reader thread beside the writer, see every write whose
+ * callback ran before they were submitted, cannot write, complete exactly
+ * once when interleaved with writes, and are drained by close. */
+static void test_reader_thread(void **state)
+{
+    vb_store *s = open_store();
+    vb_store_stats before, after;
+    vb_store_get_stats(s, &before);
+
+    /* A read completes while the writer is blocked: it has its own thread. */
+    block_store(s);
+    assert_int_equal(submit_count(s, 300), 0);
+    run_until(&T.cb_count[300], 1);
+    assert_int_equal(T.status[300], 0);
+    assert_int_equal(T.result_id[300], 0);
+    assert_int_equal(T.cb_count[0], 0); /* the blocker still runs */
+    /* A write submitted as a read fails on the read-only connection. */
+    assert_int_equal(
+        vb_store_submit(s, op_insert, 0, json_pack("{s:i}", "id", 301), on_done, (void *)301), 0);
+    run_until(&T.cb_count[301], 1);
+    assert_int_equal(T.status[301], VB_EIO);
+    unblock();
+    run_until(&T.cb_count[0], 1);
+
+    /* Read-your-writes: a read submitted after a write's callback sees it. */
+    for (int k = 1; k <= 20; k++) {
+        assert_int_equal(submit_insert(s, k, 0), 0);
+        run_until(&T.cb_count[k], 1);
+        assert_int_equal(T.status[k], 0);
+        assert_int_equal(submit_count(s, 100 + k), 0);
+        run_until(&T.cb_count[100 + k], 1);
+        assert_int_equal(T.status[100 + k], 0);
+        assert_int_equal(T.result_id[100 + k], k);
+    }
+
+    /* Interleaved from the loop: each completes exactly once. */
+    int want = T.completed;
+    for (int k = 21; k <= 80; k++) {
+        assert_int_equal(submit_insert(s, k, 0), 0);
+        assert_int_equal(submit_count(s, 100 + k), 0);
+        want += 2;
+    }
+    run_until(&T.completed, want);
+    for (int k = 21; k <= 80; k++) {
+        assert_int_equal(T.cb_count[k], 1);
+        assert_int_equal(T.cb_count[100 + k], 1);
+        assert_int_equal(T.status[100 + k], 0);
+        assert_true(T.result_id[100 + k] >= 20 && T.result_id[100 + k] <= 80);
+    }
+    vb_store_get_stats(s, &after);
+    /* blocker, 2 early reads, 20 + 20, then 60 + 60: both lanes counted */
+    assert_int_equal(after.ops_total - before.ops_total, 3 + 40 + 120);
+    assert_int_equal(after.queue_depth, 0);
+    assert_int_equal(count_items(s), 80);
+
+    /* close drains both lanes: block both threads, queue on both, close. */
+    block_store(s);
+    assert_int_equal(vb_store_submit(s, op_block, 0, NULL, on_done, (void *)0), 0);
+    uv_sem_wait(&T.entered);
+    want = T.completed + 2;
+    for (int k = 81; k <= 90; k++) {
+        assert_int_equal(submit_insert(s, k, 0), 0);
+        assert_int_equal(submit_count(s, 100 + k), 0);
+        want += 2;
+    }
+    vb_store_close(s, on_closed, &T);
+    assert_int_equal(submit_count(s, 200), VB_EBUSY);
+    unblock();
+    unblock();
+    run_until(&T.closed, 1);
+    assert_int_equal(T.completed_at_close, want);
+    for (int k = 81; k <= 90; k++) {
+        assert_int_equal(T.cb_count[k], 1);
+        assert_int_equal(T.status[k], 0);
+        assert_int_equal(T.cb_count[100 + k], 1);
+        assert_int_equal(T.status[100 + k], 0);
+    }
+    assert_int_equal(T.cb_count[200], 0);
+}
+
+/* An in-memory database has no reader connection: reads run on the writer
+ * and see its data. */
+static void test_memory_reads_on_writer(void **state)
+{
+    snprintf(T.url, sizeof T.url, "sqlite::memory:");
+    vb_store *s = open_store();
+    assert_int_equal(submit_insert(s, 1, 0), 0);
+    assert_int_equal(submit_count(s, 101), 0);
+    run_until(&T.completed, 2);
+    assert_int_equal(T.status[1], 0);
+    assert_int_equal(T.status[101], 0);
+    assert_int_equal(T.result_id[101], 1); /* FIFO on the one thread */
+    close_store(s);
+}
+
 static void test_close_idle_and_sync_errors(void **state)
 {
     vb_store *s = open_store();
@@ -509,6 +620,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_drains_and_persists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_idle_and_sync_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_reads_on_writer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
