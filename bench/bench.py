@@ -694,7 +694,10 @@ def write_md(res, m, started, wall, cmdline):
           f"{CFG['DASH_STREAMS']} `GET /projects/:pid/stats/live` streams; {CFG['DASH_CHANGES']} task creations over "
           f"REST at {CFG['DASH_RATE']}/s; for each change, the time from the REST request to the moment the LAST "
           "stream had a `stats:update` reflecting it. The peer recomputes per client every 10 s, as the article's "
-          "code does (`setInterval(sendStats, 10000)` per client); vibed pushes on change (coalesced per 100 ms).", ""]
+          "code does (`setInterval(sendStats, 10000)` per client); vibed pushes on change (coalesced per 100 ms). "
+          "RSS per open stream is read before and after the streams connect; after the earlier scenarios a "
+          "server reuses heap it already has, so for this figure run the scenario alone on a fresh server "
+          "(`SCENARIOS=dash bash bench/run.sh`).", ""]
     dv, dn = g(v, "dash", "all_max_ms"), g(n, "dash", "all_max_ms")
     rows = [row("streams ready", res, ("dash", "ready")),
             row("changes that reached every stream", res, ("dash", "complete"), CFG["DASH_CHANGES"]),
