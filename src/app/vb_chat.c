@@ -311,12 +311,52 @@ static vb_sio_socket *socket_by_id(const char *sid)
     return of.found;
 }
 
+typedef struct invite_join {
+    const char *wid;
+} invite_join;
+
+/* A socket of the invited user joins the new workspace's room. */
+static int invite_each(vb_sio_socket *s, void *ud)
+{
+    invite_join *ij = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs) return 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        if (strcmp(json_string_value(v), ij->wid) == 0) return 0;
+    }
+    char room[128];
+    snprintf(room, sizeof room, "workspace:%s", ij->wid);
+    if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) return 0;
+    json_array_append_new(cs->workspaces, json_string(ij->wid));
+    return 0;
+}
+
+/* A user invited into a workspace while connected (topic "user:<id>"): their
+ * sockets join that workspace's room and they come online there, without a
+ * reconnect. */
+static void on_invite(const char *topic, json_t *data)
+{
+    const char *kind = json_string_value(json_object_get(data, "type"));
+    const char *uid = json_string_value(json_object_get(data, "userId"));
+    invite_join ij = {json_string_value(json_object_get(data, "workspaceId"))};
+    if (!kind || strcmp(kind, "workspace_invite") != 0 || !uid || !ij.wid) return;
+    vb_sio_room_each(vb_chat_nsp, topic, invite_each, &ij);
+    vb_presence_join_workspace(uid, ij.wid);
+}
+
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
 {
     (void)sub;
     (void)ud;
     if (strncmp(type, "presence:", 9) == 0) {
         on_presence(topic, type, data);
+        return;
+    }
+    if (strcmp(type, "notification") == 0) {
+        on_invite(topic, data);
         return;
     }
     if (strcmp(type, "member_removed") == 0) {
@@ -390,6 +430,9 @@ static void on_session(const vb_store_res *res, void *ud)
         snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
         if (vb_sio_join(s, room) == 0) vb_chat_topic_hold(room);
     }
+    char uroom[128];
+    snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+    if (vb_sio_join(s, uroom) == 0) vb_chat_topic_hold(uroom);
     vb_presence_connect(cs->user_id, cs->user_name, cs->workspaces);
     vb_chat_emit(s, "welcome",
                  json_pack("{s:s,s:s}", "id", vb_sio_socket_id(s), "userId", cs->user_id));
@@ -458,6 +501,9 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
             snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
             vb_chat_topic_release(room);
         }
+        char uroom[128];
+        snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+        vb_chat_topic_release(uroom);
         vb_presence_disconnect(cs->user_id);
     }
     cs->gone = 1;
