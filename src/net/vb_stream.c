@@ -112,12 +112,10 @@ void vb_stream_abort(vb_stream *s)
     vb_http_conn_close(s->conn); /* on_close runs from the close callback */
 }
 
-/* Write completion: drops the written buffers' refs, then continues with
- * queued output, or proceeds with a graceful close once all is written. */
-static void on_write(uv_write_t *wr, int status)
+/* Drops the refs of the buffers in write request w, frees it and clears the
+ * stream's in-flight write accounting. */
+static void wreq_release(vb_stream *s, stream_wreq *w)
 {
-    stream_wreq *w = VB_CONTAINER_OF(wr, stream_wreq, req);
-    vb_stream *s = w->s;
     for (unsigned i = 0; i < s->wn; i++)
         vb_buf_unref(w->bufs[i]);
     free(w);
@@ -126,6 +124,15 @@ static void on_write(uv_write_t *wr, int status)
     s->wn = 0;
     s->wbytes = 0;
     s->writing = 0;
+}
+
+/* Write completion: drops the written buffers' refs, then continues with
+ * queued output, or proceeds with a graceful close once all is written. */
+static void on_write(uv_write_t *wr, int status)
+{
+    stream_wreq *w = VB_CONTAINER_OF(wr, stream_wreq, req);
+    vb_stream *s = w->s;
+    wreq_release(s, w);
     if (is_closed(s)) return;
     if (status < 0) {
         vb_stream_abort(s);
@@ -212,14 +219,7 @@ static void stream_flush(vb_stream *s)
         }
         s->writing = 1;
         if (uv_write(&w->req, (uv_stream_t *)&s->conn->tcp, ub, s->wn, on_write) < 0) {
-            for (unsigned i = 0; i < s->wn; i++)
-                vb_buf_unref(w->bufs[i]);
-            free(w);
-            s->wr = NULL;
-            s->queued -= s->wbytes;
-            s->wn = 0;
-            s->wbytes = 0;
-            s->writing = 0;
+            wreq_release(s, w);
             vb_stream_abort(s);
         }
         return;
