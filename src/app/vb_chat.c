@@ -466,7 +466,7 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     json_decref(claims);
     vb_sio_socket_set_ud(s, cs);
     json_t *args = json_pack("{s:{s:s}}", "actor", "id", cs->user_id);
-    if (vb_store_submit(app->store, vb_op_chat_session, 0, args, on_session,
+    if (vb_store_submit(app->store, vb_op_chat_session, VB_STORE_ORDERED, args, on_session,
                         vb_chat_sock_ref(cs)) != 0) {
         cs->refs = 1;
         cs->sock = NULL;

@@ -124,7 +124,7 @@ static void ev_join(chat_sock *cs, json_t *p, vb_sio_ack *ack)
         return;
     }
     snprintf(c->channel_id, sizeof c->channel_id, "%s", cid);
-    submit(c, vb_op_chat_channel, 0,
+    submit(c, vb_op_chat_channel, VB_STORE_ORDERED,
            json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid), on_joined);
 }
 

@@ -607,7 +607,7 @@ void vb_live_open(vb_http_req *req, int kind, const char *id, const char *user_i
     if (!args ||
         vb_store_submit(vb_app_current()->store,
                         kind == VB_LIVE_PROJECT_STATS ? vb_op_live_project : vb_op_live_workspace,
-                        0, args, on_open_done, call)) {
+                        VB_STORE_ORDERED, args, on_open_done, call)) {
         if (call->want_counts) g->loading = 0;
         free(call);
         client_free(c);

@@ -543,7 +543,8 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_
     j->ud = ud;
     /* Reads go to the reader, whose next batch begins a new read transaction:
      * it sees every write whose callback ran before this submit. */
-    vb_lane *l = &s->lanes[j->write || s->nlanes == 1 ? VB_LANE_WRITE : VB_LANE_READ];
+    int writer_lane = j->write || (flags & VB_STORE_ORDERED) || s->nlanes == 1;
+    vb_lane *l = &s->lanes[writer_lane ? VB_LANE_WRITE : VB_LANE_READ];
     uv_mutex_lock(&s->lock);
     jobq_push(&l->queue, j);
     s->stats.queue_depth++;

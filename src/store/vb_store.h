@@ -110,6 +110,13 @@ enum {
     VB_STORE_TEXT = 2,  /* serialise the result to JSON text on the store thread
                            (res->text) and free the tree there: the loop thread
                            then only copies bytes */
+    VB_STORE_ORDERED = 4, /* a read that must be ordered with the events of writes:
+                             it runs on the writer lane, so every write committed
+                             before it has had its events published before its
+                             callback runs, and every later write's events come
+                             after it. Access checks that start a subscription
+                             (a live stream, a chat room) use it: a removal cannot
+                             slip between the check and the subscription. */
 };
 
 /*

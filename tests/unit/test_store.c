@@ -476,8 +476,18 @@ static void test_reader_thread(void **state)
         vb_store_submit(s, op_insert, 0, json_pack("{s:i}", "id", 301), on_done, (void *)301), 0);
     run_until(&T.cb_count[301], 1);
     assert_int_equal(T.status[301], VB_EIO);
+    /* An ORDERED read goes to the writer lane: it waits behind the blocked
+     * writer while a plain read passes it. */
+    assert_int_equal(vb_store_submit(s, op_count_as_id, VB_STORE_ORDERED, NULL, on_done,
+                                     (void *)(intptr_t)302),
+                     0);
+    assert_int_equal(submit_count(s, 303), 0);
+    run_until(&T.cb_count[303], 1);
+    assert_int_equal(T.cb_count[302], 0);
     unblock();
-    run_until(&T.cb_count[0], 1);
+    run_until(&T.cb_count[302], 1);
+    assert_int_equal(T.status[302], 0);
+    assert_int_equal(T.cb_count[0], 1);
 
     /* Read-your-writes: a read submitted after a write's callback sees it. */
     for (int k = 1; k <= 20; k++) {
@@ -505,8 +515,8 @@ static void test_reader_thread(void **state)
         assert_true(T.result_id[100 + k] >= 20 && T.result_id[100 + k] <= 80);
     }
     vb_store_get_stats(s, &after);
-    /* blocker, 2 early reads, 20 + 20, then 60 + 60: both lanes counted */
-    assert_int_equal(after.ops_total - before.ops_total, 3 + 40 + 120);
+    /* blocker, 2 early reads, 2 ordering reads, 20 + 20, then 60 + 60: both lanes counted */
+    assert_int_equal(after.ops_total - before.ops_total, 5 + 40 + 120);
     assert_int_equal(after.queue_depth, 0);
     assert_int_equal(count_items(s), 80);
 
