@@ -1,6 +1,7 @@
 /*
- * Internals of the HTTP server shared by vb_http.c (server and connection
- * lifecycle), vb_http_parse.c (llhttp callbacks, request building, query and
+ * Internals of the HTTP server shared by vb_http.c (server lifecycle,
+ * reading and the parse loop), vb_http_conn.c (connection timers, draining
+ * and closing), vb_http_parse.c (llhttp callbacks, request building, query and
  * percent decoding) and vb_http_write.c (responses and the write path).
  *
  * vb_stream.c takes a connection over (WebSocket upgrade, Server-Sent
@@ -129,7 +130,7 @@ typedef struct vb_http_wbuf {
     char data[];
 } vb_http_wbuf;
 
-/* --- vb_http.c: connection lifecycle --- */
+/* --- vb_http_conn.c: connection lifecycle --- */
 
 /* Closes the socket and timer now (idempotent). A request still with the
  * handler is detached (req->conn = NULL); the struct is freed in the close
@@ -138,9 +139,6 @@ void vb_http_conn_close(vb_http_conn *c);
 /* Ends the connection gracefully: queued writes go out, the write side is
  * shut down, further input is discarded until EOF or the linger timeout. */
 void vb_http_conn_drain(vb_http_conn *c);
-/* Called by respond() after the answer to c->inflight is queued: continues
- * with the next pipelined request, or drains when keep_alive is 0. */
-void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
 /* Enters state st and arms the connection timer for it (stops it for
  * BUSY). Has no effect once the connection is draining or closed. */
 void vb_http_conn_set_state(vb_http_conn *c, int st);
@@ -153,6 +151,17 @@ int vb_http_conn_shutdown(vb_http_conn *c, void (*cb)(vb_http_conn *c, int statu
 int vb_http_conn_timer_get(vb_http_conn *c);
 /* Closes and frees c's timer (an open stream needs none); no-op without. */
 void vb_http_conn_timer_drop(vb_http_conn *c);
+/* Sends an error answer for a request that cannot be handled and drains. */
+void vb_http_conn_fail(vb_http_conn *c, int status);
+
+/* --- vb_http.c: server lifecycle, reading and the parse loop --- */
+
+/* Called by respond() after the answer to c->inflight is queued: continues
+ * with the next pipelined request, or drains when keep_alive is 0. */
+void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
+/* Starts reading c's socket, unless it is already reading, has seen EOF or
+ * is closed. */
+void vb_http_conn_start_reading(vb_http_conn *c);
 /* Called when the server may have become idle during shutdown. */
 void vb_http_server_maybe_finish(vb_http_server *s);
 

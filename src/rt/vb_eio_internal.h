@@ -1,4 +1,5 @@
-/* Engine.IO server internals shared by vb_eio.c and vb_eio_session.c. */
+/* Engine.IO server internals shared by vb_eio.c, vb_eio_session.c,
+ * vb_eio_output.c and vb_eio_heartbeat.c. */
 #ifndef VB_EIO_INTERNAL_H
 #define VB_EIO_INTERNAL_H
 
@@ -34,7 +35,7 @@ struct vb_eio_socket {
     int phase;         /* enum vb_eio_timer_phase */
     int in_flush;      /* linked in the server's flush list */
     int ws_busy;       /* a batch went to the WebSocket; later output waits */
-    int ws_mark;       /* one idle pass seen since (see ws_send in vb_eio_session.c) */
+    int ws_mark;       /* one idle pass seen since (see vb_eio__ws_send in vb_eio_output.c) */
     vb_eio_msg **wq;   /* WebSocket output waiting for the next batch */
     uint64_t *wq_tag;  /* loop pass each waiting message was sent in */
     size_t wq_n, wq_cap, wq_bytes;
@@ -71,7 +72,6 @@ struct vb_eio_server {
 /* Session internals (vb_eio_session.c). */
 vb_eio_socket *vb_eio__session_new(vb_eio_server *srv, int state);
 void vb_eio__session_unref(vb_eio_socket *s);
-void vb_eio__session_start(vb_eio_socket *s);
 void vb_eio__close(vb_eio_socket *s, const char *reason, const char *get_pkt);
 void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req);
 void vb_eio__poll_post(vb_eio_socket *s, vb_http_req *req);
@@ -85,5 +85,27 @@ void vb_eio__ws_reject(vb_http_req *req);
 int vb_eio__ws_send_now(vb_eio_socket *s, const char *pkt, size_t len);
 void vb_eio__handshake_json(const vb_eio_socket *s, int upgrades, char *out, size_t outlen);
 void vb_eio__server_session_freed(vb_eio_server *srv);
+/* Writes the polling queue to the held GET, if both exist. */
+void vb_eio__flush_poll(vb_eio_socket *s);
+
+/* Output scheduling and WebSocket batching (vb_eio_output.c). */
+/* Queues a flush of the polling output at the end of this loop pass. */
+void vb_eio__schedule_flush(vb_eio_socket *s);
+/* Sends one message over the WebSocket transport now or in a later batch.
+ * 0 or an error (VB_ETOOBIG closes the session). */
+int vb_eio__ws_send(vb_eio_socket *s, vb_eio_msg *m);
+/* Starts the batch gate after output went to the WebSocket. */
+void vb_eio__ws_gate(vb_eio_socket *s);
+/* Drops the messages waiting for the WebSocket. */
+void vb_eio__wq_clear(vb_eio_socket *s);
+
+/* Heartbeat (vb_eio_heartbeat.c). */
+/* Starts the heartbeat: the first ping goes out ping_interval from now. */
+void vb_eio__session_start(vb_eio_socket *s);
+/* Sends a control packet (ping, pong) over the current transport. */
+void vb_eio__send_control(vb_eio_socket *s, int type, const char *data, size_t len);
+/* The session timer: sends a ping, times out a missing pong, or delivers
+ * the deferred on_close (after vb_eio__close), per s->phase. */
+void vb_eio__timer_cb(uv_timer_t *t);
 
 #endif

@@ -1,6 +1,8 @@
 /*
- * Engine.IO sessions: lifecycle, the polling and WebSocket transports, the
- * upgrade and the heartbeat (see vb_eio.h for the protocol decisions).
+ * Engine.IO sessions: lifecycle, the polling and WebSocket transports and
+ * the upgrade (see vb_eio.h for the protocol decisions). Output scheduling
+ * and WebSocket batching are in vb_eio_output.c, the heartbeat in
+ * vb_eio_heartbeat.c.
  */
 #include "rt/vb_eio_internal.h"
 
@@ -26,8 +28,6 @@ static void new_sid(char out[VB_EIO_SID_LEN + 1])
     }
     out[VB_EIO_SID_LEN] = '\0';
 }
-
-static void timer_cb(uv_timer_t *t);
 
 /* Creates a session in the given state, registered under a fresh sid, with
  * one reference (dropped after on_close). NULL if out of memory. */
@@ -66,13 +66,6 @@ void vb_eio__session_unref(vb_eio_socket *s)
     if (--s->refs == 0) uv_close((uv_handle_t *)&s->timer, session_free_cb);
 }
 
-/* Starts the heartbeat: the first ping goes out ping_interval from now. */
-void vb_eio__session_start(vb_eio_socket *s)
-{
-    s->phase = VB_EIO_T_PING;
-    uv_timer_start(&s->timer, timer_cb, s->srv->o.ping_interval_ms, 0);
-}
-
 /* Answers the held GET with body (the peer may have gone: then the GET is
  * only freed and 0 returned, so the caller keeps its data). 1 if written. */
 static int answer_get(vb_eio_socket *s, const char *body, size_t len)
@@ -88,266 +81,10 @@ static int answer_get(vb_eio_socket *s, const char *body, size_t len)
 }
 
 /* Writes the polling queue to the held GET, if both exist. */
-static void flush_poll(vb_eio_socket *s)
+void vb_eio__flush_poll(vb_eio_socket *s)
 {
     if (!s->get || !s->out.len) return;
     if (answer_get(s, s->out.p, s->out.len)) s->out.len = 0;
-}
-
-static void ws_flush(vb_eio_socket *s);
-static void ws_gate(vb_eio_socket *s);
-
-/* Runs once per loop pass while sessions wait: flushes polling queues to
- * held GETs and releases the WebSocket batch gate (see ws_send). The list is
- * detached first, so sessions may re-queue themselves. */
-static void flush_idle_cb(uv_idle_t *h)
-{
-    vb_eio_server *srv = h->data;
-    vb_eio_socket *list = srv->flush_head;
-    srv->flush_head = NULL;
-    while (list) {
-        vb_eio_socket *s = list;
-        list = s->flush_next;
-        s->in_flush = 0;
-        if (s->state == VB_EIO_ST_POLLING || s->state == VB_EIO_ST_UPGRADING)
-            flush_poll(s);
-        else if (s->state == VB_EIO_ST_WEBSOCKET)
-            ws_flush(s);
-        vb_eio__session_unref(s);
-    }
-    if (!srv->flush_head) uv_idle_stop(h);
-}
-
-/* Puts s on the server's flush list (once), for the next idle pass. */
-static void schedule(vb_eio_socket *s)
-{
-    if (s->in_flush) return;
-    s->in_flush = 1;
-    s->refs++;
-    s->flush_next = s->srv->flush_head;
-    s->srv->flush_head = s;
-    uv_idle_start(&s->srv->flush_idle, flush_idle_cb);
-}
-
-/* Queues a flush of the polling output at the end of this loop pass, so
- * that packets queued together go out in one response. */
-static void schedule_flush(vb_eio_socket *s)
-{
-    if (s->get) schedule(s);
-}
-
-/* Hands one message to the WebSocket (by reference). On failure the
- * WebSocket is already closed by vb_ws, and the session is closed. */
-static int ws_write(vb_eio_socket *s, vb_eio_msg *m)
-{
-    if (!m->frame) {
-        m->frame = vb_ws_frame(m->binary ? VB_WS_BINARY : VB_WS_TEXT, m->pkt->data, m->pkt->len);
-        if (!m->frame) return VB_ENOMEM;
-    }
-    int rc = vb_ws_send_frame(s->ws, m->frame);
-    if (rc != 0) {
-        s->ws = NULL; /* vb_ws closed it; its on_close drops our ref */
-        vb_eio__close(s, rc == VB_ETOOBIG ? "output limit" : "transport error", NULL);
-    }
-    return rc;
-}
-
-/* Drops the messages waiting for the WebSocket. */
-static void wq_clear(vb_eio_socket *s)
-{
-    for (size_t i = 0; i < s->wq_n; i++)
-        vb_eio_msg_unref(s->wq[i]);
-    free(s->wq);
-    free(s->wq_tag);
-    s->wq = NULL;
-    s->wq_tag = NULL;
-    s->wq_n = s->wq_cap = s->wq_bytes = 0;
-}
-
-static void gate_timer_cb(uv_timer_t *t)
-{
-    vb_eio_server *srv = t->data;
-    uint64_t now = uv_now(srv->loop);
-    while (srv->gate_head && srv->gate_head->gate_due <= now) {
-        vb_eio_socket *s = srv->gate_head;
-        srv->gate_head = s->gate_next;
-        if (!srv->gate_head) srv->gate_tail = NULL;
-        s->in_gate = 0;
-        s->ws_mark = 1;
-        if (s->state == VB_EIO_ST_WEBSOCKET) ws_flush(s);
-        vb_eio__session_unref(s);
-    }
-    if (srv->gate_head)
-        uv_timer_start(&srv->gate_timer, gate_timer_cb, srv->gate_head->gate_due - now, 0);
-}
-
-/* Starts the batch gate after output went to the WebSocket. Without
- * ws_batch_ms the next batch may go after one more idle pass; with it, the
- * session waits in a FIFO by due time served by one server timer, and only
- * when messages are waiting. */
-static void ws_gate(vb_eio_socket *s)
-{
-    vb_eio_server *srv = s->srv;
-    s->ws_busy = 1;
-    s->ws_mark = 0;
-    if (!srv->o.ws_batch_ms) {
-        schedule(s);
-        return;
-    }
-    s->last_send_ms = uv_now(srv->loop);
-    s->last_pass = srv->pass;
-    s->ws_busy = 0;
-    if (!s->wq_n || s->in_gate) return;
-    s->in_gate = 1;
-    s->refs++;
-    s->gate_due = s->last_send_ms + srv->o.ws_batch_ms;
-    s->gate_next = NULL;
-    if (srv->gate_tail)
-        srv->gate_tail->gate_next = s;
-    else
-        srv->gate_head = s;
-    srv->gate_tail = s;
-    if (!uv_is_active((uv_handle_t *)&srv->gate_timer))
-        uv_timer_start(&srv->gate_timer, gate_timer_cb, srv->o.ws_batch_ms, 0);
-}
-
-/* ws_batch_ms: messages wait; make sure the gate timer will release them. */
-static void ws_gate_wait(vb_eio_socket *s)
-{
-    uint64_t last = s->last_send_ms, pass = s->last_pass;
-    ws_gate(s);
-    s->last_send_ms = last;
-    s->last_pass = pass;
-    if (s->in_gate) s->gate_due = last + s->srv->o.ws_batch_ms;
-}
-
-/*
- * WebSocket output is sent in batches, at most one per loop pass: what is
- * sent while a batch is in flight waits until the stream has written that
- * batch (vb_stream writes in its prepare phase, between two of our idle
- * passes), then goes out together. Like the reference server (which waits
- * for each write to complete), a client then sees e.g. the CONNECT reply
- * and a following emit in separate reads, and small packets sent together
- * are still coalesced. Frames are queued by reference.
- */
-static int ws_send(vb_eio_socket *s, vb_eio_msg *m)
-{
-    int batched = s->srv->o.ws_batch_ms != 0;
-    int now_ok = batched ? !s->wq_n && s->srv->pass != s->last_pass : !s->ws_busy;
-    if (now_ok) {
-        int rc = ws_write(s, m);
-        if (rc == 0) ws_gate(s);
-        return rc;
-    }
-    if (s->wq_n == s->wq_cap) {
-        size_t cap = s->wq_cap ? s->wq_cap * 2 : 8;
-        vb_eio_msg **q = realloc(s->wq, cap * sizeof(*q));
-        if (!q) return VB_ENOMEM;
-        s->wq = q;
-        uint64_t *t = realloc(s->wq_tag, cap * sizeof(*t));
-        if (!t) return VB_ENOMEM;
-        s->wq_tag = t;
-        s->wq_cap = cap;
-    }
-    s->wq_tag[s->wq_n] = s->srv->pass;
-    s->wq[s->wq_n++] = vb_eio_msg_ref(m);
-    s->wq_bytes += m->pkt->len;
-    if (s->wq_bytes > s->srv->o.max_output) {
-        vb_eio__close(s, "output limit", NULL);
-        return VB_ETOOBIG;
-    }
-    if (batched) ws_gate_wait(s);
-    return 0;
-}
-
-/* One idle pass (or gate timer) for a gated WebSocket session. */
-static void ws_flush(vb_eio_socket *s)
-{
-    if (!s->ws) return;
-    if (!s->ws_busy && !s->srv->o.ws_batch_ms) return;
-    if (!s->ws_mark) {
-        s->ws_mark = 1;
-        schedule(s);
-        return;
-    }
-    s->ws_busy = 0;
-    if (!s->wq_n) return;
-    /* With ws_batch_ms, one batch is what was sent within one loop pass;
-     * without, everything waiting. */
-    size_t n = 1;
-    if (!s->srv->o.ws_batch_ms)
-        n = s->wq_n;
-    else
-        while (n < s->wq_n && s->wq_tag[n] == s->wq_tag[0])
-            n++;
-    size_t i = 0;
-    int failed = 0;
-    for (; i < n && s->ws && !failed; i++)
-        failed = ws_write(s, s->wq[i]) != 0;
-    if (!s->wq) return; /* closed: the queue was cleared */
-    for (size_t k = 0; k < n; k++) {
-        s->wq_bytes -= s->wq[k]->pkt->len;
-        vb_eio_msg_unref(s->wq[k]);
-    }
-    memmove(s->wq, s->wq + n, (s->wq_n - n) * sizeof(*s->wq));
-    memmove(s->wq_tag, s->wq_tag + n, (s->wq_n - n) * sizeof(*s->wq_tag));
-    s->wq_n -= n;
-    if (s->wq_n == 0) {
-        /* Drained: an idle session keeps no queue (memory per idle client). */
-        free(s->wq);
-        free(s->wq_tag);
-        s->wq = NULL;
-        s->wq_tag = NULL;
-        s->wq_cap = 0;
-    }
-    if (s->ws) ws_gate(s);
-}
-
-int vb_eio__ws_send_now(vb_eio_socket *s, const char *pkt, size_t len)
-{
-    vb_eio_msg *m = vb_eio_msg_new_packet(pkt, len);
-    if (!m) return VB_ENOMEM;
-    int rc = ws_send(s, m);
-    vb_eio_msg_unref(m);
-    return rc;
-}
-
-/* Sends a control packet (ping, pong) over the current transport. */
-static void send_control(vb_eio_socket *s, int type, const char *data, size_t len)
-{
-    if (s->state == VB_EIO_ST_WEBSOCKET) {
-        char buf[64];
-        if (len + 1 > sizeof(buf)) return;
-        buf[0] = (char)('0' + type);
-        memcpy(buf + 1, data, len);
-        vb_eio__ws_send_now(s, buf, len + 1);
-        return;
-    }
-    if (vb_eio_payload_append(&s->out, type, 0, data, len) != 0) {
-        vb_eio__close(s, "out of memory", NULL);
-        return;
-    }
-    schedule_flush(s);
-}
-
-static void timer_cb(uv_timer_t *t)
-{
-    vb_eio_socket *s = t->data;
-    switch (s->phase) {
-    case VB_EIO_T_PING:
-        send_control(s, VB_EIO_PING, "", 0);
-        if (s->state == VB_EIO_ST_CLOSED) return;
-        s->phase = VB_EIO_T_PONG;
-        uv_timer_start(&s->timer, timer_cb, s->srv->o.ping_timeout_ms, 0);
-        break;
-    case VB_EIO_T_PONG:
-        vb_eio__close(s, "ping timeout", NULL);
-        break;
-    case VB_EIO_T_NOTIFY:
-        if (s->srv->h.on_close) s->srv->h.on_close(s, s->reason, s->srv->ud);
-        vb_eio__session_unref(s);
-        break;
-    }
 }
 
 /*
@@ -367,9 +104,9 @@ void vb_eio__close(vb_eio_socket *s, const char *reason, const char *get_pkt)
     if (ws) vb_ws_close(ws, 1000, "");
     if (probe) vb_ws_close(probe, 1000, "");
     vb_eio_sb_free(&s->out);
-    wq_clear(s);
+    vb_eio__wq_clear(s);
     s->phase = VB_EIO_T_NOTIFY;
-    uv_timer_start(&s->timer, timer_cb, 0, 0);
+    uv_timer_start(&s->timer, vb_eio__timer_cb, 0, 0);
 }
 
 /* Handles one packet from the client on the session's transport. */
@@ -383,11 +120,11 @@ static void on_packet(vb_eio_socket *s, const vb_eio_packet *pk)
     case VB_EIO_PONG:
         if (s->phase == VB_EIO_T_PONG) {
             s->phase = VB_EIO_T_PING;
-            uv_timer_start(&s->timer, timer_cb, srv->o.ping_interval_ms, 0);
+            uv_timer_start(&s->timer, vb_eio__timer_cb, srv->o.ping_interval_ms, 0);
         }
         break;
     case VB_EIO_PING:
-        send_control(s, VB_EIO_PONG, pk->data, pk->len);
+        vb_eio__send_control(s, VB_EIO_PONG, pk->data, pk->len);
         break;
     case VB_EIO_CLOSE:
         vb_eio__close(s, "client close", "6");
@@ -418,7 +155,7 @@ void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req)
     }
     s->get = req;
     if (s->out.len)
-        flush_poll(s);
+        vb_eio__flush_poll(s);
     else if (s->state == VB_EIO_ST_UPGRADING)
         answer_get(s, "6", 1);
 }
@@ -473,7 +210,7 @@ static void upgrade(vb_eio_socket *s)
         }
     }
     vb_eio_payload_free(&pl);
-    if (s->ws) ws_gate(s);
+    if (s->ws) vb_eio__ws_gate(s);
 }
 
 static void ws_on_message(vb_ws *ws, int opcode, const char *data, size_t len, void *ud)
@@ -578,7 +315,7 @@ void vb_eio__handshake_json(const vb_eio_socket *s, int upgrades, char *out, siz
 int vb_eio_send_msg(vb_eio_socket *s, vb_eio_msg *m)
 {
     if (s->state == VB_EIO_ST_CLOSED) return VB_EIO;
-    if (s->state == VB_EIO_ST_WEBSOCKET) return ws_send(s, m);
+    if (s->state == VB_EIO_ST_WEBSOCKET) return vb_eio__ws_send(s, m);
     int rc = m->binary
                  ? vb_eio_payload_append(&s->out, VB_EIO_MESSAGE, 1, m->pkt->data, m->pkt->len)
                  : vb_eio_payload_append_raw(&s->out, m->pkt->data, m->pkt->len);
@@ -587,6 +324,6 @@ int vb_eio_send_msg(vb_eio_socket *s, vb_eio_msg *m)
         vb_eio__close(s, "output limit", NULL);
         return VB_ETOOBIG;
     }
-    schedule_flush(s);
+    vb_eio__schedule_flush(s);
     return 0;
 }

@@ -1,225 +1,16 @@
 /*
- * Socket.IO server: connections (one per Engine.IO session), namespace
- * sockets, packet dispatch with binary reassembly, connect/accept/refuse and
- * acknowledgements (rooms and emits are in vb_sio_room.c).
+ * Socket.IO server: connections (one per Engine.IO session), packet dispatch
+ * with binary reassembly, the connect timeout, namespaces and socket
+ * accessors. Connect/accept/refuse and disconnect are in vb_sio_socket.c,
+ * events and acknowledgements in vb_sio_ack.c, rooms and emits in
+ * vb_sio_room.c.
  */
 #include "rt/vb_sio_internal.h"
 
 #include "core/vb_common.h"
 
-#include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One Engine.IO session as seen by Socket.IO. */
-struct vb_sio_conn {
-    vb_sio_server *srv;
-    vb_eio_socket *eio; /* NULL once closed */
-    uv_timer_t *timer;  /* connect timeout; freed at the first accept */
-    vb_sio_socket *sockets;
-    char *bin_text; /* a binary packet waiting for its attachments */
-    size_t bin_text_len, bin_need, bin_have;
-    vb_sio_bin *bins;
-};
-
-static void conn_timer_drop(vb_sio_conn *c);
-
-static const char id_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static void new_id(char out[VB_SIO_ID_LEN + 1])
-{
-    unsigned char r[VB_SIO_ID_LEN];
-    randombytes_buf(r, sizeof(r));
-    for (int i = 0; i < VB_SIO_ID_LEN; i++)
-        out[i] = id_alphabet[r[i] & 63];
-    out[VB_SIO_ID_LEN] = '\0';
-}
-
-void vb_sio__socket_unref(vb_sio_socket *s)
-{
-    if (--s->refs) return;
-    free(s->auth);
-    free(s);
-}
-
-/* Sends "4" + pkt to the socket's connection. */
-int vb_sio__send_text(vb_sio_socket *s, const char *pkt, size_t len)
-{
-    if (!s->conn || !s->conn->eio) return VB_EIO;
-    return vb_eio_send(s->conn->eio, 0, pkt, len);
-}
-
-/* Removes s from its connection and namespace, leaves its rooms, fails its
- * pending acks and runs on_disconnect (unless refused); drops the
- * connection's reference. */
-static void socket_gone(vb_sio_socket *s, const char *reason, int notify)
-{
-    if (s->state == VB_SIO_GONE) return;
-    int was = s->state;
-    s->state = VB_SIO_GONE;
-    vb_sio_leave_all(s);
-    if (was == VB_SIO_CONNECTED) {
-        vb_sio_nsp *nsp = s->nsp;
-        if (s->nsp_prev)
-            s->nsp_prev->nsp_next = s->nsp_next;
-        else
-            nsp->head = s->nsp_next;
-        if (s->nsp_next) s->nsp_next->nsp_prev = s->nsp_prev;
-        nsp->count--;
-    }
-    if (s->conn) {
-        for (vb_sio_socket **pp = &s->conn->sockets; *pp; pp = &(*pp)->conn_next) {
-            if (*pp == s) {
-                *pp = s->conn_next;
-                break;
-            }
-        }
-    }
-    while (s->acks) {
-        vb_sio_pending_ack *a = s->acks;
-        s->acks = a->next;
-        a->cb(s, NULL, 0, NULL, 0, a->ud);
-        free(a);
-    }
-    if (notify && s->nsp->h.on_disconnect) s->nsp->h.on_disconnect(s, reason, s->nsp->ud);
-    s->conn = NULL;
-    vb_sio__socket_unref(s);
-}
-
-static vb_sio_socket *find_socket(vb_sio_conn *c, const char *nsp)
-{
-    for (vb_sio_socket *s = c->sockets; s; s = s->conn_next)
-        if (strcmp(s->nsp->name, nsp) == 0) return s;
-    return NULL;
-}
-
-/* Sends a packet with a JSON payload (CONNECT reply, CONNECT_ERROR, ...). */
-static int send_packet(vb_sio_conn *c, int type, const char *nsp, const char *data)
-{
-    if (!c->eio) return VB_EIO;
-    vb_eio_sb sb = {0};
-    int rc = vb_sio_packet_encode(&sb, type, nsp, -1, 0, data, data ? strlen(data) : 0);
-    if (rc == 0) rc = vb_eio_send(c->eio, 0, sb.p, sb.len);
-    vb_eio_sb_free(&sb);
-    return rc;
-}
-
-int vb_sio_accept(vb_sio_socket *s, void *ud)
-{
-    if (s->state != VB_SIO_PENDING) return VB_ECONFLICT;
-    if (!s->conn || !s->conn->eio) return VB_EIO;
-    char data[64];
-    snprintf(data, sizeof(data), "{\"sid\":\"%s\"}", s->id);
-    s->state = VB_SIO_CONNECTED;
-    s->ud = ud;
-    if (!s->in_connect) { /* the CONNECT payload is not needed any more */
-        free(s->auth);
-        s->auth = NULL;
-    }
-    vb_sio_nsp *nsp = s->nsp;
-    s->nsp_prev = NULL;
-    s->nsp_next = nsp->head;
-    if (nsp->head) nsp->head->nsp_prev = s;
-    nsp->head = s;
-    nsp->count++;
-    conn_timer_drop(s->conn);
-    return send_packet(s->conn, VB_SIO_CONNECT, nsp->name, data);
-}
-
-int vb_sio_refuse(vb_sio_socket *s, const char *data_json)
-{
-    if (s->state != VB_SIO_PENDING) return VB_ECONFLICT;
-    if (s->conn)
-        send_packet(s->conn, VB_SIO_CONNECT_ERROR, s->nsp->name,
-                    data_json ? data_json : "{\"message\":\"Not authorized\"}");
-    socket_gone(s, "refused", 0);
-    return 0;
-}
-
-/* A CONNECT for nsp name with auth (raw JSON object). The copy of auth is
- * kept while the socket is pending (for asynchronous checks) and freed once
- * it is accepted or refused. */
-static void on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, size_t auth_len)
-{
-    vb_sio_nsp *nsp = vb_rt_map_get(&c->srv->nsps, name);
-    if (!nsp) {
-        send_packet(c, VB_SIO_CONNECT_ERROR, name, "{\"message\":\"Invalid namespace\"}");
-        return;
-    }
-    if (find_socket(c, name)) return; /* already connected or pending */
-    vb_sio_socket *s = calloc(1, sizeof(*s));
-    if (!s || !(s->auth = strndup(auth, auth_len))) {
-        free(s);
-        vb_eio_close(c->eio, "out of memory");
-        return;
-    }
-    s->refs = 2; /* the connection's, and ours for the call below */
-    s->conn = c;
-    s->nsp = nsp;
-    s->state = VB_SIO_PENDING;
-    new_id(s->id);
-    s->conn_next = c->sockets;
-    c->sockets = s;
-    s->in_connect = 1; /* auth stays valid during the call, even if accepted in it */
-    if (nsp->h.on_connect)
-        nsp->h.on_connect(s, s->auth, auth_len, nsp->ud);
-    else
-        vb_sio_accept(s, NULL);
-    s->in_connect = 0;
-    if (s->state != VB_SIO_PENDING) {
-        free(s->auth);
-        s->auth = NULL;
-    }
-    vb_sio__socket_unref(s);
-}
-
-/* An EVENT / BINARY_EVENT for a connected socket. */
-static void on_event_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk)
-{
-    char *name = NULL;
-    const char *rest;
-    size_t rest_len;
-    int rc = vb_sio_event_split(pk->data, pk->data_len, &name, &rest, &rest_len);
-    if (rc != 0) {
-        vb_eio_close(c->eio, "parse error");
-        return;
-    }
-    vb_eio_sb args = {0};
-    vb_sio_ack *ack = NULL;
-    if (vb_sio_args_encode(&args, NULL, rest, rest_len) != 0 ||
-        (pk->id >= 0 && !(ack = malloc(sizeof(*ack))))) {
-        vb_eio_close(c->eio, "out of memory");
-        goto done;
-    }
-    if (ack) {
-        ack->s = s;
-        ack->id = pk->id;
-        s->refs++;
-    }
-    if (s->nsp->h.on_event)
-        s->nsp->h.on_event(s, name, args.p, args.len, c->bins, c->bin_have, ack, s->nsp->ud);
-    else if (ack)
-        vb_sio_ack_free(ack);
-done:
-    vb_eio_sb_free(&args);
-    free(name);
-}
-
-/* An ACK / BINARY_ACK answering one of our emits. */
-static void on_ack_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk)
-{
-    for (vb_sio_pending_ack **pp = &s->acks; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id == pk->id) {
-            vb_sio_pending_ack *a = *pp;
-            *pp = a->next;
-            a->cb(s, pk->data, pk->data_len, c->bins, c->bin_have, a->ud);
-            free(a);
-            return;
-        }
-    }
-}
 
 /* Dispatches one complete packet (attachments, if any, in c->bins). */
 static void dispatch(vb_sio_conn *c, const vb_sio_packet *pk)
@@ -231,24 +22,24 @@ static void dispatch(vb_sio_conn *c, const vb_sio_packet *pk)
         vb_eio_close(c->eio, "parse error");
         return;
     }
-    vb_sio_socket *s = find_socket(c, nsp);
+    vb_sio_socket *s = vb_sio__find_socket(c, nsp);
     switch (pk->type) {
     case VB_SIO_CONNECT:
         if (pk->data)
-            on_connect_pkt(c, nsp, pk->data, pk->data_len);
+            vb_sio__on_connect_pkt(c, nsp, pk->data, pk->data_len);
         else
-            on_connect_pkt(c, nsp, "{}", 2);
+            vb_sio__on_connect_pkt(c, nsp, "{}", 2);
         break;
     case VB_SIO_DISCONNECT:
-        if (s) socket_gone(s, "client namespace disconnect", 1);
+        if (s) vb_sio__socket_gone(s, "client namespace disconnect", 1);
         break;
     case VB_SIO_EVENT:
     case VB_SIO_BINARY_EVENT:
-        if (s && s->state == VB_SIO_CONNECTED) on_event_pkt(c, s, pk);
+        if (s && s->state == VB_SIO_CONNECTED) vb_sio__on_event_pkt(c, s, pk);
         break;
     case VB_SIO_ACK:
     case VB_SIO_BINARY_ACK:
-        if (s && s->state == VB_SIO_CONNECTED) on_ack_pkt(c, s, pk);
+        if (s && s->state == VB_SIO_CONNECTED) vb_sio__on_ack_pkt(c, s, pk);
         break;
     default:
         vb_eio_close(c->eio, "parse error");
@@ -318,7 +109,7 @@ static void timer_free_cb(uv_handle_t *h)
 
 /* Closes and frees the connect-timeout timer (once a namespace is joined it
  * has no more work; an idle client keeps no timer). */
-static void conn_timer_drop(vb_sio_conn *c)
+void vb_sio__conn_timer_drop(vb_sio_conn *c)
 {
     if (!c->timer) return;
     uv_close((uv_handle_t *)c->timer, timer_free_cb);
@@ -361,9 +152,9 @@ static void eio_on_close(vb_eio_socket *e, const char *reason, void *ud)
     if (!c) return;
     c->eio = NULL;
     while (c->sockets)
-        socket_gone(c->sockets, reason, 1);
+        vb_sio__socket_gone(c->sockets, reason, 1);
     bin_reset(c);
-    conn_timer_drop(c);
+    vb_sio__conn_timer_drop(c);
     vb_eio_set_ud(e, NULL);
     free(c);
 }
@@ -497,74 +288,4 @@ void *vb_sio_socket_ud(const vb_sio_socket *s)
 void vb_sio_socket_set_ud(vb_sio_socket *s, void *ud)
 {
     s->ud = ud;
-}
-
-void vb_sio_disconnect(vb_sio_socket *s)
-{
-    if (s->state == VB_SIO_GONE) return;
-    if (s->conn) send_packet(s->conn, VB_SIO_DISCONNECT, s->nsp->name, NULL);
-    socket_gone(s, "server namespace disconnect", 1);
-}
-
-void vb_sio_close_conn(vb_sio_socket *s)
-{
-    if (s->conn && s->conn->eio) vb_eio_close(s->conn->eio, "server close");
-}
-
-int vb_sio_emit_ack(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
-                    vb_sio_ack_fn cb, void *ud)
-{
-    if (s->state != VB_SIO_CONNECTED) return VB_EIO;
-    vb_sio_pending_ack *a = calloc(1, sizeof(*a));
-    if (!a) return VB_ENOMEM;
-    vb_sio_out *o =
-        vb_sio__out_build(s->nsp, VB_SIO_EVENT, s->next_ack_id, event, args, args_len, NULL, 0);
-    if (!o) {
-        free(a);
-        return VB_EINVAL;
-    }
-    int rc = vb_sio_out_send(o, s);
-    vb_sio_out_unref(o);
-    if (rc != 0) {
-        free(a);
-        return rc;
-    }
-    a->id = s->next_ack_id++;
-    a->cb = cb;
-    a->ud = ud;
-    a->next = s->acks;
-    s->acks = a;
-    return 0;
-}
-
-int vb_sio_ack_send_bin(vb_sio_ack *ack, const char *args, size_t args_len, const vb_sio_bin *bins,
-                        size_t nbins)
-{
-    vb_sio_socket *s = ack->s;
-    int rc = VB_EIO;
-    if (s->state == VB_SIO_CONNECTED) {
-        vb_sio_out *o =
-            vb_sio__out_build(s->nsp, VB_SIO_ACK, ack->id, NULL, args, args_len, bins, nbins);
-        rc = o ? vb_sio_out_send(o, s) : VB_EINVAL;
-        vb_sio_out_unref(o);
-    }
-    vb_sio_ack_free(ack);
-    return rc;
-}
-
-int vb_sio_ack_send(vb_sio_ack *ack, const char *args, size_t args_len)
-{
-    return vb_sio_ack_send_bin(ack, args, args_len, NULL, 0);
-}
-
-void vb_sio_ack_free(vb_sio_ack *ack)
-{
-    if (!ack) return;
-    vb_sio__socket_unref(ack->s);
-    free(ack);
-}
-
-vb_sio_socket *vb_sio_ack_socket(const vb_sio_ack *ack)
-{
-    return ack->s;
 }

@@ -1,4 +1,5 @@
-/* Socket.IO server internals shared by vb_sio.c and vb_sio_room.c. */
+/* Socket.IO server internals shared by vb_sio.c, vb_sio_socket.c,
+ * vb_sio_ack.c and vb_sio_room.c. */
 #ifndef VB_SIO_INTERNAL_H
 #define VB_SIO_INTERNAL_H
 
@@ -69,6 +70,17 @@ struct vb_sio_socket {
     int64_t next_ack_id;
 };
 
+/* One Engine.IO session as seen by Socket.IO. */
+struct vb_sio_conn {
+    vb_sio_server *srv;
+    vb_eio_socket *eio; /* NULL once closed */
+    uv_timer_t *timer;  /* connect timeout; freed at the first accept */
+    vb_sio_socket *sockets;
+    char *bin_text; /* a binary packet waiting for its attachments */
+    size_t bin_text_len, bin_need, bin_have;
+    vb_sio_bin *bins;
+};
+
 struct vb_sio_ack {
     vb_sio_socket *s;
     int64_t id;
@@ -89,5 +101,27 @@ vb_sio_out *vb_sio__out_build(vb_sio_nsp *nsp, int type, int64_t id, const char 
 /* Sends a raw Socket.IO packet text (no attachments) to a connection. */
 int vb_sio__send_text(vb_sio_socket *s, const char *pkt, size_t len);
 void vb_sio__socket_unref(vb_sio_socket *s);
+
+/* Connections (vb_sio.c). */
+/* Closes and frees the connect-timeout timer (once a namespace is joined it
+ * has no more work; an idle client keeps no timer). */
+void vb_sio__conn_timer_drop(vb_sio_conn *c);
+
+/* Namespace sockets (vb_sio_socket.c). */
+/* Removes s from its connection and namespace, leaves its rooms, fails its
+ * pending acks and runs on_disconnect (unless refused); drops the
+ * connection's reference. */
+void vb_sio__socket_gone(vb_sio_socket *s, const char *reason, int notify);
+/* The socket of connection c for namespace nsp (pending or connected), or
+ * NULL. */
+vb_sio_socket *vb_sio__find_socket(vb_sio_conn *c, const char *nsp);
+/* A CONNECT for nsp name with auth (raw JSON object). */
+void vb_sio__on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, size_t auth_len);
+
+/* Events and acknowledgements (vb_sio_ack.c). */
+/* An EVENT / BINARY_EVENT for a connected socket. */
+void vb_sio__on_event_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk);
+/* An ACK / BINARY_ACK answering one of our emits. */
+void vb_sio__on_ack_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk);
 
 #endif
