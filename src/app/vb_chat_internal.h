@@ -40,7 +40,7 @@ void vb_chat_topic_release(const char *topic);
 /* The client events (vb_chat_events.c). */
 void vb_chat_on_event(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
                       const vb_sio_bin *bins, size_t nbins, vb_sio_ack *ack, void *ud);
-/* Hub deliveries for followed topics (vb_chat.c). */
+/* Hub deliveries for followed topics (vb_chat_hub.c). */
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud);
 /* Answers ack with {ok:false, code, message}, or emits "error" when there is
  * no ack. */

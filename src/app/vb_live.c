@@ -23,7 +23,7 @@
 #include "app/vb_live.h"
 
 #include "app/vb_app.h"
-#include "app/vb_reply.h"
+#include "app/vb_live_internal.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "hub/vb_hub.h"
@@ -36,55 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct live_group live_group;
-
-typedef struct held_event {
-    char id[32];
-    vb_buf *b;
-} held_event;
-
-typedef struct live_client {
-    struct live_client *prev, *next; /* in the group */
-    live_group *g;
-    vb_stream *s; /* NULL until started */
-    int closing;  /* vb_stream_close called */
-    int removed;  /* lost access while waiting for its guard */
-    int holding;  /* waiting for a replay: live events are held */
-    held_event *held;
-    size_t nheld, capheld;
-    char user_id[64];
-} live_client;
-
-struct live_group {
-    live_group *prev, *next; /* g_groups */
-    int kind;
-    char id[64];  /* workspace or project id */
-    char wid[64]; /* the workspace ("" until known for a project) */
-    unsigned refs;
-    live_client *clients;
-    vb_hub_sub sub;  /* workspace:<wid> or project:<pid> */
-    vb_hub_sub wsub; /* project groups: workspace:<wid> (member removal) */
-    uv_timer_t pace_timer;
-    uv_timer_t tick_timer; /* stats refresh, or activity keep-alive */
-    int handles_open;
-    vb_sse_pace pace;
-    vb_buf *stats; /* the current encoded stats, NULL when stale */
-    /* project counts */
-    json_t *columns, *counts;
-    int loaded, loading, reload_again;
-    char act_task[64], act_action[32]; /* last activity seen on the project topic */
-};
-
 static live_group *g_groups;
-static size_t g_ngroups, g_nclients;
+static size_t g_ngroups;
 static unsigned g_coalesce_ms = VB_LIVE_COALESCE_MS, g_refresh_ms = VB_LIVE_REFRESH_MS,
                 g_keepalive_ms = VB_LIVE_KEEPALIVE_MS;
 
-static void group_unref(live_group *g);
-static void client_free(live_client *c);
-
 /* Reads the interval overrides from the environment once. */
-static void load_config(void)
+void vb_live_load_config(void)
 {
     static int done;
     if (done) return;
@@ -139,7 +97,7 @@ json_t *vb_live_project_stats(const json_t *columns, const json_t *counts, const
 }
 
 /* The group's current stats event (encoded once; NULL when not available). */
-static vb_buf *group_stats(live_group *g)
+vb_buf *vb_live_group_stats(live_group *g)
 {
     if (g->stats) return g->stats;
     char ts[32];
@@ -168,7 +126,7 @@ static void group_send(live_group *g, vb_buf *b)
 /* Pushes the current stats to every started client now. */
 static void group_push(live_group *g)
 {
-    vb_buf *b = group_stats(g);
+    vb_buf *b = vb_live_group_stats(g);
     if (!b) return;
     group_send(g, b);
     vb_sse_pace_sent(&g->pace, now_ms());
@@ -214,7 +172,7 @@ static void on_counts_loaded(const vb_store_res *res, void *ud);
 
 /* Asks the store for the counts of g (once at a time; again after if asked
  * meanwhile). */
-static void group_reload(live_group *g)
+void vb_live_group_reload(live_group *g)
 {
     if (g->loading) {
         g->reload_again = 1;
@@ -226,12 +184,12 @@ static void group_reload(live_group *g)
     g->refs++;
     if (vb_store_submit(vb_app_current()->store, vb_op_live_counts, 0, args, on_counts_loaded, g)) {
         g->loading = 0;
-        group_unref(g);
+        vb_live_group_unref(g);
     }
 }
 
 /* Installs counts {columns, counts, workspaceId} from a store result. */
-static void group_set_counts(live_group *g, json_t *r)
+void vb_live_group_set_counts(live_group *g, json_t *r)
 {
     json_t *cols = json_object_get(r, "columns"), *counts = json_object_get(r, "counts");
     if (!json_is_array(cols) || !json_is_object(counts)) return;
@@ -247,12 +205,12 @@ static void on_counts_loaded(const vb_store_res *res, void *ud)
 {
     live_group *g = ud;
     g->loading = 0;
-    if (res->status == 0) group_set_counts(g, res->result);
+    if (res->status == 0) vb_live_group_set_counts(g, res->result);
     if (g->reload_again && g->clients) {
         g->reload_again = 0;
-        group_reload(g);
+        vb_live_group_reload(g);
     }
-    group_unref(g);
+    vb_live_group_unref(g);
 }
 
 /* Adds delta to the count of status (never below 0). */
@@ -287,7 +245,7 @@ static void project_event(live_group *g, const char *type, json_t *data)
     } else if (strcmp(action, "task_created") == 0) {
         count_add(g, status, +1);
     } else if (!same_task || strcmp(action, "task_deleted") == 0) {
-        group_reload(g); /* a deletion (subtasks too) or an unknown change */
+        vb_live_group_reload(g); /* a deletion (subtasks too) or an unknown change */
         return;
     } else {
         return; /* an edit that keeps the status */
@@ -325,23 +283,6 @@ static int membership_event(live_group *g, const char *type, json_t *data)
     return 0;
 }
 
-/* Holds b (id) for a client waiting for its replay. Returns 0, or -1 when the
- * hold limit is reached (the client is then dropped). */
-static int client_hold(live_client *c, const char *id, vb_buf *b)
-{
-    if (c->nheld == c->capheld) {
-        size_t cap = c->capheld ? c->capheld * 2 : 16;
-        if (cap > VB_LIVE_BUFFER_MAX) return -1;
-        held_event *h = realloc(c->held, cap * sizeof *h);
-        if (!h) return -1;
-        c->held = h;
-        c->capheld = cap;
-    }
-    snprintf(c->held[c->nheld].id, sizeof c->held[c->nheld].id, "%s", id);
-    c->held[c->nheld++].b = vb_buf_ref(b);
-    return 0;
-}
-
 static void activity_event(live_group *g, json_t *data)
 {
     const char *id = json_string_value(json_object_get(data, "id"));
@@ -350,7 +291,7 @@ static void activity_event(live_group *g, json_t *data)
     if (!b) return;
     for (live_client *c = g->clients; c; c = c->next) {
         if (c->holding) {
-            if (client_hold(c, id, b)) c->removed = 1;
+            if (vb_live_client_hold(c, id, b)) c->removed = 1;
         } else if (c->s && !c->closing) {
             (void)vb_stream_send(c->s, b);
         }
@@ -394,7 +335,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 /* Finds the group of (kind, id), or makes it (subscribed, timers ready) with
  * no reference. NULL when out of memory. */
-static live_group *group_get(int kind, const char *id)
+live_group *vb_live_group_get(int kind, const char *id)
 {
     for (live_group *g = g_groups; g; g = g->next)
         if (g->kind == kind && strcmp(g->id, id) == 0) return g;
@@ -426,7 +367,7 @@ static live_group *group_get(int kind, const char *id)
 }
 
 /* Drops one reference; the last one unsubscribes and closes the timers. */
-static void group_unref(live_group *g)
+void vb_live_group_unref(live_group *g)
 {
     if (--g->refs > 0) return;
     vb_hub_unsubscribe(&g->sub);
@@ -447,7 +388,7 @@ static void group_unref(live_group *g)
 }
 
 /* Project groups learn their workspace from the guard, then watch it too. */
-static void group_set_workspace(live_group *g, const char *wid)
+void vb_live_group_set_workspace(live_group *g, const char *wid)
 {
     if (g->wid[0] || !wid) return;
     char topic[128];
@@ -456,170 +397,7 @@ static void group_set_workspace(live_group *g, const char *wid)
     (void)vb_hub_subscribe(&g->wsub, topic, on_group_ws_event, g);
 }
 
-size_t vb_live_count(void)
-{
-    return g_nclients;
-}
-
 size_t vb_live_groups(void)
 {
     return g_ngroups;
-}
-
-/* ---- clients --------------------------------------------------------------- */
-
-static void client_free(live_client *c)
-{
-    live_group *g = c->g;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        g->clients = c->next;
-    if (c->next) c->next->prev = c->prev;
-    for (size_t i = 0; i < c->nheld; i++)
-        vb_buf_unref(c->held[i].b);
-    free(c->held);
-    free(c);
-    g_nclients--;
-    group_unref(g);
-}
-
-static void on_stream_close(vb_stream *s, void *ud)
-{
-    client_free(ud);
-}
-
-static const vb_stream_handlers client_handlers = {NULL, on_stream_close};
-
-/* Writes the replay rows, then the held live events not already replayed. */
-static void client_replay(live_client *c, json_t *rows, const char *last_id)
-{
-    char last[32];
-    size_t i;
-    json_t *row;
-    snprintf(last, sizeof last, "%s", last_id ? last_id : "");
-    json_array_foreach(rows, i, row)
-    {
-        const char *id = json_string_value(json_object_get(row, "id"));
-        vb_buf *b = id ? vb_sse_event_json("activity", id, row) : NULL;
-        if (!b) continue;
-        (void)vb_stream_send(c->s, b);
-        vb_buf_unref(b);
-        snprintf(last, sizeof last, "%s", id);
-    }
-    for (i = 0; i < c->nheld; i++) {
-        if (strcmp(c->held[i].id, last) > 0) (void)vb_stream_send(c->s, c->held[i].b);
-        vb_buf_unref(c->held[i].b);
-    }
-    free(c->held);
-    c->held = NULL;
-    c->nheld = c->capheld = 0;
-    c->holding = 0;
-}
-
-typedef struct open_call {
-    vb_http_req *req;
-    live_client *c;
-    char last_id[32];
-    int want_counts;
-} open_call;
-
-/* The guard answered: reply with the error, or start the stream. */
-static void on_open_done(const vb_store_res *res, void *ud)
-{
-    open_call *call = ud;
-    live_client *c = call->c;
-    live_group *g = c->g;
-    vb_http_req *req = call->req;
-    json_t *r = res->result;
-    if (call->want_counts && res->status != 0) {
-        g->loading = 0;
-        if (g->refs > 1) group_reload(g); /* others wait for these counts */
-    }
-    if (res->status != 0) {
-        vb_reply_store_error(req, res);
-        goto drop;
-    }
-    if (c->removed) {
-        vb_reply_error(req, 404,
-                       g->kind == VB_LIVE_PROJECT_STATS ? "PROJECT_NOT_FOUND"
-                                                        : "WORKSPACE_NOT_FOUND",
-                       "Not found", NULL);
-        goto drop;
-    }
-    if (g->kind == VB_LIVE_PROJECT_STATS) {
-        group_set_workspace(g, json_string_value(json_object_get(r, "workspaceId")));
-        if (call->want_counts) {
-            g->loading = 0;
-            group_set_counts(g, r);
-            if (g->reload_again) {
-                g->reload_again = 0;
-                group_reload(g);
-            }
-        }
-    }
-    c->s = vb_sse_start(req, &client_handlers, c);
-    req = NULL;
-    if (!c->s) goto drop;
-    if (g->kind == VB_LIVE_ACTIVITY) {
-        if (c->holding) client_replay(c, json_object_get(r, "replay"), call->last_id);
-    } else {
-        vb_buf *b = group_stats(g);
-        if (b) (void)vb_stream_send(c->s, b);
-    }
-    free(call);
-    return;
-drop:
-    free(call); /* req was answered (or taken over) above */
-    client_free(c);
-}
-
-void vb_live_open(vb_http_req *req, int kind, const char *id, const char *user_id,
-                  const char *last_event_id)
-{
-    load_config();
-    live_group *g = group_get(kind, id);
-    live_client *c = g ? calloc(1, sizeof *c) : NULL;
-    open_call *call = c ? calloc(1, sizeof *call) : NULL;
-    json_t *args = NULL;
-    if (!call) goto oom;
-    g->refs++;
-    c->g = g;
-    snprintf(c->user_id, sizeof c->user_id, "%s", user_id);
-    c->next = g->clients;
-    if (g->clients) g->clients->prev = c;
-    g->clients = c;
-    g_nclients++;
-    call->req = req;
-    call->c = c;
-    if (kind == VB_LIVE_ACTIVITY && last_event_id) {
-        c->holding = 1;
-        snprintf(call->last_id, sizeof call->last_id, "%s", last_event_id);
-    }
-    call->want_counts = kind == VB_LIVE_PROJECT_STATS && !g->loaded && !g->loading;
-    if (call->want_counts) g->loading = 1;
-    args = json_pack("{s:{s:s}, s:{s:s}, s:{s:b}}", "actor", "id", user_id, "params",
-                     kind == VB_LIVE_PROJECT_STATS ? "pid" : "wid", id, "query", "counts",
-                     call->want_counts);
-    if (args && c->holding)
-        json_object_set_new(json_object_get(args, "query"), "lastEventId",
-                            json_string(call->last_id));
-    if (!args ||
-        vb_store_submit(vb_app_current()->store,
-                        kind == VB_LIVE_PROJECT_STATS ? vb_op_live_project : vb_op_live_workspace,
-                        VB_STORE_ORDERED, args, on_open_done, call)) {
-        if (call->want_counts) g->loading = 0;
-        free(call);
-        client_free(c);
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
-        return;
-    }
-    return;
-oom:
-    free(c);
-    if (g && !g->refs) {
-        g->refs = 1;
-        group_unref(g);
-    }
-    vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);
 }

@@ -1,0 +1,218 @@
+/*
+ * The chat gateway's hub-event fan-out: how the events of the hub topics it
+ * follows become room broadcasts (presence, member and channel removals,
+ * invites, message broadcasts).
+ */
+#include "app/vb_chat_args.h"
+#include "app/vb_chat_internal.h"
+#include "hub/vb_hub.h"
+#include "hub/vb_presence.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct presence_fanout {
+    const char *user_id, *wid, *event;
+    vb_sio_out *out;
+} presence_fanout;
+
+/* 1 if cs shares a workspace other than wid in which user_id is online: the
+ * socket has then already been told (or will be) through that workspace. */
+static int seen_elsewhere(const chat_sock *cs, const char *user_id, const char *wid)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        const char *w = json_string_value(v);
+        if (w && strcmp(w, wid) != 0 && vb_presence_online_in(user_id, w)) return 1;
+    }
+    return 0;
+}
+
+static int presence_each(vb_sio_socket *s, void *ud)
+{
+    presence_fanout *pf = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (cs && !seen_elsewhere(cs, pf->user_id, pf->wid)) vb_sio_out_send(pf->out, s);
+    return 0;
+}
+
+/* presence:online/offline on workspace:<wid>: to the sockets in that
+ * workspace's room, once per socket even when it shares several workspaces
+ * with the user (presence updates one workspace at a time, so a socket that
+ * can still see the user elsewhere is skipped). */
+static void on_presence(const char *topic, const char *type, json_t *data)
+{
+    presence_fanout pf = {json_string_value(json_object_get(data, "userId")),
+                          json_string_value(json_object_get(data, "workspaceId")), type, NULL};
+    if (!pf.user_id || !pf.wid) return;
+    json_t *arg = strcmp(type, "presence:online") == 0
+                      ? json_pack("{s:s,s:O}", "userId", pf.user_id, "userName",
+                                  json_object_get(data, "userName"))
+                      : json_pack("{s:s}", "userId", pf.user_id);
+    char buf[VB_CHAT_ARGS_STACK];
+    size_t len;
+    char *text = vb_chat_args_of(arg, buf, sizeof buf, &len);
+    if (text) pf.out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
+    vb_chat_args_free(text, buf);
+    if (!pf.out) return;
+    vb_sio_room_each(vb_chat_nsp, topic, presence_each, &pf);
+    vb_sio_out_unref(pf.out);
+}
+
+typedef struct removal {
+    const char *user_id, *wid;
+} removal;
+
+/* A member removed from a workspace: their sockets leave that workspace's
+ * room and its channels' rooms at once. */
+static int removal_each(vb_sio_socket *s, void *ud)
+{
+    removal *r = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs || strcmp(cs->user_id, r->user_id) != 0) return 0;
+    const char *cid;
+    json_t *w, *tmp;
+    json_object_foreach_safe(cs->channels, tmp, cid, w)
+    {
+        if (strcmp(json_string_value(w), r->wid) != 0) continue;
+        char room[128];
+        snprintf(room, sizeof room, "channel:%s", cid);
+        vb_sio_leave(s, room);
+        vb_chat_topic_release(room);
+        json_object_del(cs->channels, cid);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        if (strcmp(json_string_value(v), r->wid) == 0) {
+            json_array_remove(cs->workspaces, i);
+            break;
+        }
+    }
+    char room[128];
+    snprintf(room, sizeof room, "workspace:%s", r->wid);
+    vb_sio_leave(s, room);
+    vb_chat_topic_release(room);
+    return 0;
+}
+
+typedef struct chan_drop {
+    const char *user_id; /* NULL: everyone */
+    const char *cid;
+} chan_drop;
+
+static int chan_drop_each(vb_sio_socket *s, void *ud)
+{
+    chan_drop *d = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs || (d->user_id && strcmp(cs->user_id, d->user_id) != 0)) return 0;
+    char room[128];
+    snprintf(room, sizeof room, "channel:%s", d->cid);
+    vb_sio_leave(s, room);
+    json_object_del(cs->channels, d->cid);
+    vb_chat_topic_release(room);
+    return 0;
+}
+
+typedef struct origin_find {
+    const char *sid;
+    vb_sio_socket *found;
+} origin_find;
+
+static int origin_each(vb_sio_socket *s, void *ud)
+{
+    origin_find *of = ud;
+    if (strcmp(vb_sio_socket_id(s), of->sid) != 0) return 0;
+    of->found = s;
+    return 1;
+}
+
+/* Finds the connected socket whose id is sid (NULL if none). */
+static vb_sio_socket *socket_by_id(const char *sid)
+{
+    origin_find of = {sid, NULL};
+    if (sid) vb_sio_room_each(vb_chat_nsp, NULL, origin_each, &of);
+    return of.found;
+}
+
+typedef struct invite_join {
+    const char *wid;
+} invite_join;
+
+/* A socket of the invited user joins the new workspace's room. */
+static int invite_each(vb_sio_socket *s, void *ud)
+{
+    invite_join *ij = ud;
+    chat_sock *cs = vb_sio_socket_ud(s);
+    if (!cs) return 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(cs->workspaces, i, v)
+    {
+        if (strcmp(json_string_value(v), ij->wid) == 0) return 0;
+    }
+    char room[128];
+    snprintf(room, sizeof room, "workspace:%s", ij->wid);
+    if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) return 0;
+    json_array_append_new(cs->workspaces, json_string(ij->wid));
+    return 0;
+}
+
+/* A user invited into a workspace while connected (topic "user:<id>"): their
+ * sockets join that workspace's room and they come online there, without a
+ * reconnect. */
+static void on_invite(const char *topic, json_t *data)
+{
+    const char *kind = json_string_value(json_object_get(data, "type"));
+    const char *uid = json_string_value(json_object_get(data, "userId"));
+    invite_join ij = {json_string_value(json_object_get(data, "workspaceId"))};
+    if (!kind || strcmp(kind, "workspace_invite") != 0 || !uid || !ij.wid) return;
+    vb_sio_room_each(vb_chat_nsp, topic, invite_each, &ij);
+    vb_presence_join_workspace(uid, ij.wid);
+}
+
+void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
+{
+    (void)sub;
+    (void)ud;
+    if (strncmp(type, "presence:", 9) == 0) {
+        on_presence(topic, type, data);
+        return;
+    }
+    if (strcmp(type, "notification") == 0) {
+        on_invite(topic, data);
+        return;
+    }
+    if (strcmp(type, "member_removed") == 0) {
+        removal r = {json_string_value(json_object_get(data, "userId")),
+                     json_string_value(json_object_get(data, "workspaceId"))};
+        if (r.user_id && r.wid) vb_sio_room_each(vb_chat_nsp, topic, removal_each, &r);
+        return;
+    }
+    if (strcmp(type, "channel:member_removed") == 0 || strcmp(type, "channel:deleted") == 0) {
+        chan_drop d = {type[8] == 'm' ? json_string_value(json_object_get(data, "userId")) : NULL,
+                       json_string_value(json_object_get(data, "channelId"))};
+        if (d.cid && (d.user_id || type[8] == 'd'))
+            vb_sio_room_each(vb_chat_nsp, topic, chan_drop_each, &d);
+        return;
+    }
+    if (strcmp(type, "message:new") && strcmp(type, "message:edited") &&
+        strcmp(type, "message:deleted"))
+        return;
+    /* The socket that made the change is left out of the room broadcast; a
+     * new message is then echoed to it once, joined or not. */
+    vb_sio_socket *origin = socket_by_id(vb_hub_origin());
+    char buf[VB_CHAT_ARGS_STACK];
+    size_t len;
+    char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+    if (!text) return;
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
+    vb_chat_args_free(text, buf);
+    if (!out) return;
+    vb_sio_out_broadcast(out, topic, origin);
+    if (origin && strcmp(type, "message:new") == 0) vb_sio_out_send(out, origin);
+    vb_sio_out_unref(out);
+}
