@@ -203,6 +203,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         if (nread == UV_EOF && c->state != VB_CONN_DRAIN) {
             c->eof = 1;
             stop_reading(c);
+            /* A held request (long-polling) learns that its client left; it
+             * may answer now, into the half-closed connection. */
+            if (c->inflight) vb_http_req_gone(c->inflight);
+            if (c->state == VB_CONN_CLOSED) return;
             conn_update(c);
         } else {
             vb_http_conn_close(c); /* reset, or EOF while draining */

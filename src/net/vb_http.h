@@ -63,6 +63,11 @@ typedef struct vb_http_req {
     int status;                /* set by respond(), for logging; set by the caller (101 or
                                   200) before vb_http_takeover(), for the done callback */
     void *app;                 /* free for the application (e.g. auth context); not touched by the server */
+    /* Set by a handler that holds the request (long-polling): called once if
+     * the peer closes or resets the connection before the answer. The handler
+     * still owns req and must answer it (after a reset respond() only frees). */
+    void (*on_gone)(struct vb_http_req *req, void *ud);
+    void *on_gone_ud;
 } vb_http_req;
 
 /* Called on the loop thread once per complete request. The handler must call

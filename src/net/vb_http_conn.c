@@ -60,13 +60,23 @@ static void on_conn_close(uv_handle_t *h)
     vb_http_server_maybe_finish(s);
 }
 
+void vb_http_req_gone(vb_http_req *req)
+{
+    void (*fn)(vb_http_req *, void *) = req->on_gone;
+    if (!fn) return;
+    req->on_gone = NULL;
+    fn(req, req->on_gone_ud);
+}
+
 void vb_http_conn_close(vb_http_conn *c)
 {
     if (c->state == VB_CONN_CLOSED) return;
     c->state = VB_CONN_CLOSED;
     if (c->inflight) { /* the handler answers later; respond() then only frees */
-        c->inflight->conn = NULL;
+        vb_http_req *req = c->inflight;
+        req->conn = NULL;
         c->inflight = NULL;
+        vb_http_req_gone(req);
     }
     c->reading = 0;
     vb_http_conn_timer_drop(c);

@@ -136,6 +136,9 @@ typedef struct vb_http_wbuf {
  * handler is detached (req->conn = NULL); the struct is freed in the close
  * callback. */
 void vb_http_conn_close(vb_http_conn *c);
+/* Tells the handler holding req (if it asked, with on_gone) that the peer has
+ * gone; at most once per request. */
+void vb_http_req_gone(vb_http_req *req);
 /* Ends the connection gracefully: queued writes go out, the write side is
  * shut down, further input is discarded until EOF or the linger timeout. */
 void vb_http_conn_drain(vb_http_conn *c);

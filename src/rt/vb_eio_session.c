@@ -72,6 +72,7 @@ static int answer_get(vb_eio_socket *s, const char *body, size_t len)
 {
     vb_http_req *r = s->get;
     s->get = NULL;
+    r->on_gone = NULL;
     if (!r->conn) {
         vb_http_respond(r, 200, NULL, NULL, 0);
         return 0;
@@ -145,6 +146,15 @@ static void respond_err(vb_http_req *req, int status, int code, const char *msg)
     vb_http_respond(req, status, "application/json", body, (size_t)n);
 }
 
+/* The client of the held GET closed or reset its connection: like the
+ * reference server ("poll connection closed prematurely"), the session ends
+ * now rather than at the ping timeout, so presence follows at once. */
+static void poll_gone(vb_http_req *req, void *ud)
+{
+    vb_eio_socket *s = ud;
+    if (s->get == req) vb_eio__close(s, "transport close", NULL);
+}
+
 /* A polling GET for an open session. */
 void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req)
 {
@@ -154,6 +164,8 @@ void vb_eio__poll_get(vb_eio_socket *s, vb_http_req *req)
         return;
     }
     s->get = req;
+    req->on_gone = poll_gone;
+    req->on_gone_ud = s;
     if (s->out.len)
         vb_eio__flush_poll(s);
     else if (s->state == VB_EIO_ST_UPGRADING)
