@@ -47,8 +47,14 @@ class Chat {
       path: '/ws',
       auth: (cb) => cb({ token: getAccessToken() }),
       reconnectionDelayMax: 5000,
+      // WebSocket first (long-polling only as the fallback): a closed tab then
+      // closes its connection, and the others see it go offline at once
+      // instead of after the polling session's ping timeout.
+      transports: ['websocket', 'polling'],
     });
     this.socket = socket;
+    // Leaving the page says goodbye rather than letting the session time out.
+    window.addEventListener('pagehide', () => socket.disconnect());
     this.setState('connecting');
     socket.on('connect', () => {
       this.retryMs = 1000;
