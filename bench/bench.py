@@ -630,7 +630,7 @@ GAP_CAUSES = {
             "per core is the next step.",
     "rest": "A page is 100 tasks (~60 KB of JSON). Rows go straight from SQLite to JSON text and reads run on a "
             "second connection and thread, but SQLite's row work and the kernel's copy of each response, on two "
-            "cores shared with wrk, hold it near 3,000 requests/s, while the peer serves the page from memory. "
+            "cores shared with wrk, keep it under five times the peer, which serves the page from memory. "
             "Caching the encoded first pages per project, dropped on task_changed events, would take the SQL "
             "off the hot path.",
     "persist": "The store thread is the limit (one SQLite writer); see the profile with `PROFILE=1`.",
