@@ -25,6 +25,11 @@ run_pass() {
   (cd tests/e2e && VIBED_BIN="$root/$dir/vibed" npm test --silent)
 }
 
+if command -v clang-format >/dev/null 2>&1 && [ -d .git ]; then
+  echo "== formatting (.clang-format)"
+  bash scripts/check-format.sh
+fi
+
 run_pass build
 if [ "${VB_SKIP_ASAN:-0}" != "1" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -104,15 +104,15 @@ static void h_docs(vb_http_req *req, const vb_route *route, json_t *args)
 }
 
 static const vb_route g_routes[] = {
-    {"GET", "/api/v1/health", "getHealth", "ops", "Liveness and database status",
-     VB_AUTH_PUBLIC, NULL, NULL, NULL, 0, h_health, 200, VB_RESULT_OBJECT},
+    {"GET", "/api/v1/health", "getHealth", "ops", "Liveness and database status", VB_AUTH_PUBLIC,
+     NULL, NULL, NULL, 0, h_health, 200, VB_RESULT_OBJECT},
     {"GET", "/api/v1/metrics", "getMetrics", "ops",
      "Prometheus metrics (loopback clients, or the metrics token)", VB_AUTH_PUBLIC, NULL, NULL,
      NULL, 0, h_metrics, 200, VB_RESULT_OBJECT},
     {"GET", "/api/v1/docs/openapi.json", "getOpenApi", "ops", "This OpenAPI document",
      VB_AUTH_PUBLIC, NULL, NULL, NULL, 0, h_openapi, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/docs", "getDocs", "ops", "Human-readable API documentation",
-     VB_AUTH_PUBLIC, NULL, NULL, NULL, 0, h_docs, 200, VB_RESULT_OBJECT},
+    {"GET", "/api/v1/docs", "getDocs", "ops", "Human-readable API documentation", VB_AUTH_PUBLIC,
+     NULL, NULL, NULL, 0, h_docs, 200, VB_RESULT_OBJECT},
 };
 
 const vb_route_group vb_routes_ops = {g_routes, VB_ARRAY_LEN(g_routes)};

@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static vb_app g_app;
 static uv_signal_t g_sigint, g_sigterm;
 static int g_stopping;
@@ -45,12 +44,15 @@ static int load_dev_secret(vb_app *app)
     if (f) {
         size_t n = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
         if (n >= 32) {
             memcpy(app->jwt_key, buf, n);
             app->jwt_key_len = n;
-            vb_log(VB_LOG_WARN, "using the development JWT secret kept in %s; set JWT_SECRET "
-                                "in production", path);
+            vb_log(VB_LOG_WARN,
+                   "using the development JWT secret kept in %s; set JWT_SECRET "
+                   "in production",
+                   path);
             return 0;
         }
     }
@@ -152,9 +154,9 @@ static void close_store_and_run(vb_app *app)
 static int build_router(vb_app *app)
 {
     const vb_route_group groups[] = {
-        vb_routes_ops,      vb_routes_auth,          vb_routes_workspaces, vb_routes_projects,
-        vb_routes_tasks,    vb_routes_comments,      vb_routes_labels,     vb_routes_activity,
-        vb_routes_notifications, vb_routes_channels, vb_routes_messages, vb_routes_live,
+        vb_routes_ops,           vb_routes_auth,     vb_routes_workspaces, vb_routes_projects,
+        vb_routes_tasks,         vb_routes_comments, vb_routes_labels,     vb_routes_activity,
+        vb_routes_notifications, vb_routes_channels, vb_routes_messages,   vb_routes_live,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);

@@ -38,11 +38,14 @@ static int origin_allowed(const char *list, const char *origin)
     if (strcmp(list, "*") == 0) return 1;
     size_t olen = strlen(origin);
     for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         const char *end = p;
-        while (*end && *end != ',') end++;
+        while (*end && *end != ',')
+            end++;
         const char *last = end;
-        while (last > p && last[-1] == ' ') last--;
+        while (last > p && last[-1] == ' ')
+            last--;
         if ((size_t)(last - p) == olen && strncmp(p, origin, olen) == 0) return 1;
         p = end;
     }
@@ -87,14 +90,14 @@ static int authenticate(vb_app *app, vb_http_req *req, json_t **actor)
     const char *h = vb_http_header_get(req, "authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) return VB_EUNAUTH;
     const char *token = h + 7;
-    while (*token == ' ') token++;
+    while (*token == ' ')
+        token++;
     json_t *claims = NULL;
     if (vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
-    *actor = json_pack("{s:O,s:O,s:O}", "id", json_object_get(claims, "sub"), "email",
-                       json_object_get(claims, "email") ? json_object_get(claims, "email")
-                                                        : json_null(),
-                       "role", json_object_get(claims, "role") ? json_object_get(claims, "role")
-                                                               : json_string("user"));
+    *actor = json_pack(
+        "{s:O,s:O,s:O}", "id", json_object_get(claims, "sub"), "email",
+        json_object_get(claims, "email") ? json_object_get(claims, "email") : json_null(), "role",
+        json_object_get(claims, "role") ? json_object_get(claims, "role") : json_string("user"));
     json_decref(claims);
     return *actor ? 0 : VB_ENOMEM;
 }

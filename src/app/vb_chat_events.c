@@ -102,9 +102,9 @@ static void on_joined(const vb_store_res *res, void *ud)
             return;
         }
         json_object_set_new(cs->channels, c->channel_id, json_string(wid ? wid : ""));
-        vb_chat_broadcast(room, cs->sock, "channel:user_joined",
-                          json_pack("{s:s,s:s}", "channelId", c->channel_id, "userId",
-                                    cs->user_id));
+        vb_chat_broadcast(
+            room, cs->sock, "channel:user_joined",
+            json_pack("{s:s,s:s}", "channelId", c->channel_id, "userId", cs->user_id));
     }
     vb_chat_ok(c->ack, json_pack("{s:s}", "channelId", c->channel_id));
     c->ack = NULL;
@@ -155,9 +155,8 @@ static void on_message_done(const vb_store_res *res, void *ud)
 {
     chat_call *c = ud;
     if (!call_failed(c, res)) {
-        json_t *extra = json_is_object(res->result)
-                            ? json_pack("{s:O}", "message", res->result)
-                            : json_object();
+        json_t *extra = json_is_object(res->result) ? json_pack("{s:O}", "message", res->result)
+                                                    : json_object();
         vb_chat_ok(c->ack, extra);
         c->ack = NULL;
     }
@@ -173,9 +172,9 @@ static void ev_message(chat_sock *cs, json_t *p, vb_sio_ack *ack, vb_op_fn op, c
     const char *target = id_field(p, key);
     json_t *content = json_object_get(p, "content");
     if (!target) {
-        vb_chat_fail(cs, ack, "VALIDATION_ERROR", strcmp(key, "channelId") == 0
-                                                      ? "channelId is required"
-                                                      : "messageId is required");
+        vb_chat_fail(cs, ack, "VALIDATION_ERROR",
+                     strcmp(key, "channelId") == 0 ? "channelId is required"
+                                                   : "messageId is required");
         return;
     }
     if (with_content && !json_is_string(content)) {
@@ -187,8 +186,8 @@ static void ev_message(chat_sock *cs, json_t *p, vb_sio_ack *ack, vb_op_fn op, c
         vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
         return;
     }
-    json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id", cs->user_id, key, target,
-                             "origin", vb_sio_socket_id(cs->sock));
+    json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id", cs->user_id, key, target, "origin",
+                             vb_sio_socket_id(cs->sock));
     if (with_content) json_object_set(args, "content", content);
     submit(c, op, 1, args, on_message_done);
 }

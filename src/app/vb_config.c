@@ -119,7 +119,19 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
     cfg->chat_max_output = (size_t)n;
 
-    enum { O_HOST = 1, O_PORT, O_DB, O_JWT, O_LOG, O_CORS, O_METRICS, O_WEB, O_DEMO, O_HELP, O_VER };
+    enum {
+        O_HOST = 1,
+        O_PORT,
+        O_DB,
+        O_JWT,
+        O_LOG,
+        O_CORS,
+        O_METRICS,
+        O_WEB,
+        O_DEMO,
+        O_HELP,
+        O_VER
+    };
     static const struct option opts[] = {
         {"host", required_argument, 0, O_HOST},
         {"port", required_argument, 0, O_PORT},
@@ -149,7 +161,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
             continue;
         }
         switch (c) {
-        case O_HOST: copy(cfg->host, sizeof cfg->host, optarg); break;
+        case O_HOST:
+            copy(cfg->host, sizeof cfg->host, optarg);
+            break;
         case O_PORT:
             n = parse_num(optarg);
             if (n < 0 || n > 65535) {
@@ -158,15 +172,33 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
             }
             cfg->port = (int)n;
             break;
-        case O_DB: copy(cfg->database_url, sizeof cfg->database_url, optarg); break;
-        case O_JWT: copy(cfg->jwt_secret, sizeof cfg->jwt_secret, optarg); break;
-        case O_LOG: copy(cfg->log_level, sizeof cfg->log_level, optarg); break;
-        case O_CORS: copy(cfg->cors_origins, sizeof cfg->cors_origins, optarg); break;
-        case O_METRICS: copy(cfg->metrics_token, sizeof cfg->metrics_token, optarg); break;
-        case O_WEB: copy(cfg->web_root, sizeof cfg->web_root, optarg); break;
-        case O_DEMO: cfg->seed_demo = 1; break;
-        case O_HELP: fputs(g_usage, stdout); return 1;
-        case O_VER: printf("vibed %s\n", VB_VERSION); return 1;
+        case O_DB:
+            copy(cfg->database_url, sizeof cfg->database_url, optarg);
+            break;
+        case O_JWT:
+            copy(cfg->jwt_secret, sizeof cfg->jwt_secret, optarg);
+            break;
+        case O_LOG:
+            copy(cfg->log_level, sizeof cfg->log_level, optarg);
+            break;
+        case O_CORS:
+            copy(cfg->cors_origins, sizeof cfg->cors_origins, optarg);
+            break;
+        case O_METRICS:
+            copy(cfg->metrics_token, sizeof cfg->metrics_token, optarg);
+            break;
+        case O_WEB:
+            copy(cfg->web_root, sizeof cfg->web_root, optarg);
+            break;
+        case O_DEMO:
+            cfg->seed_demo = 1;
+            break;
+        case O_HELP:
+            fputs(g_usage, stdout);
+            return 1;
+        case O_VER:
+            printf("vibed %s\n", VB_VERSION);
+            return 1;
         default:
             fprintf(stderr, "vibed: unknown or incomplete option '%s'\n%s", argv[optind - 1],
                     g_usage);

@@ -5,20 +5,21 @@
 #include <stddef.h>
 
 typedef struct vb_config {
-    char command[16];          /* "serve", "migrate", "seed-demo" */
-    char host[64];             /* HOST, default 127.0.0.1 */
-    int port;                  /* PORT, default 3000 */
-    char database_url[1024];   /* DATABASE_URL, default sqlite:./data/vibed.db */
-    char jwt_secret[256];      /* JWT_SECRET; empty means generate/keep one in the data dir */
-    char log_level[16];        /* LOG_LEVEL, default info */
-    char cors_origins[1024];   /* CORS_ORIGINS, comma-separated; empty: no cross-origin access; "*" any */
-    char metrics_token[256];   /* METRICS_TOKEN; without it /metrics answers loopback clients only */
-    char web_root[1024];       /* WEB_ROOT: folder of the built web app; default ./web/dist */
-    int access_ttl_s;          /* ACCESS_TOKEN_TTL, default 900 */
-    int refresh_ttl_s;         /* REFRESH_TOKEN_TTL, default 30 days */
-    int auth_rate_limit;       /* AUTH_RATE_LIMIT: auth requests per minute per address, default 20 */
-    int seed_demo;             /* --demo: seed demo data at start if the database is empty */
-    size_t max_body_bytes;     /* MAX_BODY_BYTES, default 5 MiB */
+    char command[16];        /* "serve", "migrate", "seed-demo" */
+    char host[64];           /* HOST, default 127.0.0.1 */
+    int port;                /* PORT, default 3000 */
+    char database_url[1024]; /* DATABASE_URL, default sqlite:./data/vibed.db */
+    char jwt_secret[256];    /* JWT_SECRET; empty means generate/keep one in the data dir */
+    char log_level[16];      /* LOG_LEVEL, default info */
+    char cors_origins[1024]; /* CORS_ORIGINS, comma-separated; empty: no cross-origin access; "*"
+                                any */
+    char metrics_token[256]; /* METRICS_TOKEN; without it /metrics answers loopback clients only */
+    char web_root[1024];     /* WEB_ROOT: folder of the built web app; default ./web/dist */
+    int access_ttl_s;        /* ACCESS_TOKEN_TTL, default 900 */
+    int refresh_ttl_s;       /* REFRESH_TOKEN_TTL, default 30 days */
+    int auth_rate_limit;     /* AUTH_RATE_LIMIT: auth requests per minute per address, default 20 */
+    int seed_demo;           /* --demo: seed demo data at start if the database is empty */
+    size_t max_body_bytes;   /* MAX_BODY_BYTES, default 5 MiB */
     int chat_ping_interval_ms; /* CHAT_PING_INTERVAL_MS, default 30000 */
     int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */

@@ -40,7 +40,8 @@ void vb_metrics_record(const vb_route *route, int status, uint64_t duration_ns)
 latency:;
     double ms = (double)duration_ns / 1e6;
     size_t b = 0;
-    while (b < NBOUNDS && ms > g_bounds_ms[b]) b++;
+    while (b < NBOUNDS && ms > g_bounds_ms[b])
+        b++;
     g_buckets[b]++;
     g_sum_s += ms / 1000.0;
     g_count++;
@@ -107,10 +108,12 @@ char *vb_metrics_render(size_t open_connections, const vb_store_stats *st, doubl
         (unsigned long long)cum);
     put(&b, "vibed_http_request_duration_seconds_sum %.6f\n", g_sum_s);
     put(&b, "vibed_http_request_duration_seconds_count %llu\n", (unsigned long long)g_count);
-    put(&b, "# TYPE vibed_http_series_overflow_total counter\nvibed_http_series_overflow_total %llu\n",
+    put(&b,
+        "# TYPE vibed_http_series_overflow_total counter\nvibed_http_series_overflow_total %llu\n",
         (unsigned long long)g_overflow);
-    put(&b, "# HELP vibed_http_open_connections Open HTTP connections.\n"
-            "# TYPE vibed_http_open_connections gauge\nvibed_http_open_connections %zu\n",
+    put(&b,
+        "# HELP vibed_http_open_connections Open HTTP connections.\n"
+        "# TYPE vibed_http_open_connections gauge\nvibed_http_open_connections %zu\n",
         open_connections);
     if (st) {
         put(&b, "# TYPE vibed_store_queue_depth gauge\nvibed_store_queue_depth %llu\n",

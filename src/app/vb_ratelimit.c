@@ -22,7 +22,8 @@ struct vb_ratelimit {
 static size_t hash(const char *s)
 {
     size_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
     return h;
 }
 
@@ -56,7 +57,8 @@ static void sweep(vb_ratelimit *rl, uint64_t now_ms)
     for (size_t i = 0; i < cap; i++) {
         if (!old[i].used || now_ms - old[i].window_start >= rl->window_ms) continue;
         size_t j = hash(old[i].key) % cap;
-        while (rl->table[j].used) j = (j + 1) % cap;
+        while (rl->table[j].used)
+            j = (j + 1) % cap;
         rl->table[j] = old[i];
         rl->nused++;
     }
@@ -75,7 +77,8 @@ unsigned vb_ratelimit_hit(vb_ratelimit *rl, const char *key, uint64_t now_ms)
         rl->nused = 0;
     }
     size_t i = hash(key) % cap;
-    while (rl->table[i].used && strcmp(rl->table[i].key, key) != 0) i = (i + 1) % cap;
+    while (rl->table[i].used && strcmp(rl->table[i].key, key) != 0)
+        i = (i + 1) % cap;
     entry *e = &rl->table[i];
     if (!e->used) {
         e->used = 1;

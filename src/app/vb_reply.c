@@ -11,8 +11,7 @@ void vb_reply_json(vb_http_req *req, int status, json_t *body)
     if (!text) {
         static const char fallback[] =
             "{\"statusCode\":500,\"code\":\"INTERNAL_ERROR\",\"message\":\"Out of memory\"}";
-        vb_http_respond(req, 500, "application/json; charset=utf-8", fallback,
-                        sizeof fallback - 1);
+        vb_http_respond(req, 500, "application/json; charset=utf-8", fallback, sizeof fallback - 1);
         return;
     }
     vb_http_respond(req, status, "application/json; charset=utf-8", text, strlen(text));
@@ -42,7 +41,8 @@ void vb_reply_error(vb_http_req *req, int status, const char *code, const char *
     json_t *body = json_object();
     json_object_set_new(body, "statusCode", json_integer(status));
     json_object_set_new(body, "code", json_string(code && *code ? code : "ERROR"));
-    json_object_set_new(body, "message", json_string(message && *message ? message : vb_http_reason(status)));
+    json_object_set_new(body, "message",
+                        json_string(message && *message ? message : vb_http_reason(status)));
     if (errors && status == 422)
         json_object_set_new(body, "errors", errors);
     else
@@ -53,17 +53,28 @@ void vb_reply_error(vb_http_req *req, int status, const char *code, const char *
 int vb_reply_status_of(int err)
 {
     switch (err) {
-    case VB_OK: return 200;
-    case VB_EINVAL: return 422;
-    case VB_ENOTFOUND: return 404;
-    case VB_EFORBIDDEN: return 403;
-    case VB_ECONFLICT: return 409;
-    case VB_EUNAUTH: return 401;
-    case VB_ETOOBIG: return 413;
-    case VB_EBUSY: return 503;
-    case VB_ERATE: return 429;
-    case VB_EBADREQ: return 400;
-    default: return 500;
+    case VB_OK:
+        return 200;
+    case VB_EINVAL:
+        return 422;
+    case VB_ENOTFOUND:
+        return 404;
+    case VB_EFORBIDDEN:
+        return 403;
+    case VB_ECONFLICT:
+        return 409;
+    case VB_EUNAUTH:
+        return 401;
+    case VB_ETOOBIG:
+        return 413;
+    case VB_EBUSY:
+        return 503;
+    case VB_ERATE:
+        return 429;
+    case VB_EBADREQ:
+        return 400;
+    default:
+        return 500;
     }
 }
 

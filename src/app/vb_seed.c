@@ -137,16 +137,16 @@ int vb_app_seed_demo(vb_app *app)
         {"a", "Great, thanks @bob. Launch announcement is in review."},
     };
     for (size_t i = 0; i < VB_ARRAY_LEN(chat); i++) {
-        json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id",
-                                 chat[i][0][0] == 'a' ? alice : bob, "channelId", cid, "content",
-                                 chat[i][1]);
+        json_t *args =
+            json_pack("{s:{s:s},s:s,s:s}", "actor", "id", chat[i][0][0] == 'a' ? alice : bob,
+                      "channelId", cid, "content", chat[i][1]);
         rc = vb_store_run_sync(app->store, vb_op_message_post, args, NULL);
         json_decref(args);
         if (rc) goto fail;
     }
     vb_log_obj(VB_LOG_INFO, "demo data added",
-               json_pack("{s:[s,s],s:s}", "logins", "alice@demo.vibed.dev",
-                         "bob@demo.vibed.dev", "password", DEMO_PASSWORD));
+               json_pack("{s:[s,s],s:s}", "logins", "alice@demo.vibed.dev", "bob@demo.vibed.dev",
+                         "password", DEMO_PASSWORD));
     print_logins();
     return 0;
 fail:

@@ -21,13 +21,14 @@ enum vb_err {
     VB_EBADREQ = -11,   /* malformed request (400) */
 };
 
-#define VB_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define VB_CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define VB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Monotonic clock in nanoseconds and wall clock in milliseconds since the epoch. */
 uint64_t vb_now_ns(void);
 int64_t vb_wall_ms(void);
-/* Formats a wall-clock millisecond time as ISO 8601 UTC ("2026-11-27T18:00:00.000Z") into out[32]. */
+/* Formats a wall-clock millisecond time as ISO 8601 UTC ("2026-11-27T18:00:00.000Z") into out[32].
+ */
 void vb_iso8601(int64_t ms, char out[32]);
 
 #endif

@@ -57,6 +57,7 @@ int vb_id_valid(const char *s)
 int64_t vb_id_time_ms(const char *id)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 10; i++) v = (v << 5) | (uint64_t)(strchr(g_alphabet, id[i]) - g_alphabet);
+    for (int i = 0; i < 10; i++)
+        v = (v << 5) | (uint64_t)(strchr(g_alphabet, id[i]) - g_alphabet);
     return (int64_t)v;
 }

@@ -34,21 +34,21 @@ enum vb_route_result {
 };
 
 struct vb_route {
-    const char *method;       /* "GET", "POST", "PATCH", "DELETE", "PUT" */
-    const char *pattern;      /* "/api/v1/workspaces/:wid/projects" */
-    const char *op_id;        /* OpenAPI operationId, unique */
-    const char *tag;          /* OpenAPI tag ("workspaces") */
+    const char *method;  /* "GET", "POST", "PATCH", "DELETE", "PUT" */
+    const char *pattern; /* "/api/v1/workspaces/:wid/projects" */
+    const char *op_id;   /* OpenAPI operationId, unique */
+    const char *tag;     /* OpenAPI tag ("workspaces") */
     const char *summary;
-    int auth;                 /* enum vb_route_auth */
-    const vb_schema *body;    /* NULL: no body expected (any body is ignored) */
-    const vb_schema *query;   /* NULL: no query parameters */
+    int auth;               /* enum vb_route_auth */
+    const vb_schema *body;  /* NULL: no body expected (any body is ignored) */
+    const vb_schema *query; /* NULL: no query parameters */
     /* Either a store operation run with args {actor, params, query, body}... */
     vb_op_fn op;
-    int write;                /* 1 if op changes data */
+    int write; /* 1 if op changes data */
     /* ...or a custom handler (op is then NULL). */
     vb_route_fn handler;
-    int status;               /* success status: 200, 201 or 204 */
-    int result;               /* enum vb_route_result */
+    int status; /* success status: 200, 201 or 204 */
+    int result; /* enum vb_route_result */
 };
 
 /* A set of routes contributed by one area (see app/vb_routes.h). */

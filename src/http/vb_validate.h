@@ -32,29 +32,35 @@ typedef enum vb_fformat {
 typedef struct vb_field {
     const char *name;
     vb_ftype type;
-    int required;                 /* must be present (for PATCH bodies, leave 0) */
-    int nullable;                 /* JSON null accepted */
-    double min, max;              /* 0,0 means no bound */
+    int required;    /* must be present (for PATCH bodies, leave 0) */
+    int nullable;    /* JSON null accepted */
+    double min, max; /* 0,0 means no bound */
     vb_fformat format;
-    const char *const *values;    /* VB_F_ENUM: NULL-terminated list */
-    const char *description;      /* for OpenAPI */
-    int no_trim;                  /* keep surrounding whitespace (passwords) */
+    const char *const *values; /* VB_F_ENUM: NULL-terminated list */
+    const char *description;   /* for OpenAPI */
+    int no_trim;               /* keep surrounding whitespace (passwords) */
 } vb_field;
 
 typedef struct vb_schema {
     const vb_field *fields;
     size_t nfields;
-    int min_props;                /* e.g. 1 for PATCH: at least one known field */
+    int min_props; /* e.g. 1 for PATCH: at least one known field */
 } vb_schema;
 
-#define VB_SCHEMA(arr) {arr, sizeof(arr) / sizeof((arr)[0]), 0}
-#define VB_SCHEMA_PATCH(arr) {arr, sizeof(arr) / sizeof((arr)[0]), 1}
+#define VB_SCHEMA(arr)                                                                             \
+    {                                                                                              \
+        arr, sizeof(arr) / sizeof((arr)[0]), 0                                                     \
+    }
+#define VB_SCHEMA_PATCH(arr)                                                                       \
+    {                                                                                              \
+        arr, sizeof(arr) / sizeof((arr)[0]), 1                                                     \
+    }
 
 /*
  * Checks obj (must be a JSON object, else one error for field "body") against
  * s. Unknown fields are dropped from obj (never stored). Strings are trimmed of
- * surrounding whitespace unless the field says no_trim. Each failure appends {field, message} to errors.
- * Returns the number of failures (0 = valid).
+ * surrounding whitespace unless the field says no_trim. Each failure appends {field, message} to
+ * errors. Returns the number of failures (0 = valid).
  */
 int vb_validate_body(const vb_schema *s, json_t *obj, json_t *errors);
 /*

@@ -19,19 +19,20 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define VB_HTTP_MAX_HEADERS 64       /* more is 431 */
-#define VB_HTTP_MAX_RESP_HEADERS 24  /* extra headers a handler may add */
+#define VB_HTTP_MAX_HEADERS 64      /* more is 431 */
+#define VB_HTTP_MAX_RESP_HEADERS 24 /* extra headers a handler may add */
 
 typedef struct vb_http_server vb_http_server;
 typedef struct vb_http_conn vb_http_conn;
 
 typedef struct vb_http_limits {
-    size_t max_header_bytes;     /* request line + headers; default 16 KiB; over is 431 */
-    size_t max_body_bytes;       /* default 5 MiB; over is 413 */
-    unsigned header_timeout_ms;  /* time to receive a complete header block; default 10 s -> 408 */
-    unsigned body_timeout_ms;    /* time to receive the body once headers are in; default 30 s -> 408 */
-    unsigned idle_timeout_ms;    /* keep-alive idle time between requests; default 60 s -> close */
-    unsigned max_connections;    /* accepted sockets beyond this are closed at once; default 19800 */
+    size_t max_header_bytes;    /* request line + headers; default 16 KiB; over is 431 */
+    size_t max_body_bytes;      /* default 5 MiB; over is 413 */
+    unsigned header_timeout_ms; /* time to receive a complete header block; default 10 s -> 408 */
+    unsigned
+        body_timeout_ms; /* time to receive the body once headers are in; default 30 s -> 408 */
+    unsigned idle_timeout_ms; /* keep-alive idle time between requests; default 60 s -> close */
+    unsigned max_connections; /* accepted sockets beyond this are closed at once; default 19800 */
 } vb_http_limits;
 
 /* Fills *l with the defaults above. */
@@ -44,25 +45,26 @@ typedef struct vb_http_header {
 
 typedef struct vb_http_req {
     vb_http_server *server;
-    vb_http_conn *conn;        /* NULL once the peer has gone; respond() then only frees */
-    const char *method;        /* "GET", "POST", ... */
-    char *target;              /* raw request target as received */
-    char *path;                /* target before '?', percent-decoded; never contains NUL bytes */
-    char *query;               /* raw text after '?', or NULL */
+    vb_http_conn *conn; /* NULL once the peer has gone; respond() then only frees */
+    const char *method; /* "GET", "POST", ... */
+    char *target;       /* raw request target as received */
+    char *path;         /* target before '?', percent-decoded; never contains NUL bytes */
+    char *query;        /* raw text after '?', or NULL */
     vb_http_header headers[VB_HTTP_MAX_HEADERS];
     size_t nheaders;
-    char *body;                /* NUL-terminated for convenience; body_len excludes the NUL */
+    char *body; /* NUL-terminated for convenience; body_len excludes the NUL */
     size_t body_len;
-    char request_id[64];       /* X-Request-Id if the client sent a sane one (<=63 chars of [A-Za-z0-9._-]), else generated */
-    char client_ip[48];        /* peer address as text */
-    uint64_t start_ns;         /* vb_now_ns() when the request line arrived */
-    int keep_alive;            /* computed from version and Connection header */
+    char request_id[64]; /* X-Request-Id if the client sent a sane one (<=63 chars of
+                            [A-Za-z0-9._-]), else generated */
+    char client_ip[48];  /* peer address as text */
+    uint64_t start_ns;   /* vb_now_ns() when the request line arrived */
+    int keep_alive;      /* computed from version and Connection header */
     /* response headers a handler adds with vb_http_add_header() */
     vb_http_header resp_headers[VB_HTTP_MAX_RESP_HEADERS];
     size_t nresp_headers;
-    int status;                /* set by respond(), for logging; set by the caller (101 or
-                                  200) before vb_http_takeover(), for the done callback */
-    void *app;                 /* free for the application (e.g. auth context); not touched by the server */
+    int status; /* set by respond(), for logging; set by the caller (101 or
+                   200) before vb_http_takeover(), for the done callback */
+    void *app;  /* free for the application (e.g. auth context); not touched by the server */
     /* Set by a handler that holds the request (long-polling): called once if
      * the peer closes or resets the connection before the answer. The handler
      * still owns req and must answer it (after a reset respond() only frees). */

@@ -26,8 +26,8 @@ typedef struct vb_ws_handlers {
 } vb_ws_handlers;
 
 typedef struct vb_ws_options {
-    size_t max_message;  /* bigger incoming message: close 1009; default 1 MiB */
-    size_t max_queued;   /* output limit; default VB_STREAM_DEFAULT_LIMIT */
+    size_t max_message; /* bigger incoming message: close 1009; default 1 MiB */
+    size_t max_queued;  /* output limit; default VB_STREAM_DEFAULT_LIMIT */
 } vb_ws_options;
 
 /* 1 if req asks for a WebSocket upgrade (GET, Upgrade: websocket,
@@ -35,8 +35,7 @@ typedef struct vb_ws_options {
 int vb_ws_is_upgrade(const vb_http_req *req);
 /* Answers 101 and takes the connection over. On a bad handshake answers 400
  * and returns NULL. req is consumed either way. opts may be NULL. */
-vb_ws *vb_ws_accept(vb_http_req *req, const vb_ws_handlers *h, void *ud,
-                    const vb_ws_options *opts);
+vb_ws *vb_ws_accept(vb_http_req *req, const vb_ws_handlers *h, void *ud, const vb_ws_options *opts);
 /* A complete unmasked frame (FIN set) carrying payload, refs = 1. */
 vb_buf *vb_ws_frame(int opcode, const void *payload, size_t len);
 /* Queues a frame made by vb_ws_frame (by reference). 0, VB_ETOOBIG (closed), VB_EIO. */

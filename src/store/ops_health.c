@@ -7,7 +7,8 @@ int vb_op_health(vb_op_ctx *c)
 {
     int64_t one = 0;
     int rc = vb_db_int(c->db, &one, 0, "SELECT 1", "");
-    if (rc || one != 1) return vb_op_fail(c, rc ? rc : VB_EIO, "DATABASE_DOWN", "database check failed");
+    if (rc || one != 1)
+        return vb_op_fail(c, rc ? rc : VB_EIO, "DATABASE_DOWN", "database check failed");
     c->result = json_pack("{s:s}", "db", "ok");
     return 0;
 }

@@ -31,8 +31,7 @@ size_t vb_mentions_parse(const char *text, char out[][VB_HANDLE_MAX + 1], size_t
  * *user_ids (may be NULL) receives a new array of the mentioned user ids.
  * Returns 0 or a negative vb_err (ctx already failed).
  */
-int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type,
-                      const char *source_id, const char *text, const char *title,
-                      json_t *notify_data, json_t **user_ids);
+int vb_mentions_apply(vb_op_ctx *c, const char *wid, const char *source_type, const char *source_id,
+                      const char *text, const char *title, json_t *notify_data, json_t **user_ids);
 
 #endif

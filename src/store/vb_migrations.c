@@ -140,7 +140,6 @@ static const char m001_core[] =
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX notifications_user ON notifications(user_id, id);";
 
-
 static const char m002_collab[] =
     /* Comments on tasks, with one level or more of replies. Deleting a task
      * deletes its comments. */

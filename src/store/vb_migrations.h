@@ -3,9 +3,9 @@
 #define VB_MIGRATIONS_H
 
 typedef struct vb_migration {
-    int version;      /* 1, 2, 3, ... with no gaps */
+    int version; /* 1, 2, 3, ... with no gaps */
     const char *name;
-    const char *sql;  /* a script of statements, run in one transaction */
+    const char *sql; /* a script of statements, run in one transaction */
 } vb_migration;
 
 extern const vb_migration vb_migrations[];

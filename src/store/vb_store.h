@@ -106,10 +106,10 @@ int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url);
 void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
 /* Flags of vb_store_submit. */
 enum {
-    VB_STORE_WRITE = 1, /* the operation changes data */
-    VB_STORE_TEXT = 2,  /* serialise the result to JSON text on the store thread
-                           (res->text) and free the tree there: the loop thread
-                           then only copies bytes */
+    VB_STORE_WRITE = 1,   /* the operation changes data */
+    VB_STORE_TEXT = 2,    /* serialise the result to JSON text on the store thread
+                             (res->text) and free the tree there: the loop thread
+                             then only copies bytes */
     VB_STORE_ORDERED = 4, /* a read that must be ordered with the events of writes:
                              it runs on the writer lane, so every write committed
                              before it has had its events published before its
@@ -132,16 +132,16 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_
  * Runs fn synchronously on the calling thread in its own transaction on the
  * writer's connection, between two writer batches (for the CLI: migrate,
  * seed-demo; never on the loop thread of a running server, never from inside
- * an operation). Reads submitted after it returns see its changes. args is borrowed; the op's events are discarded.
- * Returns the op's status; *result (if non-NULL) receives the op's result.
+ * an operation). Reads submitted after it returns see its changes. args is borrowed; the op's
+ * events are discarded. Returns the op's status; *result (if non-NULL) receives the op's result.
  */
 int vb_store_run_sync(vb_store *s, vb_op_fn fn, json_t *args, json_t **result);
 void vb_store_get_stats(vb_store *s, vb_store_stats *out);
 /* Schema version after migrations. */
 int vb_store_schema_version(vb_store *s);
 /* Finishes every queued operation of both threads (their callbacks run),
- * stops and joins the threads, closes both connections and frees s. Must be called on the loop thread while
- * the loop still runs; cb (may be NULL) runs when done. */
+ * stops and joins the threads, closes both connections and frees s. Must be called on the loop
+ * thread while the loop still runs; cb (may be NULL) runs when done. */
 void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -478,9 +478,9 @@ static void test_reader_thread(void **state)
     assert_int_equal(T.status[301], VB_EIO);
     /* An ORDERED read goes to the writer lane: it waits behind the blocked
      * writer while a plain read passes it. */
-    assert_int_equal(vb_store_submit(s, op_count_as_id, VB_STORE_ORDERED, NULL, on_done,
-                                     (void *)(intptr_t)302),
-                     0);
+    assert_int_equal(
+        vb_store_submit(s, op_count_as_id, VB_STORE_ORDERED, NULL, on_done, (void *)(intptr_t)302),
+        0);
     assert_int_equal(submit_count(s, 303), 0);
     run_until(&T.cb_count[303], 1);
     assert_int_equal(T.cb_count[302], 0);
