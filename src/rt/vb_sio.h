@@ -24,7 +24,10 @@
  *   a JSON array (the elements after the event name, exactly as the client
  *   sent them), and emits take the same form, so values are relayed byte for
  *   byte. Binary arguments are placeholders {"_placeholder":true,"num":N}
- *   in that text plus attachments (vb_sio_bin) in order.
+ *   in that text plus attachments (vb_sio_bin) in order. A binary packet
+ *   is buffered only for a namespace the connection has joined, one at a
+ *   time, and at most max_binary bytes with its attachments; anything else
+ *   closes the session.
  * - Broadcasts are encoded once (Socket.IO text, Engine.IO prefix and the
  *   WebSocket frame, refcounted) and queued by reference on every receiver.
  *
@@ -58,6 +61,10 @@ typedef struct vb_sio_options {
     vb_eio_options eio; /* path default "/socket.io/"; see vb_eio.h */
     unsigned
         connect_timeout_ms; /* no namespace CONNECT in time closes the session; default 45000 */
+    /* Bytes of one binary packet, its text and all its attachments together
+     * (one such packet is buffered per connection at a time); over it the
+     * session is closed. Default (0): eio.max_payload. */
+    size_t max_binary;
 } vb_sio_options;
 
 typedef struct vb_sio_nsp_handlers {

@@ -267,6 +267,37 @@ test('a large frame whose header is split across reads is delivered (no crash)',
   c.ws.destroy();
 });
 
+// Binary attachments are buffered only after a namespace connect, and one
+// packet's text and attachments together stay within CHAT_MAX_PAYLOAD
+// (1,000,000 here): an offender is disconnected at once instead of holding
+// 64 x 999,000 bytes until its connect times out.
+test('binary packets: none before the namespace connect, at most CHAT_MAX_PAYLOAD per packet', { timeout: 30000 }, async () => {
+  const placeholders = Array.from({ length: 64 }, (_, i) => `{"_placeholder":true,"num":${i}}`).join(',');
+  const pkt = `4564-${NAMESPACE},["message:send",${placeholders}]`;
+  const path = `${WS_PATH}/?EIO=4&transport=websocket`;
+  // before any CONNECT: closed at the packet's text
+  const w = await RawWs.open(ctx.srv.port, path);
+  await w.next({ what: 'open packet' });
+  w.send(pkt);
+  assert.ok(await w.waitClosed(5000), 'a binary packet before the namespace connect closes the session');
+  w.destroy();
+  // after the CONNECT: closed once the attachments pass the limit
+  const c = await rawChatConnect(ctx.srv.port, bob.accessToken);
+  c.ws.send(pkt);
+  const chunk = Buffer.alloc(999000, 0x62);
+  for (let i = 0; i < 3 && !c.ws.ended; i++) c.ws.sendFrame(0x2, chunk);
+  assert.ok(await c.ws.waitClosed(5000), 'attachments over CHAT_MAX_PAYLOAD close the session');
+  c.ws.destroy();
+  // a binary packet within the limit is still fine (ignored by the gateway, the session stays)
+  const d = await rawChatConnect(ctx.srv.port, bob.accessToken);
+  d.ws.send(`451-${NAMESPACE},["nothing",{"_placeholder":true,"num":0}]`);
+  d.ws.sendFrame(0x2, Buffer.alloc(1000, 1));
+  const ack = await rawEmitAck(d.ws, 5, 'channel:leave', { channelId: UNKNOWN_ID });
+  assert.equal(typeof ack, 'object');
+  d.ws.destroy();
+  await assertChatAlive('after binary floods');
+});
+
 test('garbage on raw WebSockets (frames, Engine.IO and Socket.IO packets) does not hurt the server', { timeout: 90000 }, async () => {
   const path = `${WS_PATH}/?EIO=4&transport=websocket`;
   const mustClose = [];
