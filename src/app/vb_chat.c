@@ -315,6 +315,7 @@ int vb_chat_start(vb_app *app)
     o.eio.ping_timeout_ms = (unsigned)app->cfg.chat_ping_timeout_ms;
     o.eio.max_payload = app->cfg.chat_max_payload;
     o.eio.max_output = app->cfg.chat_max_output;
+    o.eio.max_sessions_per_address = app->cfg.max_connections_per_address;
     int rc = vb_sio_server_new(&g_srv, app->loop, &o);
     if (rc) return rc;
     vb_sio_nsp_handlers h = {on_connect, vb_chat_on_event, on_disconnect};

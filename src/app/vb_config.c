@@ -29,8 +29,10 @@ static const char g_usage[] =
     "  --help, --version\n"
     "Other environment: ACCESS_TOKEN_TTL (s, default 900), REFRESH_TOKEN_TTL (s, default\n"
     "2592000), AUTH_RATE_LIMIT (auth requests per minute per address, default 20),\n"
-    "MAX_BODY_BYTES (default 5242880); chat: CHAT_PING_INTERVAL_MS (30000),\n"
-    "CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD (1000000), CHAT_MAX_OUTPUT (8388608).\n";
+    "MAX_BODY_BYTES (default 5242880), MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
+    "chat sessions per client address, default 1000, 0: no limit); chat:\n"
+    "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
+    "(1000000), CHAT_MAX_OUTPUT (8388608).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -83,6 +85,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_ping_timeout_ms = 20000;
     cfg->chat_max_payload = 1000000;
     cfg->chat_max_output = 8u * 1024 * 1024;
+    cfg->max_connections_per_address = 1000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -118,6 +121,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->chat_max_output;
     if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
     cfg->chat_max_output = (size_t)n;
+    n = (long)cfg->max_connections_per_address;
+    if (env_num("MAX_CONNECTIONS_PER_ADDRESS", &n)) return -1;
+    cfg->max_connections_per_address = n > 1000000000L ? 1000000000u : (unsigned)n;
 
     enum {
         O_HOST = 1,

@@ -24,6 +24,9 @@ typedef struct vb_config {
     int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
     size_t chat_max_output;    /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
+    /* MAX_CONNECTIONS_PER_ADDRESS: open connections, and Engine.IO sessions,
+     * per client address (IPv6 per /64); default 1000, 0: no limit */
+    unsigned max_connections_per_address;
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -19,6 +19,7 @@ void vb_http_limits_default(vb_http_limits *l)
     l->body_timeout_ms = 30000;
     l->idle_timeout_ms = 60000;
     l->max_connections = 19800;
+    l->max_connections_per_address = 1000;
 }
 
 int vb_http_server_port(const vb_http_server *s)
@@ -278,6 +279,13 @@ static void on_connection(uv_stream_t *ls, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
+    char key[VB_ADDR_KEY_LEN];
+    vb_addr_key(c->client_ip, key);
+    c->addr = vb_addr_take(&s->addrs, key, s->limits.max_connections_per_address);
+    if (!c->addr) {
+        vb_http_conn_fail(c, 429); /* answered, then drained */
+        return;
+    }
     vb_http_conn_set_state(c, VB_CONN_IDLE);
     vb_http_conn_start_reading(c);
 }
@@ -303,6 +311,7 @@ void vb_http_server_maybe_finish(vb_http_server *s)
     }
     void (*cb)(void *) = s->shutdown_cb;
     void *arg = s->shutdown_arg;
+    vb_addr_clear(&s->addrs);
     free(s);
     if (cb) cb(arg);
 }

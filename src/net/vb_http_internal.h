@@ -16,6 +16,7 @@
 #include <llhttp.h>
 #include <time.h>
 
+#include "core/vb_addr.h"
 #include "net/vb_http.h"
 #include "net/vb_stream.h"
 
@@ -74,6 +75,7 @@ struct vb_http_conn {
     unsigned char processing;   /* inside the parse loop (guards re-entry) */
     unsigned served;            /* requests answered on this connection */
     char client_ip[48];
+    vb_addr_ent *addr; /* its count in server->addrs (NULL: not counted) */
 
     /* Unparsed input (pipelined bytes, or bytes that came while busy). */
     char *in;
@@ -95,7 +97,8 @@ struct vb_http_server {
     llhttp_settings_t settings;
     vb_http_conn *conns;
     size_t nconns;
-    size_t live_reqs; /* handed to the handler, not yet answered (conn may be gone) */
+    vb_addr_count addrs; /* open connections per client address */
+    size_t live_reqs;    /* handed to the handler, not yet answered (conn may be gone) */
     int shutting_down;
     int listener_open;
     void (*shutdown_cb)(void *arg);

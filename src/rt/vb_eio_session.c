@@ -56,6 +56,7 @@ static void session_free_cb(uv_handle_t *h)
     vb_eio_socket *s = h->data;
     vb_eio_server *srv = s->srv;
     vb_eio_sb_free(&s->out);
+    vb_addr_give(&srv->addrs, s->addr);
     free(s);
     vb_eio__server_session_freed(srv);
 }

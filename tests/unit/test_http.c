@@ -578,6 +578,48 @@ static void test_max_connections(void **state)
     free(t);
 }
 
+/* Two connections per address: a third is answered 429 TOO_MANY_CONNECTIONS
+ * and closed; once one of the two has gone, a new one is served (tried until
+ * the server has seen the close: each refused try is a full round trip). */
+static void c_per_address(tctx *t)
+{
+    vbt_net_conn a, b, c;
+    if (vbt_net_conn_open(&a, t->net.port) != 0 || vbt_net_conn_open(&b, t->net.port) != 0) return;
+    vbt_net_conn_puts(&a, "GET /a HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&a, t->res[0], RES_CAP, 0);
+    vbt_net_conn_puts(&b, "GET /b HTTP/1.1\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&b, t->res[1], RES_CAP, 0);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    t->rc[2] = vbt_net_conn_response(&c, t->res[2], RES_CAP, 0);
+    t->rc[3] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
+    vbt_net_conn_close(&a);
+    for (int i = 0; i < 200; i++) {
+        if (vbt_net_conn_open(&c, t->net.port) != 0) break;
+        vbt_net_conn_puts(&c, "GET /again HTTP/1.1\r\n\r\n");
+        t->rc[4] = vbt_net_conn_response(&c, t->res[4], RES_CAP, 0);
+        vbt_net_conn_close(&c);
+        if (strstr(t->res[4], "P=/again")) break;
+    }
+    vbt_net_conn_close(&b);
+}
+
+static void test_connections_per_address(void **state)
+{
+    vb_http_limits l;
+    vb_http_limits_default(&l);
+    assert_int_equal(l.max_connections_per_address, 1000);
+    l.max_connections_per_address = 2;
+    tctx *t = run(c_per_address, &l);
+    assert_non_null(strstr(t->res[0], "P=/a"));
+    assert_non_null(strstr(t->res[1], "P=/b"));
+    assert_true(strncmp(t->res[2], "HTTP/1.1 429 ", 13) == 0);
+    assert_non_null(strstr(t->res[2], "\"code\":\"TOO_MANY_CONNECTIONS\""));
+    assert_int_equal(t->rc[3], 1);
+    assert_non_null(strstr(t->res[4], "P=/again"));
+    free(t);
+}
+
 static void test_query_get(void **state)
 {
     vb_http_req req;
@@ -634,23 +676,15 @@ static void test_bind_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_pipeline),
-        cmocka_unit_test(test_bodies),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_header_timeout),
-        cmocka_unit_test(test_peer_gone),
-        cmocka_unit_test(test_peer_gone_fin),
-        cmocka_unit_test(test_header_injection),
-        cmocka_unit_test(test_max_connections),
-        cmocka_unit_test(test_query_get),
-        cmocka_unit_test(test_reason_and_decode),
-        cmocka_unit_test(test_bind_failure),
-        cmocka_unit_test(test_body_and_idle_timeout),
-        cmocka_unit_test(test_big_pipeline),
-        cmocka_unit_test(test_shutdown_busy),
-        cmocka_unit_test(test_half_close),
-        cmocka_unit_test(test_idle_state),
+        cmocka_unit_test(test_keepalive),       cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_bodies),          cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_header_timeout),  cmocka_unit_test(test_peer_gone),
+        cmocka_unit_test(test_peer_gone_fin),   cmocka_unit_test(test_header_injection),
+        cmocka_unit_test(test_max_connections), cmocka_unit_test(test_connections_per_address),
+        cmocka_unit_test(test_query_get),       cmocka_unit_test(test_reason_and_decode),
+        cmocka_unit_test(test_bind_failure),    cmocka_unit_test(test_body_and_idle_timeout),
+        cmocka_unit_test(test_big_pipeline),    cmocka_unit_test(test_shutdown_busy),
+        cmocka_unit_test(test_half_close),      cmocka_unit_test(test_idle_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
