@@ -74,7 +74,7 @@ class Server:
     def __init__(self, name, tmp):
         self.name, self.tmp = name, tmp
         self.port = I("VIBED_PORT") if name == "vibed" else I("NODE_PORT")
-        env = dict(os.environ, AUTH_RATE_LIMIT="0", MAX_CONNECTIONS_PER_ADDRESS="0", ACCESS_TOKEN_TTL="7200", JWT_SECRET=SECRET,
+        env = dict(os.environ, AUTH_RATE_LIMIT="0", MAX_CONNECTIONS_PER_ADDRESS="0", CHAT_RATE_LIMIT="0", ACCESS_TOKEN_TTL="7200", JWT_SECRET=SECRET,
                    PORT=str(self.port))
         if name == "vibed":
             self.cmd = [VIBED, "serve", "--port", str(self.port), "--log-level", "warn",

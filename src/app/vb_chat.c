@@ -32,6 +32,7 @@ chat_sock *vb_chat_sock_ref(chat_sock *cs)
 void vb_chat_sock_unref(chat_sock *cs)
 {
     if (!cs || --cs->refs > 0) return;
+    vb_chat_rate_detach(cs);
     json_decref(cs->workspaces);
     json_decref(cs->channels);
     free(cs);
@@ -256,6 +257,7 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     cs->channels = json_object();
     snprintf(cs->user_id, sizeof cs->user_id, "%s", sub);
     json_decref(claims);
+    vb_chat_rate_attach(cs); /* without memory for it, the socket is not limited */
     vb_sio_socket_set_ud(s, cs);
     json_t *args = json_pack("{s:{s:s}}", "actor", "id", cs->user_id);
     if (vb_store_submit(app->store, vb_op_chat_session, VB_STORE_ORDERED, args, on_session,
@@ -316,6 +318,7 @@ int vb_chat_start(vb_app *app)
     o.eio.max_payload = app->cfg.chat_max_payload;
     o.eio.max_output = app->cfg.chat_max_output;
     o.eio.max_sessions_per_address = app->cfg.max_connections_per_address;
+    vb_chat_rate_configure(app->cfg.chat_rate_limit, app->cfg.chat_rate_burst);
     int rc = vb_sio_server_new(&g_srv, app->loop, &o);
     if (rc) return rc;
     vb_sio_nsp_handlers h = {on_connect, vb_chat_on_event, on_disconnect};
@@ -341,6 +344,7 @@ static void on_stopped(void *arg)
 {
     (void)arg;
     vb_chat_nsp = NULL;
+    vb_chat_rate_clear();
     if (g_stop_cb) g_stop_cb(g_stop_arg);
 }
 

@@ -18,18 +18,29 @@ typedef struct chat_call {
     char channel_id[64];
 } chat_call;
 
+/* A call for cs, or NULL after answering ack: too many calls in flight
+ * (RATE_LIMITED) or out of memory. */
 static chat_call *call_new(chat_sock *cs, vb_sio_ack *ack)
 {
+    if (cs->inflight >= VB_CHAT_MAX_INFLIGHT) {
+        vb_chat_fail(cs, ack, "RATE_LIMITED", "Too many requests in flight");
+        return NULL;
+    }
     chat_call *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    if (!c) {
+        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
+        return NULL;
+    }
     c->cs = vb_chat_sock_ref(cs);
     c->ack = ack;
+    cs->inflight++;
     return c;
 }
 
 static void call_free(chat_call *c)
 {
     if (c->ack) vb_sio_ack_free(c->ack);
+    c->cs->inflight--;
     vb_chat_sock_unref(c->cs);
     free(c);
 }
@@ -119,10 +130,7 @@ static void ev_join(chat_sock *cs, json_t *p, vb_sio_ack *ack)
         return;
     }
     chat_call *c = call_new(cs, ack);
-    if (!c) {
-        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
-        return;
-    }
+    if (!c) return;
     snprintf(c->channel_id, sizeof c->channel_id, "%s", cid);
     submit(c, vb_op_chat_channel, VB_STORE_ORDERED,
            json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid), on_joined);
@@ -181,11 +189,12 @@ static void ev_message(chat_sock *cs, json_t *p, vb_sio_ack *ack, vb_op_fn op, c
         vb_chat_fail(cs, ack, "VALIDATION_ERROR", "content must be a string");
         return;
     }
-    chat_call *c = call_new(cs, ack);
-    if (!c) {
-        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
+    if (!vb_chat_rate_take(cs)) {
+        vb_chat_fail(cs, ack, "RATE_LIMITED", "Too many messages; slow down");
         return;
     }
+    chat_call *c = call_new(cs, ack);
+    if (!c) return;
     json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id", cs->user_id, key, target, "origin",
                              vb_sio_socket_id(cs->sock));
     if (with_content) json_object_set(args, "content", content);

@@ -32,7 +32,8 @@ static const char g_usage[] =
     "MAX_BODY_BYTES (default 5242880), MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
     "chat sessions per client address, default 1000, 0: no limit); chat:\n"
     "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
-    "(1000000), CHAT_MAX_OUTPUT (8388608).\n";
+    "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
+    "user, 20, 0: no limit), CHAT_RATE_BURST (50).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -86,6 +87,8 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_max_payload = 1000000;
     cfg->chat_max_output = 8u * 1024 * 1024;
     cfg->max_connections_per_address = 1000;
+    cfg->chat_rate_limit = 20;
+    cfg->chat_rate_burst = 50;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -124,6 +127,12 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->max_connections_per_address;
     if (env_num("MAX_CONNECTIONS_PER_ADDRESS", &n)) return -1;
     cfg->max_connections_per_address = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = cfg->chat_rate_limit;
+    if (env_num("CHAT_RATE_LIMIT", &n)) return -1;
+    cfg->chat_rate_limit = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = cfg->chat_rate_burst;
+    if (env_num("CHAT_RATE_BURST", &n)) return -1;
+    cfg->chat_rate_burst = n > 1000000000L ? 1000000000u : (unsigned)n;
 
     enum {
         O_HOST = 1,

@@ -27,6 +27,8 @@ typedef struct vb_config {
     /* MAX_CONNECTIONS_PER_ADDRESS: open connections, and Engine.IO sessions,
      * per client address (IPv6 per /64); default 1000, 0: no limit */
     unsigned max_connections_per_address;
+    unsigned chat_rate_limit; /* CHAT_RATE_LIMIT: chat messages per second per user, default 20 */
+    unsigned chat_rate_burst; /* CHAT_RATE_BURST: default 50 */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

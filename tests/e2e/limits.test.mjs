@@ -1,14 +1,21 @@
 // Limits a peer cannot get around: connections and Engine.IO sessions per
-// client address (MAX_CONNECTIONS_PER_ADDRESS, small here).
+// client address (MAX_CONNECTIONS_PER_ADDRESS, small here), chat messages
+// per user (CHAT_RATE_LIMIT / CHAT_RATE_BURST, small here) and store calls
+// in flight per chat socket (64).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { WS_PATH } from './lib/chat.mjs';
+import { WS_PATH, NAMESPACE, rawChatConnect } from './lib/chat.mjs';
+import { api, expectOk, registerUser, createWorkspace, createChannel } from './lib/api.mjs';
 
-const PER_ADDRESS = 4;
-const ctx = serverSuite({ env: { MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS) } });
+const PER_ADDRESS = 6;
+const RATE = 5;
+const BURST = 10;
+const ctx = serverSuite({
+  env: { MAX_CONNECTIONS_PER_ADDRESS: String(PER_ADDRESS), CHAT_RATE_LIMIT: String(RATE), CHAT_RATE_BURST: String(BURST) },
+});
 
 /** One request on its own connection: {status, text}. */
 function request(method, pathQuery, body) {
@@ -69,6 +76,64 @@ test('connections per address: one over the limit is answered 429 and closed', a
   assert.match(text, /^HTTP\/1\.1 429 /);
   assert.match(text, /"code":"TOO_MANY_CONNECTIONS"/);
   for (const s of socks) s.destroy();
+});
+
+/** One WebSocket write holding a masked text frame per packet. */
+function framesOf(texts) {
+  return Buffer.concat(texts.map((t) => {
+    const p = Buffer.from(t, 'utf8');
+    assert.ok(p.length < 65536);
+    const head = p.length < 126 ? Buffer.from([0x81, 0x80 | p.length]) : Buffer.from([0x81, 0x80 | 126, p.length >> 8, p.length & 255]);
+    return Buffer.concat([head, Buffer.alloc(4), p]); // an all-zero mask leaves the payload as is
+  }));
+}
+
+/** Sends the packets in one write and collects the acks of ids [first, first + n). */
+async function burst(ws, first, texts) {
+  ws.write(framesOf(texts));
+  const acks = new Map();
+  while (acks.size < texts.length) {
+    const m = await ws.next({ what: `ack ${acks.size + 1} of ${texts.length}`, filter: (x) => typeof x === 'string' && x.startsWith(`43${NAMESPACE},`) });
+    const rest = m.slice(`43${NAMESPACE},`.length);
+    const id = Number(rest.slice(0, rest.indexOf('[')));
+    acks.set(id, JSON.parse(rest.slice(rest.indexOf('[')))[0]);
+  }
+  return Array.from({ length: texts.length }, (_, i) => acks.get(first + i));
+}
+
+let owner; let channel;
+test('chat setup: a user, a workspace and a channel', async () => {
+  owner = await registerUser(ctx.url, { firstName: 'Rate', lastName: 'Limited' });
+  const ws = await createWorkspace(ctx.url, owner.accessToken, { name: 'Limits' });
+  channel = await createChannel(ctx.url, owner.accessToken, ws.id);
+});
+
+test('chat messages per user: over CHAT_RATE_BURST at once, the rest is RATE_LIMITED and not stored', async () => {
+  const c = await rawChatConnect(ctx.srv.port, owner.accessToken);
+  const [join] = await burst(c.ws, 1, [`42${NAMESPACE},1["channel:join",{"channelId":"${channel.id}"}]`]);
+  assert.equal(join.ok, true);
+  const N = 3 * BURST;
+  const sends = Array.from({ length: N }, (_, i) =>
+    `42${NAMESPACE},${100 + i}["message:send",{"channelId":"${channel.id}","content":"burst ${i}"}]`);
+  const acks = await burst(c.ws, 100, sends);
+  const ok = acks.filter((a) => a.ok === true).length;
+  const limited = acks.filter((a) => a.ok === false && a.code === 'RATE_LIMITED');
+  assert.ok(ok >= BURST && ok < N, `${ok} of ${N} accepted (burst ${BURST}, ${RATE}/s)`);
+  assert.equal(ok + limited.length, N, JSON.stringify(acks.find((a) => a.ok !== true && a.code !== 'RATE_LIMITED')));
+  assert.equal(typeof limited[0].message, 'string');
+  const stored = expectOk(await api(ctx.url, 'GET', `/channels/${channel.id}/messages?limit=100`, { token: owner.accessToken }));
+  assert.equal(stored.filter((m) => m.content.startsWith('burst ')).length, ok, 'refused messages are not stored');
+  c.ws.destroy();
+});
+
+test('store calls in flight per chat socket: past 64 the ack is RATE_LIMITED', async () => {
+  const c = await rawChatConnect(ctx.srv.port, owner.accessToken);
+  // 100 joins in one read: all are submitted before the first can complete
+  const joins = Array.from({ length: 100 }, (_, i) => `42${NAMESPACE},${1000 + i}["channel:join",{"channelId":"${channel.id}"}]`);
+  const acks = await burst(c.ws, 1000, joins);
+  assert.equal(acks.filter((a) => a.ok === true).length, 64);
+  assert.ok(acks.slice(64).every((a) => a.ok === false && a.code === 'RATE_LIMITED'), JSON.stringify(acks.slice(64, 66)));
+  c.ws.destroy();
 });
 
 serverEndChecks(ctx);
