@@ -66,10 +66,11 @@ static auth_call *call_new(vb_http_req *req, const vb_route *route, json_t *body
     return ac;
 }
 
-/* Answers 503 for a submit that failed (shutting down) and frees ac. */
+/* Answers 503 BUSY for a submit that failed (queue full, shutting down)
+ * and frees ac. */
 static void call_unavailable(auth_call *ac)
 {
-    vb_reply_error(ac->req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+    vb_reply_busy(ac->req);
     call_free(ac);
 }
 

@@ -141,6 +141,7 @@ static int open_store(vb_app *app)
                (int)strcspn(app->cfg.database_url, ":"), app->cfg.database_url);
         return -1;
     }
+    vb_store_set_max_queue(app->store, app->cfg.store_max_queue);
     return 0;
 }
 

@@ -240,7 +240,11 @@ void vb_app_on_done(vb_http_req *req, void *ud)
     json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s}", "requestId", req->request_id, "method",
                           req->method, "path", req->path, "status", req->status, "durationMs",
                           (double)dur / 1e6, "ip", req->client_ip);
-    vb_log_obj(req->status >= 500 ? VB_LOG_ERROR : VB_LOG_INFO, "request", f);
+    /* 503 is load shed on purpose (BUSY), not a failure of the server. */
+    vb_log_obj(req->status == 503   ? VB_LOG_WARN
+               : req->status >= 500 ? VB_LOG_ERROR
+                                    : VB_LOG_INFO,
+               "request", f);
 }
 
 /* ---- running a store operation for a request */
@@ -314,6 +318,6 @@ void vb_app_run_op(vb_http_req *req, const vb_route *route, vb_op_fn op, int wri
                              on_op_done, call);
     if (rc) {
         free(call);
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        vb_reply_busy(req);
     }
 }

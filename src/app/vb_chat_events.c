@@ -65,7 +65,7 @@ static int submit(chat_call *c, vb_op_fn op, int write, json_t *args, vb_store_c
 {
     vb_app *app = vb_app_current();
     if (vb_store_submit(app->store, op, write, args, cb, c) == 0) return 0;
-    vb_chat_fail(c->cs, c->ack, "UNAVAILABLE", "The server is shutting down");
+    vb_chat_fail(c->cs, c->ack, "BUSY", "The server is busy; try again shortly");
     c->ack = NULL;
     call_free(c);
     return -1;

@@ -33,7 +33,8 @@ static const char g_usage[] =
     "chat sessions per client address, default 1000, 0: no limit); chat:\n"
     "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
     "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
-    "user, 20, 0: no limit), CHAT_RATE_BURST (50).\n";
+    "user, 20, 0: no limit), CHAT_RATE_BURST (50); STORE_MAX_QUEUE (store operations\n"
+    "queued before requests get 503 BUSY, 10000).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -89,6 +90,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->max_connections_per_address = 1000;
     cfg->chat_rate_limit = 20;
     cfg->chat_rate_burst = 50;
+    cfg->store_max_queue = 10000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -133,6 +135,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = cfg->chat_rate_burst;
     if (env_num("CHAT_RATE_BURST", &n)) return -1;
     cfg->chat_rate_burst = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = (long)cfg->store_max_queue;
+    if (env_num("STORE_MAX_QUEUE", &n)) return -1;
+    cfg->store_max_queue = (size_t)n;
 
     enum {
         O_HOST = 1,

@@ -29,6 +29,7 @@ typedef struct vb_config {
     unsigned max_connections_per_address;
     unsigned chat_rate_limit; /* CHAT_RATE_LIMIT: chat messages per second per user, default 20 */
     unsigned chat_rate_burst; /* CHAT_RATE_BURST: default 50 */
+    size_t store_max_queue;   /* STORE_MAX_QUEUE: store operations queued, default 10000 */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -58,6 +58,7 @@ static void complete_job(vb_store *s, vb_job *j)
         .message = j->status == 0 ? "" : j->message,
         .errors = j->status == 0 ? NULL : j->errors,
     };
+    s->pending--;
     if (j->cb) j->cb(&res, j->ud);
     job_free(j);
 }
@@ -129,6 +130,7 @@ int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
     }
     s->loop = loop;
     s->nlanes = 1;
+    s->max_queue = VB_STORE_DEFAULT_MAX_QUEUE;
     err = vb_db_open(&s->db, path);
     if (!err) err = vb_migrate_run(s->db, &s->schema_version);
     s->lanes[VB_LANE_WRITE].db = s->db;
@@ -178,12 +180,18 @@ void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud)
     s->event_ud = ud;
 }
 
+void vb_store_set_max_queue(vb_store *s, size_t max)
+{
+    s->max_queue = max ? max : VB_STORE_DEFAULT_MAX_QUEUE;
+}
+
 int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud)
 {
     if (!args) args = json_object();
-    if (s->closing || !fn || !args) {
+    int full = s->closing || s->pending >= s->max_queue;
+    if (full || !fn || !args) {
         json_decref(args);
-        return !fn ? VB_EINVAL : s->closing ? VB_EBUSY : VB_ENOMEM;
+        return !fn ? VB_EINVAL : full ? VB_EBUSY : VB_ENOMEM;
     }
     vb_job *j = calloc(1, sizeof *j);
     if (!j) {
@@ -196,6 +204,7 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_
     j->args = args;
     j->cb = cb;
     j->ud = ud;
+    s->pending++;
     /* Reads go to the reader, whose next batch begins a new read transaction:
      * it sees every write whose callback ran before this submit. */
     int writer_lane = j->write || (flags & VB_STORE_ORDERED) || s->nlanes == 1;

@@ -119,13 +119,20 @@ enum {
                              slip between the check and the subscription. */
 };
 
+/* Operations submitted and not yet completed, over both lanes, by default
+ * (STORE_MAX_QUEUE); one more is refused with VB_EBUSY. */
+#define VB_STORE_DEFAULT_MAX_QUEUE 10000
+/* Sets the queue bound (0: VB_STORE_DEFAULT_MAX_QUEUE). Loop thread. */
+void vb_store_set_max_queue(vb_store *s, size_t max);
+
 /*
  * Queues fn with args (stolen; may be NULL, then {} is used). flags:
  * VB_STORE_WRITE for an operation that changes data (runs on the writer
  * thread); without it the operation is read-only and runs on the reader
  * thread, inside a read batch. VB_STORE_TEXT as above.
  * cb runs later on the loop thread, exactly once, unless this returns an error
- * (VB_EBUSY after close began), in which case cb is never called.
+ * (VB_EBUSY when the queue is full, see vb_store_set_max_queue, or after
+ * close began), in which case cb is never called.
  */
 int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud);
 /*

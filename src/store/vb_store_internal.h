@@ -67,6 +67,8 @@ struct vb_store {
     int exited; /* how many lane threads have pushed their last batch */
     vb_store_stats stats;
     /* loop thread only */
+    size_t pending;   /* submitted, callback not yet run */
+    size_t max_queue; /* bound of pending (vb_store_set_max_queue) */
     int closing;
     int async_closed;
     vb_store_event_fn event_fn;
