@@ -20,6 +20,8 @@
 #include "net/vb_http.h"
 #include "net/vb_stream.h"
 
+/* First allocation of a request body; it doubles as more bytes arrive. */
+#define VB_HTTP_BODY_MIN 1024
 /* Read slack above max_header_bytes that may sit unparsed before reads stop. */
 #define VB_HTTP_INPUT_MARGIN 65536
 /* Size of the server's shared read buffer (one loop thread reads at a time). */
@@ -58,9 +60,10 @@ typedef struct vb_http_parse {
     uint64_t begin_ns;
     char *body;
     size_t body_len, body_cap;
-    int err_status;   /* limit or validation failure seen in a callback */
-    vb_http_req *cur; /* built at headers-complete, handed out at message-complete */
-    int msg_complete; /* cur is complete and waits for dispatch */
+    size_t body_declared; /* Content-Length, or 0 (none, chunked) */
+    int err_status;       /* limit or validation failure seen in a callback */
+    vb_http_req *cur;     /* built at headers-complete, handed out at message-complete */
+    int msg_complete;     /* cur is complete and waits for dispatch */
 } vb_http_parse;
 
 struct vb_http_conn {
