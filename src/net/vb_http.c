@@ -297,11 +297,30 @@ static void on_flush_close(uv_handle_t *h)
     vb_http_server_maybe_finish(s);
 }
 
+static void on_trim_close(uv_handle_t *h)
+{
+    vb_http_server *s = h->data;
+    s->trim_open = 0;
+    vb_http_server_maybe_finish(s);
+}
+
+unsigned long vb_http_server_trims(const vb_http_server *s)
+{
+    return s->trims;
+}
+
 /* Frees a shutting-down server once its listener, connections and live
  * requests are gone; the flush handle is closed last (no stream is left). */
 void vb_http_server_maybe_finish(vb_http_server *s)
 {
     if (!s->shutting_down || s->listener_open || s->nconns > 0 || s->live_reqs > 0) return;
+    if (s->trim_open) {
+        if (!s->trim_closing) {
+            s->trim_closing = 1;
+            uv_close((uv_handle_t *)&s->trim, on_trim_close);
+        }
+        return;
+    }
     if (s->flush_open) {
         if (!s->flush_closing) {
             s->flush_closing = 1;
@@ -339,6 +358,10 @@ int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, 
     s->done = done;
     s->ud = ud;
     vb_http_parse_settings(&s->settings);
+    uv_timer_init(loop, &s->trim);
+    s->trim.data = s;
+    s->trim_open = 1;
+    uv_unref((uv_handle_t *)&s->trim);
     uv_prepare_init(loop, &s->flush);
     s->flush.data = s;
     s->flush_open = 1;

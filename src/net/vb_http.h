@@ -39,6 +39,10 @@ typedef struct vb_http_limits {
     unsigned max_connections_per_address;
 } vb_http_limits;
 
+/* How many times the server gave memory back after an output burst of its
+ * streams (see VB_HTTP_TRIM_AFTER_BYTES in vb_http_internal.h). */
+unsigned long vb_http_server_trims(const vb_http_server *s);
+
 /* Fills *l with the defaults above. */
 void vb_http_limits_default(vb_http_limits *l);
 
