@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: C unit tests (ctest) and the end-to-end suite against the
 # real binary, first on the normal build, then again under ASan+UBSan.
-# Set VB_SKIP_ASAN=1 to run the normal pass only.
+# Set VB_SKIP_ASAN=1 to run the normal pass only, VB_SKIP_FUZZ=1 to skip the
+# libFuzzer targets (scripts/fuzz.sh, about 80 s after the normal pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,6 +32,7 @@ if command -v clang-format >/dev/null 2>&1 && [ -d .git ]; then
 fi
 
 run_pass build
+[ "${VB_SKIP_FUZZ:-0}" = "1" ] || { echo "== fuzzing (scripts/fuzz.sh)"; bash scripts/fuzz.sh; }
 if [ "${VB_SKIP_ASAN:-0}" != "1" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
