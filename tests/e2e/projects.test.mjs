@@ -152,6 +152,38 @@ test('DELETE /projects/:pid archives: member (not lead) 403; outsider 404', asyn
   assert.notEqual(got.status, 'archived');
 });
 
+test('PATCH leadId: a plain member cannot make themselves lead (403), so cannot archive', async () => {
+  expectError(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: member.user.id },
+  }), 403, 'FORBIDDEN');
+  expectError(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: null },
+  }), 403, 'FORBIDDEN');
+  // Sending the current lead unchanged is not a change.
+  expectOk(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: lead.user.id },
+  }));
+  expectError(await api(ctx.url, 'DELETE', `/projects/${proj.id}`, { token: member.accessToken }), 403);
+  const got = expectOk(await api(ctx.url, 'GET', `/projects/${proj.id}`, { token: member.accessToken }));
+  assert.equal(got.leadId, lead.user.id);
+  assert.notEqual(got.status, 'archived');
+});
+
+test('PATCH leadId: the current lead hands over; an admin can set it', async () => {
+  const p2 = await createProject(ctx.url, admin.accessToken, ws.id, { leadId: lead.user.id });
+  const a = expectOk(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: lead.accessToken, body: { leadId: member.user.id },
+  }));
+  assert.equal(a.leadId, member.user.id);
+  expectError(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: lead.accessToken, body: { leadId: lead.user.id },
+  }), 403, 'FORBIDDEN');
+  const b = expectOk(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: admin.accessToken, body: { leadId: lead.user.id },
+  }));
+  assert.equal(b.leadId, lead.user.id);
+});
+
 test('DELETE /projects/:pid by the lead (a plain member) archives; it stays readable', async () => {
   const board = expectOk(await api(ctx.url, 'GET', `/projects/${proj.id}/board`, { token: lead.accessToken }));
   const taskId = board.columns[0].tasks[0].id;
