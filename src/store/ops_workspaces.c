@@ -229,14 +229,24 @@ int vb_op_ws_update(vb_op_ctx *c)
     return 0;
 }
 
-/* DELETE: everything of the workspace goes with it (ON DELETE CASCADE). */
+/*
+ * DELETE: the owner only (other members FORBIDDEN); everything of the
+ * workspace goes with it (ON DELETE CASCADE).
+ */
 int vb_op_ws_delete(vb_op_ctx *c)
 {
     const char *wid = vb_arg_param(c, "wid");
     char topic[64];
-    int rc = vb_guard_workspace(c, wid, 1, NULL);
+    int64_t owner = 0;
+    int rc = vb_guard_workspace(c, wid, 0, NULL);
 
     if (rc < 0) return rc;
+    rc =
+        vb_db_int(c->db, &owner, 0, "SELECT COUNT(*) FROM workspaces WHERE id = ? AND owner_id = ?",
+                  "ss", wid, vb_arg_actor(c));
+    if (rc < 0) return vb_op_internal(c, rc);
+    if (!owner)
+        return vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN", "Only the workspace owner can delete it");
     rc = vb_db_exec(c->db, "DELETE FROM workspaces WHERE id = ?", "s", wid);
     if (rc < 0) return vb_op_internal(c, rc);
     snprintf(topic, sizeof topic, "workspace:%s", wid);

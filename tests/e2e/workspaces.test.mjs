@@ -207,6 +207,12 @@ test('POST /leave: a member leaves and loses access; an outsider gets 404', asyn
   expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/leave`, { token: outsider.accessToken }), 404);
 });
 
+test('DELETE /workspaces/:wid: a non-owner admin is 403 and the workspace stays', async () => {
+  expectError(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}`, { token: carol.accessToken }), 403, 'FORBIDDEN');
+  expectOk(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: carol.accessToken }));
+  expectOk(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: owner.accessToken }));
+});
+
 test('a non-owner admin can be demoted and can leave', async () => {
   expectOk(await api(ctx.url, 'PATCH', `/workspaces/${ws.id}/members/${carol.user.id}`, {
     token: owner.accessToken, body: { role: 'member' },
