@@ -100,8 +100,14 @@ int vb_app_seed_demo(vb_app *app)
     snprintf(wid, sizeof wid, "%s", rc ? "" : json_string_value(json_object_get(res, "id")));
     json_decref(res);
     if (rc) goto fail;
-    rc = run(app, vb_op_ws_invite, alice, json_pack("{s:s}", "wid", wid),
-             json_pack("{s:s,s:s}", "email", "bob@demo.vibed.dev", "role", "member"), NULL);
+    res = NULL;
+    rc = run(app, vb_op_invite_create, alice, json_pack("{s:s}", "wid", wid),
+             json_pack("{s:s,s:s}", "email", "bob@demo.vibed.dev", "role", "member"), &res);
+    if (!rc)
+        rc = run(app, vb_op_invite_accept, bob,
+                 json_pack("{s:s}", "id", json_string_value(json_object_get(res, "id"))), NULL,
+                 NULL);
+    json_decref(res);
     if (rc) goto fail;
 
     res = NULL;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, createComment, createChannel, createLabel, invite, fmtRes, UNKNOWN_ID,
-  listAllPages, assertNoLeak,
+  createProject, createTask, createComment, createChannel, createLabel, addMember, fmtRes,
+  UNKNOWN_ID, listAllPages, assertNoLeak,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -43,7 +43,7 @@ test('setup: one of every kind of change, through the REST API', async () => {
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Audited WS' });
   did('workspace_created', admin);
   for (const u of [bob, carol, dave]) {
-    await invite(ctx.url, admin.accessToken, ws.id, u.email, 'member');
+    await addMember(ctx.url, admin.accessToken, ws.id, u, 'member');
     did('member_joined', admin);
   }
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'AUD' });

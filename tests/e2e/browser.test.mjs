@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, waitFor } from './lib/server.mjs';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { api, createChannel, createProject, createTask, createWorkspace, expectOk, invite, registerUser, uniq } from './lib/api.mjs';
+import { api, createChannel, createProject, createTask, createWorkspace, expectOk, addMember, registerUser, uniq } from './lib/api.mjs';
 import { haveChromium, launchBrowser, newPage, screenshot, signInUI } from './lib/browser.mjs';
 
 const WEB_ROOT = process.env.VIBED_WEB_ROOT || path.join(REPO_ROOT, 'web', 'dist');
@@ -92,7 +92,7 @@ test('register in the browser, sign out, sign in again', opts, async () => {
   fx.b = await registerUser(ctx.url, { firstName: 'Ben', lastName: 'Baker' });
   const t = fx.a.accessToken;
   fx.ws = await createWorkspace(ctx.url, t, { name: 'Rocket Team' });
-  await invite(ctx.url, t, fx.ws.id, fx.b.email);
+  await addMember(ctx.url, t, fx.ws.id, fx.b);
   fx.project = await createProject(ctx.url, t, fx.ws.id, { name: 'Launch Site', key: 'LS' });
   fx.tasks = [];
   const specs = [

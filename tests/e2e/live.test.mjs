@@ -9,7 +9,7 @@ import EventSource from 'eventsource';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import { waitFor } from './lib/server.mjs';
 import {
-  api, expectOk, registerUser, createWorkspace, createProject, createTask, invite, seenSecrets,
+  api, expectOk, registerUser, createWorkspace, createProject, createTask, addMember, seenSecrets,
   PREFIX,
 } from './lib/api.mjs';
 
@@ -117,7 +117,7 @@ test('setup: users, workspace, project', async () => {
   bob = await registerUser(ctx.url);
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, owner.accessToken);
-  await invite(ctx.url, owner.accessToken, ws.id, bob.email);
+  await addMember(ctx.url, owner.accessToken, ws.id, bob);
   project = await createProject(ctx.url, owner.accessToken, ws.id);
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, fmtRes,
+  createProject, createTask, addMember, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -20,8 +20,8 @@ test('setup: a workspace with an admin, a member and a lead-to-be', async () => 
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Projects WS' });
   ws2 = await createWorkspace(ctx.url, admin.accessToken, { name: 'Second WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, member.email, 'member');
-  await invite(ctx.url, admin.accessToken, ws.id, lead.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, member, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, lead, 'member');
 });
 
 test('POST projects: 201 with the given fields', async () => {
