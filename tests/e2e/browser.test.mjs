@@ -229,6 +229,26 @@ test('B\'s online dot for A goes away when A closes the page', opts, async () =>
   await waitFor(async () => (await aRow.getAttribute('data-online')) === 'false', { what: 'A offline for B', timeoutMs: 15000 });
 });
 
+test('an invitation sent from the members page waits for the invitee, who accepts it', opts, async () => {
+  const c = await registerUser(ctx.url, { firstName: 'Cleo', lastName: 'Cole' });
+  const { page: pa } = await open(fx.a);
+  await pa.goto(`/w/${fx.ws.id}/members`);
+  await pa.getByLabel('Email').fill(c.email);
+  await pa.getByRole('button', { name: 'Invite', exact: true }).click();
+  await pa.getByText(`Invitation sent to ${c.email}`).waitFor();
+  assert.equal(await pa.locator(`.members li[data-user-id="${c.user.id}"]`).count(), 0, 'not a member before accepting');
+
+  const { page: pc } = await open(c);
+  const box = pc.getByTestId('invitations');
+  await box.getByText('Rocket Team').waitFor();
+  await screenshot(pc, 'invitations');
+  await box.getByRole('button', { name: 'Accept' }).click();
+  await pc.getByRole('heading', { name: 'Rocket Team' }).waitFor();
+  await waitFor(async () => (await pc.getByTestId('invitations').count()) === 0, { what: 'the list empties' });
+  const members = expectOk(await api(ctx.url, 'GET', `/workspaces/${fx.ws.id}/members?limit=100`, { token: c.accessToken }));
+  assert.ok(members.some((m) => m.userId === c.user.id), 'a member after accepting');
+});
+
 test('no console errors or uncaught exceptions on any page', opts, async () => {
   const errors = pages.flatMap((p) => p.errors);
   assert.deepEqual(errors, [], `browser errors:\n${errors.join('\n')}`);
