@@ -7,8 +7,8 @@
  *
  * Errors: INVITATION_NOT_FOUND for an invitation that is not the caller's,
  * not pending, or unknown (never revealing which); INVITATION_EXPIRED for the
- * invitee's own expired one; ALREADY_MEMBER (409); RATE_LIMITED (429) past
- * VB_INVITE_RATE_PER_HOUR invitations of one inviter.
+ * invitee's own expired one; ALREADY_MEMBER (409). The rate of invitations
+ * per inviter is limited before the store (INVITE_RATE_LIMIT, app chain).
  */
 #include "store/vb_ops_ws.h"
 
@@ -45,20 +45,6 @@ static int invite_row(vb_op_ctx *c, const char *id, json_t **out)
     return rc < 0 ? vb_op_internal(c, rc) : 0;
 }
 
-/* 429 when the actor has sent VB_INVITE_RATE_PER_HOUR invitations in the last hour. */
-static int invite_rate(vb_op_ctx *c, int64_t now)
-{
-    int64_t sent = 0;
-    int rc = vb_db_int(c->db, &sent, 0,
-                       "SELECT COUNT(*) FROM invitations WHERE invited_by = ? AND created_at > ?",
-                       "si", vb_arg_actor(c), now - (int64_t)3600 * 1000);
-    if (rc < 0) return vb_op_internal(c, rc);
-    if (sent >= VB_INVITE_RATE_PER_HOUR)
-        return vb_op_fail(c, VB_ERATE, "RATE_LIMITED",
-                          "Too many invitations in the last hour; try again later");
-    return 0;
-}
-
 /*
  * POST /workspaces/:wid/invite {email, role?} (admins) -> 201 invitation.
  * A pending invitation of the same email is renewed (role, inviter,
@@ -90,8 +76,6 @@ int vb_op_invite_create(vb_op_ctx *c)
             goto done;
         }
     }
-    rc = invite_rate(c, now);
-    if (rc < 0) goto done;
     rc = vb_db_row(c->db, &inv,
                    "SELECT id FROM invitations WHERE workspace_id = ? AND email = ?"
                    " AND status = 'pending'",

@@ -205,8 +205,8 @@ static const char m002_collab[] =
 /* Pending invitations need the invitee's consent: a row per invitation,
  * matched to an account by its (lower-cased) email, so an invitation sent
  * before the invitee registers reaches them once they do. status moves from
- * pending to accepted, declined or revoked; rows stay (they also count
- * toward the inviter's rate). */
+ * pending to accepted, declined or revoked; rows stay (a record of who
+ * invited whom). */
 static const char m003_invitations[] =
     "CREATE TABLE invitations ("
     "  id TEXT PRIMARY KEY,"
@@ -219,8 +219,7 @@ static const char m003_invitations[] =
     "  expires_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL);"
     "CREATE INDEX invitations_email ON invitations(email, status);"
-    "CREATE INDEX invitations_workspace ON invitations(workspace_id, status);"
-    "CREATE INDEX invitations_inviter ON invitations(invited_by, created_at);";
+    "CREATE INDEX invitations_workspace ON invitations(workspace_id, status);";
 
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",

@@ -60,8 +60,6 @@ int vb_op_ws_leave(vb_op_ctx *c);         /* POST /workspaces/:wid/leave */
  * account with that email) accepts or declines it, an admin revokes it, or it
  * expires (VB_INVITE_TTL_MS). */
 #define VB_INVITE_TTL_MS (7LL * 24 * 3600 * 1000)
-/* Invitations one user may send per hour (429 RATE_LIMITED beyond). */
-#define VB_INVITE_RATE_PER_HOUR 100
 int vb_op_invite_create(vb_op_ctx *c);    /* POST /workspaces/:wid/invite (admins) */
 int vb_op_invite_list_ws(vb_op_ctx *c);   /* GET /workspaces/:wid/invitations (admins; page) */
 int vb_op_invite_revoke(vb_op_ctx *c);    /* DELETE /workspaces/:wid/invitations/:id (admins) */

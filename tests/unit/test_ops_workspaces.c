@@ -393,15 +393,6 @@ static void test_invitations(void **state)
     assert_int_equal(my_invitations(b), 0);
     assert_int_equal(invitation_op(vb_op_invite_accept, b, i1), VB_ECONFLICT);
     assert_string_equal(F.code, "INVITATION_EXPIRED");
-
-    /* Rate: VB_INVITE_RATE_PER_HOUR per inviter and hour. */
-    for (int i = 0; i < VB_INVITE_RATE_PER_HOUR; i++) {
-        char email[64];
-        snprintf(email, sizeof email, "n%d@x.io", i);
-        if (invite(a, w, email, "member") != 0) break;
-    }
-    assert_int_equal(invite(a, w, "late@x.io", "member"), VB_ERATE);
-    assert_string_equal(F.code, "RATE_LIMITED");
 }
 
 static void test_owner_and_last_admin(void **state)
