@@ -85,7 +85,8 @@ static void account_key(const char *email, char out[VB_RATELIMIT_KEY_MAX + 1])
         crypto_generichash_update(&st, &ch, 1);
     }
     crypto_generichash_final(&st, h, sizeof h);
-    memcpy(out, "a:", 2);
+    out[0] = 'a';
+    out[1] = ':';
     sodium_bin2hex(out + 2, VB_RATELIMIT_KEY_MAX - 1, h, sizeof h);
 }
 

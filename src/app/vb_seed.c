@@ -38,7 +38,7 @@ static int add_user(vb_app *app, const char *hash, const char *email, const char
     vb_sha256_hex(token, token_hash);
     json_t *args = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "email", email, "passwordHash", hash,
                              "firstName", first, "lastName", "Demo", "tokenHash", token_hash,
-                             "expiresAt", (json_int_t)(vb_wall_ms() + 3600 * 1000));
+                             "expiresAt", (json_int_t)vb_wall_ms() + 3600 * 1000);
     json_t *res = NULL;
     int rc = vb_store_run_sync(app->store, vb_op_auth_register, args, &res);
     json_decref(args);
