@@ -33,6 +33,7 @@ fi
 
 run_pass build
 [ "${VB_SKIP_FUZZ:-0}" = "1" ] || { echo "== fuzzing (scripts/fuzz.sh)"; bash scripts/fuzz.sh; }
+[ "${VB_SKIP_LINT:-0}" = "1" ] || { echo "== static analysis"; bash scripts/lint.sh build; }
 if [ "${VB_SKIP_ASAN:-0}" != "1" ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

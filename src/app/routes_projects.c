@@ -43,8 +43,9 @@ static const vb_route routes[] = {
     {"GET", "/api/v1/projects/:pid", "getProject", "projects", "A project with its task count", B,
      NULL, NULL, vb_op_project_get, 0, NULL, 200, OBJ},
     {"PATCH", "/api/v1/projects/:pid", "updateProject", "projects",
-     "Update a project (members; 409 PROJECT_ARCHIVED when archived)", B, &s_project_patch, NULL,
-     vb_op_project_update, 1, NULL, 200, OBJ},
+     "Update a project (members; leadId: workspace admins or the current lead; 409 "
+     "PROJECT_ARCHIVED when archived)",
+     B, &s_project_patch, NULL, vb_op_project_update, 1, NULL, 200, OBJ},
     {"DELETE", "/api/v1/projects/:pid", "archiveProject", "projects",
      "Archive a project (workspace admins or the project lead); it becomes read-only", B, NULL,
      NULL, vb_op_project_archive, 1, NULL, 204, VB_RESULT_EMPTY},

@@ -20,10 +20,6 @@ static const vb_field f_ws_patch[] = {
     {"description", VB_F_STRING, 0, 1, 0, 2000, VB_FMT_NONE, NULL, "Description, or null"},
     {"logoUrl", VB_F_STRING, 0, 1, 0, 2048, VB_FMT_URL, NULL, "Logo image URL, or null"},
 };
-static const vb_field f_invite[] = {
-    {"email", VB_F_STRING, 1, 0, 3, 254, VB_FMT_EMAIL, NULL, "Email of a registered user"},
-    {"role", VB_F_ENUM, 0, 0, 0, 0, VB_FMT_NONE, roles, "admin or member (default member)"},
-};
 static const vb_field f_member_patch[] = {
     {"role", VB_F_ENUM, 1, 0, 0, 0, VB_FMT_NONE, roles, "admin or member"},
 };
@@ -33,7 +29,6 @@ static const vb_field f_page[] = {
 };
 static const vb_schema s_ws_create = VB_SCHEMA(f_ws_create);
 static const vb_schema s_ws_patch = VB_SCHEMA_PATCH(f_ws_patch);
-static const vb_schema s_invite = VB_SCHEMA(f_invite);
 static const vb_schema s_member_patch = VB_SCHEMA(f_member_patch);
 static const vb_schema s_page = VB_SCHEMA(f_page);
 
@@ -50,11 +45,8 @@ static const vb_route routes[] = {
     {"PATCH", P "/:wid", "updateWorkspace", "workspaces", "Update a workspace (admins)", B,
      &s_ws_patch, NULL, vb_op_ws_update, 1, NULL, 200, OBJ},
     {"DELETE", P "/:wid", "deleteWorkspace", "workspaces",
-     "Delete a workspace and everything in it (admins)", B, NULL, NULL, vb_op_ws_delete, 1, NULL,
-     204, VB_RESULT_EMPTY},
-    {"POST", P "/:wid/invite", "inviteMember", "members",
-     "Add a registered user to the workspace (admins)", B, &s_invite, NULL, vb_op_ws_invite, 1,
-     NULL, 201, OBJ},
+     "Delete a workspace and everything in it (the owner only)", B, NULL, NULL, vb_op_ws_delete, 1,
+     NULL, 204, VB_RESULT_EMPTY},
     {"GET", P "/:wid/members", "listMembers", "members", "The workspace's members", B, NULL,
      &s_page, vb_op_ws_members, 0, NULL, 200, VB_RESULT_PAGE},
     {"PATCH", P "/:wid/members/:userId", "updateMemberRole", "members",

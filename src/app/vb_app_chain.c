@@ -1,34 +1,93 @@
 /*
  * The middleware chain for one request, declared once per route in the route
- * table: log (done callback) -> security headers -> CORS -> route match ->
- * rate limit (auth routes) -> auth -> body/query validation -> handler.
+ * table: client address (TRUST_PROXY) -> log (done callback) -> security
+ * headers -> CORS -> route match -> rate limit per address (auth routes) ->
+ * auth -> rate limits per user (writes, invitations) -> body/query
+ * validation -> rate limit per account (login) -> handler.
  */
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
 #include "app/vb_auth.h"
 #include "app/vb_chat.h"
 #include "app/vb_metrics.h"
+#include "app/vb_proxy.h"
 #include "app/vb_ratelimit.h"
 #include "app/vb_reply.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 
+#include <ctype.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static vb_ratelimit *g_auth_limiter;
+#define MINUTE_MS 60000u
+#define ACCOUNT_WINDOW_MS (15u * MINUTE_MS)
+#define INVITE_WINDOW_MS (60u * MINUTE_MS)
+
+static vb_ratelimit *g_auth_limiter;    /* public auth routes, per client address */
+static vb_ratelimit *g_account_limiter; /* logins, per account (email) */
+static vb_ratelimit *g_write_limiter;   /* REST writes, per user */
+static vb_ratelimit *g_invite_limiter;  /* invitations, per user */
+static vb_proxy *g_proxies;             /* TRUST_PROXY */
+static unsigned char g_account_key[crypto_generichash_KEYBYTES];
 
 void vb_app_chain_init(const vb_config *cfg)
 {
-    g_auth_limiter = vb_ratelimit_new((unsigned)cfg->auth_rate_limit, 60000);
+    char err[256];
+    g_auth_limiter = vb_ratelimit_new((unsigned)cfg->auth_rate_limit, MINUTE_MS, 0);
+    g_account_limiter =
+        vb_ratelimit_new((unsigned)cfg->auth_account_rate_limit, ACCOUNT_WINDOW_MS, 0);
+    g_write_limiter = vb_ratelimit_new((unsigned)cfg->write_rate_limit, MINUTE_MS, 0);
+    g_invite_limiter = vb_ratelimit_new((unsigned)cfg->invite_rate_limit, INVITE_WINDOW_MS, 0);
+    /* Checked by vb_config_parse_check: a failure here is out of memory. */
+    if (vb_proxy_parse(cfg->trust_proxy, &g_proxies, err, sizeof err) != 0) g_proxies = NULL;
+    /* Account keys are keyed hashes of the email: short, and not collidable on purpose. */
+    if (sodium_init() < 0) vb_log(VB_LOG_WARN, "libsodium did not initialise");
+    randombytes_buf(g_account_key, sizeof g_account_key);
 }
 
 void vb_app_chain_free(void)
 {
     vb_ratelimit_free(g_auth_limiter);
-    g_auth_limiter = NULL;
+    vb_ratelimit_free(g_account_limiter);
+    vb_ratelimit_free(g_write_limiter);
+    vb_ratelimit_free(g_invite_limiter);
+    vb_proxy_free(g_proxies);
+    g_auth_limiter = g_account_limiter = g_write_limiter = g_invite_limiter = NULL;
+    g_proxies = NULL;
+}
+
+/* Counts a request against rl under key; answers 429 RATE_LIMITED with
+ * Retry-After and returns 1 when over the limit. */
+static int rate_limited(vb_http_req *req, vb_ratelimit *rl, const char *key, const char *message)
+{
+    unsigned retry = vb_ratelimit_hit(rl, key, vb_now_ns() / 1000000);
+    if (!retry) return 0;
+    char secs[16];
+    snprintf(secs, sizeof secs, "%u", retry);
+    vb_http_add_header(req, "Retry-After", secs);
+    vb_reply_error(req, 429, "RATE_LIMITED", message, NULL);
+    return 1;
+}
+
+/* The limiter key of the account a login names: "a:" and a keyed hash of the
+ * lower-cased email. */
+static void account_key(const char *email, char out[VB_RATELIMIT_KEY_MAX + 1])
+{
+    unsigned char h[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, g_account_key, sizeof g_account_key, sizeof h);
+    for (const char *p = email ? email : ""; *p; p++) {
+        unsigned char ch = (unsigned char)tolower((unsigned char)*p);
+        crypto_generichash_update(&st, &ch, 1);
+    }
+    crypto_generichash_final(&st, h, sizeof h);
+    out[0] = 'a';
+    out[1] = ':';
+    sodium_bin2hex(out + 2, VB_RATELIMIT_KEY_MAX - 1, h, sizeof h);
 }
 
 /* 1 if origin is in the comma-separated allow list (or the list is "*"). */
@@ -175,14 +234,9 @@ static void handle_api(vb_app *app, vb_http_req *req)
     req->app = (void *)route;
 
     if (route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) {
-        unsigned retry = vb_ratelimit_hit(g_auth_limiter, req->client_ip, vb_now_ns() / 1000000);
-        if (retry) {
-            char secs[16];
-            snprintf(secs, sizeof secs, "%u", retry);
-            vb_http_add_header(req, "Retry-After", secs);
-            vb_reply_error(req, 429, "RATE_LIMITED", "Too many requests; try again later", NULL);
-            return;
-        }
+        char key[VB_PROXY_ADDR_LEN];
+        vb_proxy_rate_key(req->client_ip, key);
+        if (rate_limited(req, g_auth_limiter, key, "Too many requests; try again later")) return;
     }
 
     json_t *actor = NULL, *body = NULL, *query = NULL;
@@ -193,11 +247,29 @@ static void handle_api(vb_app *app, vb_http_req *req)
             vb_reply_error(req, 401, "UNAUTHORIZED", "A valid access token is required", NULL);
             return;
         }
+        const char *uid = json_string_value(json_object_get(actor, "id"));
+        if ((route->write &&
+             rate_limited(req, g_write_limiter, uid, "Too many changes; try again later")) ||
+            (strcmp(route->op_id, "inviteMember") == 0 &&
+             rate_limited(req, g_invite_limiter, uid, "Too many invitations; try again later"))) {
+            json_decref(actor);
+            return;
+        }
     }
     if (parse_query(req, route, &query) || parse_body(req, route, &body)) {
         json_decref(actor);
         json_decref(query);
         return;
+    }
+    if (strcmp(route->op_id, "login") == 0) {
+        char key[VB_RATELIMIT_KEY_MAX + 1];
+        account_key(json_string_value(json_object_get(body, "email")), key);
+        if (rate_limited(req, g_account_limiter, key,
+                         "Too many sign-in attempts for this account; try again later")) {
+            json_decref(query);
+            json_decref(body);
+            return;
+        }
     }
     json_t *pobj = json_object();
     for (size_t i = 0; i < params.n; i++)
@@ -218,6 +290,11 @@ static void handle_api(vb_app *app, vb_http_req *req)
 void vb_app_on_request(vb_http_req *req, void *ud)
 {
     vb_app *app = ud;
+    /* From here on (rate limits, the metrics loopback check, logs) the client
+     * is the address a trusted proxy forwarded for, else the peer. */
+    char client[VB_PROXY_ADDR_LEN];
+    vb_proxy_client(g_proxies, req->client_ip, vb_http_header_get(req, "x-forwarded-for"), client);
+    snprintf(req->client_ip, sizeof req->client_ip, "%s", client);
     add_security_headers(req);
     if (handle_cors(app, req)) return;
     if (strncmp(req->path, "/api/", 5) == 0 || strcmp(req->path, "/api") == 0) {

@@ -1,7 +1,7 @@
 /*
  * The chat gateway's hub-event fan-out: how the events of the hub topics it
- * follows become room broadcasts (presence, member and channel removals,
- * invites, message broadcasts).
+ * follows become room broadcasts (presence, members added and removed,
+ * channel removals, message broadcasts).
  */
 #include "app/vb_chat_args.h"
 #include "app/vb_chat_internal.h"
@@ -138,40 +138,39 @@ static vb_sio_socket *socket_by_id(const char *sid)
     return of.found;
 }
 
-typedef struct invite_join {
+typedef struct member_join {
     const char *wid;
-} invite_join;
+} member_join;
 
-/* A socket of the invited user joins the new workspace's room. */
-static int invite_each(vb_sio_socket *s, void *ud)
+/* A socket of the new member joins the workspace's room. */
+static int member_join_each(vb_sio_socket *s, void *ud)
 {
-    invite_join *ij = ud;
+    member_join *mj = ud;
     chat_sock *cs = vb_sio_socket_ud(s);
     if (!cs) return 0;
     size_t i;
     json_t *v;
     json_array_foreach(cs->workspaces, i, v)
     {
-        if (strcmp(json_string_value(v), ij->wid) == 0) return 0;
+        if (strcmp(json_string_value(v), mj->wid) == 0) return 0;
     }
     char room[128];
-    snprintf(room, sizeof room, "workspace:%s", ij->wid);
+    snprintf(room, sizeof room, "workspace:%s", mj->wid);
     if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) return 0;
-    json_array_append_new(cs->workspaces, json_string(ij->wid));
+    json_array_append_new(cs->workspaces, json_string(mj->wid));
     return 0;
 }
 
-/* A user invited into a workspace while connected (topic "user:<id>"): their
- * sockets join that workspace's room and they come online there, without a
- * reconnect. */
-static void on_invite(const char *topic, json_t *data)
+/* A user who joined a workspace while connected (an accepted invitation,
+ * "member_added" on topic "user:<id>"): their sockets join that workspace's
+ * room and they come online there, without a reconnect. */
+static void on_member_added(const char *topic, json_t *data)
 {
-    const char *kind = json_string_value(json_object_get(data, "type"));
     const char *uid = json_string_value(json_object_get(data, "userId"));
-    invite_join ij = {json_string_value(json_object_get(data, "workspaceId"))};
-    if (!kind || strcmp(kind, "workspace_invite") != 0 || !uid || !ij.wid) return;
-    vb_sio_room_each(vb_chat_nsp, topic, invite_each, &ij);
-    vb_presence_join_workspace(uid, ij.wid);
+    member_join mj = {json_string_value(json_object_get(data, "workspaceId"))};
+    if (!uid || !mj.wid) return;
+    vb_sio_room_each(vb_chat_nsp, topic, member_join_each, &mj);
+    vb_presence_join_workspace(uid, mj.wid);
 }
 
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
@@ -182,8 +181,8 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         on_presence(topic, type, data);
         return;
     }
-    if (strcmp(type, "notification") == 0) {
-        on_invite(topic, data);
+    if (strcmp(type, "member_added") == 0) {
+        on_member_added(topic, data);
         return;
     }
     if (strcmp(type, "member_removed") == 0) {

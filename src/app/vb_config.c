@@ -1,4 +1,5 @@
 #include "app/vb_config.h"
+#include "app/vb_proxy.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +30,10 @@ static const char g_usage[] =
     "  --help, --version\n"
     "Other environment: ACCESS_TOKEN_TTL (s, default 900), REFRESH_TOKEN_TTL (s, default\n"
     "2592000), AUTH_RATE_LIMIT (auth requests per minute per address, default 20),\n"
+    "AUTH_ACCOUNT_RATE_LIMIT (logins per 15 minutes per account, default 20),\n"
+    "WRITE_RATE_LIMIT (REST writes per minute per user, default 600),\n"
+    "INVITE_RATE_LIMIT (invitations per hour per user, default 100), TRUST_PROXY\n"
+    "(addresses or CIDRs of proxies whose X-Forwarded-For is believed; default none),\n"
     "MAX_BODY_BYTES (default 5242880), MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
     "chat sessions per client address, default 1000, 0: no limit); chat:\n"
     "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
@@ -82,6 +87,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->access_ttl_s = 900;
     cfg->refresh_ttl_s = 30 * 24 * 3600;
     cfg->auth_rate_limit = 20;
+    cfg->auth_account_rate_limit = 20;
+    cfg->write_rate_limit = 600;
+    cfg->invite_rate_limit = 100;
     cfg->max_body_bytes = 5u * 1024 * 1024;
     cfg->chat_ping_interval_ms = 30000;
     cfg->chat_ping_timeout_ms = 20000;
@@ -99,6 +107,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     env_str(cfg->cors_origins, sizeof cfg->cors_origins, "CORS_ORIGINS");
     env_str(cfg->metrics_token, sizeof cfg->metrics_token, "METRICS_TOKEN");
     env_str(cfg->web_root, sizeof cfg->web_root, "WEB_ROOT");
+    env_str(cfg->trust_proxy, sizeof cfg->trust_proxy, "TRUST_PROXY");
     long n = cfg->port;
     if (env_num("PORT", &n)) return -1;
     cfg->port = (int)n;
@@ -111,6 +120,15 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = cfg->auth_rate_limit;
     if (env_num("AUTH_RATE_LIMIT", &n)) return -1;
     cfg->auth_rate_limit = (int)n;
+    n = cfg->auth_account_rate_limit;
+    if (env_num("AUTH_ACCOUNT_RATE_LIMIT", &n)) return -1;
+    cfg->auth_account_rate_limit = (int)n;
+    n = cfg->write_rate_limit;
+    if (env_num("WRITE_RATE_LIMIT", &n)) return -1;
+    cfg->write_rate_limit = (int)n;
+    n = cfg->invite_rate_limit;
+    if (env_num("INVITE_RATE_LIMIT", &n)) return -1;
+    cfg->invite_rate_limit = (int)n;
     n = (long)cfg->max_body_bytes;
     if (env_num("MAX_BODY_BYTES", &n)) return -1;
     cfg->max_body_bytes = (size_t)n;
@@ -239,6 +257,13 @@ int vb_config_parse_check(const vb_config *cfg)
         fprintf(stderr, "vibed: the JWT secret must be at least 32 bytes\n");
         return -1;
     }
+    vb_proxy *proxies = NULL;
+    char err[256];
+    if (vb_proxy_parse(cfg->trust_proxy, &proxies, err, sizeof err) != 0) {
+        fprintf(stderr, "vibed: %s\n", err);
+        return -1;
+    }
+    vb_proxy_free(proxies);
     if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
         fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
         return -1;

@@ -18,12 +18,16 @@ typedef struct vb_config {
     int access_ttl_s;        /* ACCESS_TOKEN_TTL, default 900 */
     int refresh_ttl_s;       /* REFRESH_TOKEN_TTL, default 30 days */
     int auth_rate_limit;     /* AUTH_RATE_LIMIT: auth requests per minute per address, default 20 */
-    int seed_demo;           /* --demo: seed demo data at start if the database is empty */
-    size_t max_body_bytes;   /* MAX_BODY_BYTES, default 5 MiB */
-    int chat_ping_interval_ms; /* CHAT_PING_INTERVAL_MS, default 30000 */
-    int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
-    size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
-    size_t chat_max_output;    /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
+    int auth_account_rate_limit; /* AUTH_ACCOUNT_RATE_LIMIT: logins per 15 min per account, 20 */
+    int write_rate_limit;        /* WRITE_RATE_LIMIT: REST writes per minute per user, 600 */
+    int invite_rate_limit;       /* INVITE_RATE_LIMIT: invitations per hour per user, 100 */
+    char trust_proxy[1024];      /* TRUST_PROXY: proxies whose X-Forwarded-For is believed */
+    int seed_demo;               /* --demo: seed demo data at start if the database is empty */
+    size_t max_body_bytes;       /* MAX_BODY_BYTES, default 5 MiB */
+    int chat_ping_interval_ms;   /* CHAT_PING_INTERVAL_MS, default 30000 */
+    int chat_ping_timeout_ms;    /* CHAT_PING_TIMEOUT_MS, default 20000 */
+    size_t chat_max_payload;     /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
+    size_t chat_max_output;      /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
     /* MAX_CONNECTIONS_PER_ADDRESS: open connections, and Engine.IO sessions,
      * per client address (IPv6 per /64); default 1000, 0: no limit */
     unsigned max_connections_per_address;

@@ -14,9 +14,10 @@ extern const vb_route_group vb_routes_comments; /* comments (app/routes_comments
 extern const vb_route_group vb_routes_labels;   /* labels (app/routes_labels.c) */
 extern const vb_route_group vb_routes_activity; /* activity (app/routes_activity.c) */
 extern const vb_route_group
-    vb_routes_notifications;                    /* notifications (app/routes_notifications.c) */
-extern const vb_route_group vb_routes_channels; /* channels + members (app/routes_channels.c) */
-extern const vb_route_group vb_routes_messages; /* messages (app/routes_messages.c) */
-extern const vb_route_group vb_routes_live;     /* live streams, SSE (app/routes_live.c) */
+    vb_routes_notifications;                       /* notifications (app/routes_notifications.c) */
+extern const vb_route_group vb_routes_channels;    /* channels + members (app/routes_channels.c) */
+extern const vb_route_group vb_routes_messages;    /* messages (app/routes_messages.c) */
+extern const vb_route_group vb_routes_live;        /* live streams, SSE (app/routes_live.c) */
+extern const vb_route_group vb_routes_invitations; /* invitations (app/routes_invitations.c) */
 
 #endif

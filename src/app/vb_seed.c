@@ -38,7 +38,7 @@ static int add_user(vb_app *app, const char *hash, const char *email, const char
     vb_sha256_hex(token, token_hash);
     json_t *args = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "email", email, "passwordHash", hash,
                              "firstName", first, "lastName", "Demo", "tokenHash", token_hash,
-                             "expiresAt", (json_int_t)(vb_wall_ms() + 3600 * 1000));
+                             "expiresAt", (json_int_t)vb_wall_ms() + 3600 * 1000);
     json_t *res = NULL;
     int rc = vb_store_run_sync(app->store, vb_op_auth_register, args, &res);
     json_decref(args);
@@ -100,8 +100,14 @@ int vb_app_seed_demo(vb_app *app)
     snprintf(wid, sizeof wid, "%s", rc ? "" : json_string_value(json_object_get(res, "id")));
     json_decref(res);
     if (rc) goto fail;
-    rc = run(app, vb_op_ws_invite, alice, json_pack("{s:s}", "wid", wid),
-             json_pack("{s:s,s:s}", "email", "bob@demo.vibed.dev", "role", "member"), NULL);
+    res = NULL;
+    rc = run(app, vb_op_invite_create, alice, json_pack("{s:s}", "wid", wid),
+             json_pack("{s:s,s:s}", "email", "bob@demo.vibed.dev", "role", "member"), &res);
+    if (!rc)
+        rc = run(app, vb_op_invite_accept, bob,
+                 json_pack("{s:s}", "id", json_string_value(json_object_get(res, "id"))), NULL,
+                 NULL);
+    json_decref(res);
     if (rc) goto fail;
 
     res = NULL;

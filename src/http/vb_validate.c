@@ -138,6 +138,8 @@ static int check_string(const vb_field *f, json_t **v, json_t *errors, int is_it
             [VB_FMT_NONE] = "is invalid",
             [VB_FMT_EMAIL] = "must be a valid email address",
             [VB_FMT_ID] = "must be a valid id",
+            /* One message split over two lines, not two entries. */
+            // NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
             [VB_FMT_PROJECT_KEY] = "must be 2 to 10 upper-case letters or digits, "
                                    "starting with a letter",
             [VB_FMT_COLOR] = "must be a color like #1A2B3C",

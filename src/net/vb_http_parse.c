@@ -6,6 +6,7 @@
  * dispatch the request. Also percent decoding, query and header lookup.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,7 +199,7 @@ static int on_headers_complete(llhttp_t *p)
     memcpy(req->client_ip, c->client_ip, sizeof(req->client_ip));
     const char *rid = vb_http_header_get(req, "x-request-id");
     if (rid && request_id_ok(rid))
-        strcpy(req->request_id, rid);
+        snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         vb_id_new(req->request_id);
     c->p->cur = req;

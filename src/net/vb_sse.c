@@ -132,7 +132,7 @@ static char *build_head(const vb_http_req *req, size_t *len)
         if (replaced_header(h->name) || has_newline(h->name) || has_newline(h->value)) continue;
         n += (size_t)snprintf(out + n, cap - n, "%s: %s\r\n", h->name, h->value);
     }
-    n += (size_t)snprintf(out + n, cap - n, "\r\nretry: %u\n\n", VB_SSE_RETRY_MS);
+    n += (size_t)snprintf(out + n, cap - n, "\r\nretry: %d\n\n", VB_SSE_RETRY_MS);
     *len = n;
     return out;
 }

@@ -126,6 +126,13 @@ void vb_chan_member_event(vb_op_ctx *c, const char *cid, const char *uid, const 
     vb_op_event(c, topic, type, json_pack("{s:s, s:s}", "channelId", cid, "userId", uid));
 }
 
+/* 1 if channel row ch is public (its name may appear in the workspace's feed). */
+static int channel_public(json_t *ch)
+{
+    const char *type = vb_arg_str(ch, "type");
+    return type && strcmp(type, "public") == 0;
+}
+
 /* ---- create ------------------------------------------------------------- */
 
 /*
@@ -244,8 +251,11 @@ int vb_op_channel_create(vb_op_ctx *c)
         if (!rc) rc = vb_chan_add_member(c, id, json_string_value(v), NULL);
     }
     if (rc) goto done;
+    /* The workspace's feed reaches every member: a private or direct
+     * channel's name stays with the channel (its members list it). */
     rc = vb_activity(c, wid, pid, NULL, "channel_created",
-                     json_pack("{s:s, s:s, s:s}", "channelId", id, "name", name, "type", type));
+                     json_pack("{s:s, s:s?, s:s}", "channelId", id, "name",
+                               strcmp(type, "public") == 0 ? name : NULL, "type", type));
     if (rc) goto done;
     rc = vb_chan_load(c, id, actor, &ch, NULL);
     if (rc) goto internal;
@@ -341,7 +351,9 @@ int vb_op_channel_delete(vb_op_ctx *c)
     }
     rc = vb_activity(c, vb_arg_str(ch, "workspaceId"), vb_arg_str(ch, "projectId"), NULL,
                      "channel_deleted",
-                     json_pack("{s:s, s:s?}", "channelId", cid, "name", vb_arg_str(ch, "name")));
+                     json_pack("{s:s, s:s?, s:s?}", "channelId", cid, "name",
+                               channel_public(ch) ? vb_arg_str(ch, "name") : NULL, "type",
+                               vb_arg_str(ch, "type")));
     if (rc) goto done;
     snprintf(topic, sizeof topic, "channel:%s", cid);
     vb_op_event(c, topic, "channel:deleted", json_pack("{s:s}", "channelId", cid));

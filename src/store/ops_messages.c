@@ -197,7 +197,7 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
     int64_t now = vb_op_now();
     int added = 0, rc;
 
-    if (message) *message = NULL;
+    *message = NULL;
     rc = chan_brief(c, cid, actor, &ch);
     if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
     if (rc) return rc;
@@ -242,10 +242,8 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
                   json_object_get(msg, "senderId"), "senderName",
                   json_object_get(msg, "senderName"), "content", json_object_get(msg, "content"),
                   "createdAt", json_object_get(msg, "createdAt")));
-    if (message) {
-        *message = msg;
-        msg = NULL;
-    }
+    *message = msg;
+    msg = NULL;
 done:
     free(text);
     json_decref(msg);
@@ -298,7 +296,7 @@ int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *c
     int64_t now = vb_op_now();
     int rc, mentions;
 
-    if (message) *message = NULL;
+    *message = NULL;
     rc = msg_for_change(c, mid, actor, &msg, &ch);
     if (rc) return rc;
     rc = content_take(c, content, &text);
@@ -328,10 +326,8 @@ int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *c
                             json_object_get(msg, "channelId"), "content",
                             json_object_get(msg, "content"), "updatedAt",
                             json_object_get(msg, "updatedAt")));
-    if (message) {
-        *message = msg;
-        msg = NULL;
-    }
+    *message = msg;
+    msg = NULL;
 done:
     free(text);
     json_decref(msg);

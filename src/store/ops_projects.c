@@ -172,14 +172,16 @@ static void diff_str(json_t *changes, const char *field, const char *from, const
 
 /*
  * PATCH /projects/:pid {name?, description?, leadId?} (members; 409 when
- * archived). Writes project_updated with the fields that really changed.
+ * archived; leadId only by a workspace admin or the current lead, else 403).
+ * Writes project_updated with the fields that really changed.
  */
 int vb_op_project_update(vb_op_ctx *c)
 {
     const char *pid = vb_arg_param(c, "pid");
     json_t *body = vb_arg_body(c), *p = NULL, *changes = json_object();
     const char *name, *desc, *lead;
-    int rc = vb_pt_project_access(c, pid, 1, &p, NULL);
+    char role[16] = "";
+    int rc = vb_pt_project_access(c, pid, 1, &p, role);
     if (rc) goto done;
     name = vb_arg_str(p, "name");
     desc = vb_arg_str(p, "description");
@@ -188,6 +190,13 @@ int vb_op_project_update(vb_op_ctx *c)
     if (json_object_get(body, "description")) desc = vb_arg_str(body, "description");
     if (json_object_get(body, "leadId")) {
         lead = vb_arg_str(body, "leadId");
+        /* The lead decides who may archive: only an admin or the current lead changes it. */
+        if (!same_str(lead, vb_arg_str(p, "leadId")) && strcmp(role, "admin") &&
+            !same_str(vb_arg_str(p, "leadId"), vb_arg_actor(c))) {
+            rc = vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN",
+                            "Only a workspace admin or the project lead can change the lead");
+            goto done;
+        }
         if (lead && !same_str(lead, vb_arg_str(p, "leadId"))) {
             json_t *errors = json_array(), *ids = json_pack("[s]", lead);
             rc = vb_pt_check_members(c->db, vb_arg_str(p, "workspaceId"), ids, "leadId", errors);

@@ -41,7 +41,7 @@ static void ws_times(json_t *row)
 }
 
 /* Sets c->result to the workspace shape of wid as the actor sees it. */
-static int ws_result(vb_op_ctx *c, const char *wid)
+int vb_ws_result(vb_op_ctx *c, const char *wid)
 {
     json_t *row = NULL;
     int rc = vb_db_row(c->db, &row, WS_SELECT " WHERE w.id = ?", "ss", vb_arg_actor(c), wid);
@@ -159,7 +159,7 @@ int vb_op_ws_create(vb_op_ctx *c)
     rc = vb_activity(c, wid, NULL, NULL, "workspace_created",
                      json_pack("{s:s?, s:s}", "name", vb_arg_str(body, "name"), "slug", slug));
     if (rc < 0) return rc;
-    return ws_result(c, wid);
+    return vb_ws_result(c, wid);
 }
 
 int vb_op_ws_list(vb_op_ctx *c)
@@ -188,7 +188,7 @@ int vb_op_ws_get(vb_op_ctx *c)
     const char *wid = vb_arg_param(c, "wid");
     int rc = vb_guard_workspace(c, wid, 0, NULL);
 
-    return rc < 0 ? rc : ws_result(c, wid);
+    return rc < 0 ? rc : vb_ws_result(c, wid);
 }
 
 /* PATCH: only the fields present change; description and logoUrl may be null. */
@@ -217,7 +217,7 @@ int vb_op_ws_update(vb_op_ctx *c)
                     vb_op_now(), wid);
     if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "SLUG_TAKEN", "Slug is already taken");
     if (rc < 0) return vb_op_internal(c, rc);
-    rc = ws_result(c, wid);
+    rc = vb_ws_result(c, wid);
     if (rc < 0) return rc;
     {
         char topic[64];
@@ -229,71 +229,29 @@ int vb_op_ws_update(vb_op_ctx *c)
     return 0;
 }
 
-/* DELETE: everything of the workspace goes with it (ON DELETE CASCADE). */
+/*
+ * DELETE: the owner only (other members FORBIDDEN); everything of the
+ * workspace goes with it (ON DELETE CASCADE).
+ */
 int vb_op_ws_delete(vb_op_ctx *c)
 {
     const char *wid = vb_arg_param(c, "wid");
     char topic[64];
-    int rc = vb_guard_workspace(c, wid, 1, NULL);
+    int64_t owner = 0;
+    int rc = vb_guard_workspace(c, wid, 0, NULL);
 
     if (rc < 0) return rc;
+    rc =
+        vb_db_int(c->db, &owner, 0, "SELECT COUNT(*) FROM workspaces WHERE id = ? AND owner_id = ?",
+                  "ss", wid, vb_arg_actor(c));
+    if (rc < 0) return vb_op_internal(c, rc);
+    if (!owner)
+        return vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN", "Only the workspace owner can delete it");
     rc = vb_db_exec(c->db, "DELETE FROM workspaces WHERE id = ?", "s", wid);
     if (rc < 0) return vb_op_internal(c, rc);
     snprintf(topic, sizeof topic, "workspace:%s", wid);
     vb_op_event(c, topic, "workspace_deleted", json_pack("{s:s}", "workspaceId", wid));
     return 0;
-}
-
-/*
- * POST invite {email, role?}: adds a registered user at once, notifies them
- * (workspace_invite) and logs member_joined. USER_NOT_FOUND for an unknown
- * email, ALREADY_MEMBER for a member.
- */
-int vb_op_ws_invite(vb_op_ctx *c)
-{
-    const char *wid = vb_arg_param(c, "wid");
-    json_t *body = vb_arg_body(c);
-    const char *role = vb_arg_str(body, "role");
-    json_t *user = NULL, *ws = NULL;
-    char uid[VB_ID_LEN * 2 + 1], title[256];
-    int64_t member = 0;
-    int rc = vb_guard_workspace(c, wid, 1, NULL);
-
-    if (rc < 0) return rc;
-    if (!role) role = "member";
-    rc = vb_db_row(c->db, &user, "SELECT id FROM users WHERE email = ?", "s",
-                   vb_arg_str(body, "email"));
-    if (rc < 0) return vb_op_internal(c, rc);
-    if (!user) return vb_op_fail(c, VB_ENOTFOUND, "USER_NOT_FOUND", "No user with this email");
-    snprintf(uid, sizeof uid, "%s", vb_arg_str(user, "id"));
-    json_decref(user);
-
-    rc = vb_db_int(c->db, &member, 0,
-                   "SELECT COUNT(*) FROM workspace_members WHERE workspace_id = ? AND user_id = ?",
-                   "ss", wid, uid);
-    if (rc < 0) return vb_op_internal(c, rc);
-    if (member) return vb_op_fail(c, VB_ECONFLICT, "ALREADY_MEMBER", "Already a member");
-    rc = vb_db_exec(c->db,
-                    "INSERT INTO workspace_members (workspace_id, user_id, role, joined_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    "sssi", wid, uid, role, vb_op_now());
-    if (rc == VB_ECONFLICT) return vb_op_fail(c, rc, "ALREADY_MEMBER", "Already a member");
-    if (rc < 0) return vb_op_internal(c, rc);
-
-    rc = vb_db_row(c->db, &ws, "SELECT name FROM workspaces WHERE id = ?", "s", wid);
-    if (rc < 0) return vb_op_internal(c, rc);
-    snprintf(title, sizeof title, "You were added to %s",
-             ws && vb_arg_str(ws, "name") ? vb_arg_str(ws, "name") : "a workspace");
-    rc = vb_notify(c, uid, wid, "workspace_invite", title,
-                   json_pack("{s:s, s:s?, s:s, s:s?}", "workspaceId", wid, "workspaceName",
-                             vb_arg_str(ws, "name"), "role", role, "invitedBy", vb_arg_actor(c)));
-    json_decref(ws);
-    if (rc < 0) return rc;
-    rc = vb_activity(
-        c, wid, NULL, NULL, "member_joined",
-        json_pack("{s:s, s:s, s:s?}", "userId", uid, "role", role, "invitedBy", vb_arg_actor(c)));
-    if (rc < 0) return rc;
-    return member_row(c, wid, uid, &c->result);
 }
 
 int vb_op_ws_members(vb_op_ctx *c)

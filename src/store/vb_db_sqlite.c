@@ -122,7 +122,7 @@ static int run(vb_db *db, enum vb_db_mode mode, json_t **out, int64_t *iout, int
         }
         if (mode == VB_DB_EXEC) continue;
         if (mode == VB_DB_INT) {
-            if (sqlite3_column_count(st) > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            if (iout && sqlite3_column_count(st) > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL)
                 *iout = (int64_t)sqlite3_column_int64(st, 0);
             break;
         }
@@ -132,7 +132,10 @@ static int run(vb_db *db, enum vb_db_mode mode, json_t **out, int64_t *iout, int
             goto done;
         }
         if (mode == VB_DB_ROW) {
-            *out = row;
+            if (out)
+                *out = row;
+            else
+                json_decref(row);
             break;
         }
         if (json_array_append_new(rows, row) != 0) {
@@ -140,7 +143,7 @@ static int run(vb_db *db, enum vb_db_mode mode, json_t **out, int64_t *iout, int
             goto done;
         }
     }
-    if (mode == VB_DB_ROWS) {
+    if (mode == VB_DB_ROWS && out) {
         *out = rows;
         rows = NULL;
     }

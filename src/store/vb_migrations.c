@@ -202,9 +202,29 @@ static const char m002_collab[] =
     "CREATE INDEX mentions_source ON mentions(source_type, source_id);"
     "CREATE INDEX mentions_user ON mentions(user_id);";
 
+/* Pending invitations need the invitee's consent: a row per invitation,
+ * matched to an account by its (lower-cased) email, so an invitation sent
+ * before the invitee registers reaches them once they do. status moves from
+ * pending to accepted, declined or revoked; rows stay (a record of who
+ * invited whom). */
+static const char m003_invitations[] =
+    "CREATE TABLE invitations ("
+    "  id TEXT PRIMARY KEY,"
+    "  workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,"
+    "  email TEXT NOT NULL,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','member')),"
+    "  status TEXT NOT NULL CHECK (status IN ('pending','accepted','declined','revoked')),"
+    "  invited_by TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX invitations_email ON invitations(email, status);"
+    "CREATE INDEX invitations_workspace ON invitations(workspace_id, status);";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
     {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
+    {3, "invitations: pending workspace invitations", m003_invitations},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

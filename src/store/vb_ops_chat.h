@@ -24,11 +24,11 @@
 int vb_chat_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel);
 /* Posts content (1..10000 chars, checked) to cid as actor; *message receives
  * the message in API shape {id, channelId, senderId, senderName, content,
- * createdAt, updatedAt, editedAt, deletedAt}. */
+ * createdAt, updatedAt, editedAt, deletedAt} (message must not be NULL). */
 int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
                  json_t **message);
 /* Edits message mid (sender only: others get FORBIDDEN; unknown or invisible
- * NOT_FOUND; deleted NOT_FOUND). */
+ * NOT_FOUND; deleted NOT_FOUND); *message (not NULL) receives it as edited. */
 int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
                  json_t **message);
 /* Soft-deletes message mid (sender only). */

@@ -49,13 +49,29 @@ int vb_op_ws_list(vb_op_ctx *c);          /* GET /workspaces (page result) */
 int vb_op_ws_get(vb_op_ctx *c);           /* GET /workspaces/:wid */
 int vb_op_ws_update(vb_op_ctx *c);        /* PATCH /workspaces/:wid */
 int vb_op_ws_delete(vb_op_ctx *c);        /* DELETE /workspaces/:wid */
-int vb_op_ws_invite(vb_op_ctx *c);        /* POST /workspaces/:wid/invite */
 int vb_op_ws_members(vb_op_ctx *c);       /* GET /workspaces/:wid/members (page result) */
 int vb_op_ws_member_update(vb_op_ctx *c); /* PATCH /workspaces/:wid/members/:userId */
 int vb_op_ws_member_remove(vb_op_ctx *c); /* DELETE /workspaces/:wid/members/:userId */
 int vb_op_ws_leave(vb_op_ctx *c);         /* POST /workspaces/:wid/leave */
 
-/* ---- helpers shared by these operations (implemented in vb_ops_common.c) */
+/* ---- invitations (route operations, store/ops_invitations.c). An invitation
+ * {id, workspaceId, workspaceName, email, role, status, invitedBy,
+ *  invitedByName, createdAt, expiresAt} is pending until the invitee (the
+ * account with that email) accepts or declines it, an admin revokes it, or it
+ * expires (VB_INVITE_TTL_MS). */
+#define VB_INVITE_TTL_MS (7LL * 24 * 3600 * 1000)
+int vb_op_invite_create(vb_op_ctx *c);    /* POST /workspaces/:wid/invite (admins) */
+int vb_op_invite_list_ws(vb_op_ctx *c);   /* GET /workspaces/:wid/invitations (admins; page) */
+int vb_op_invite_revoke(vb_op_ctx *c);    /* DELETE /workspaces/:wid/invitations/:id (admins) */
+int vb_op_invite_list_mine(vb_op_ctx *c); /* GET /invitations (the caller's pending ones) */
+int vb_op_invite_accept(vb_op_ctx *c);    /* POST /invitations/:id/accept -> workspace */
+int vb_op_invite_decline(vb_op_ctx *c);   /* POST /invitations/:id/decline */
+
+/* ---- helpers shared by these operations */
+/* Sets c->result to the workspace shape of wid as the actor sees it
+ * (store/ops_workspaces.c). */
+int vb_ws_result(vb_op_ctx *c, const char *wid);
+/* (implemented in vb_ops_common.c) */
 /* *out receives the user shape of uid (new reference) or NULL when there is
  * none. Returns 0 or a failed rc. */
 int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out);

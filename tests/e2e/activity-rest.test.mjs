@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, createComment, createChannel, createLabel, invite, fmtRes, UNKNOWN_ID,
-  listAllPages, assertNoLeak,
+  createProject, createTask, createComment, createChannel, createLabel, addMember, fmtRes,
+  UNKNOWN_ID, listAllPages, assertNoLeak,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -43,8 +43,8 @@ test('setup: one of every kind of change, through the REST API', async () => {
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Audited WS' });
   did('workspace_created', admin);
   for (const u of [bob, carol, dave]) {
-    await invite(ctx.url, admin.accessToken, ws.id, u.email, 'member');
-    did('member_joined', admin);
+    await addMember(ctx.url, admin.accessToken, ws.id, u, 'member');
+    did('member_joined', u); // the invitee joins by accepting
   }
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'AUD' });
   did('project_created', admin, proj.id);
@@ -97,7 +97,9 @@ test('GET /workspaces/:wid/activity: one row per change, newest first, with the 
   const rows = await listAllPages(ctx.url, admin.accessToken, `/workspaces/${ws.id}/activity`);
   assert.deepEqual(shapeOf(rows), [...expected].reverse(), `workspace log: ${fmt(rows)}`);
   assertNewestFirst(rows, 'workspace log');
-  const names = { [admin.user.id]: 'Ann Admin', [bob.user.id]: 'Bob Builder', [carol.user.id]: 'Carol Leaver' };
+  const names = {
+    [admin.user.id]: 'Ann Admin', [bob.user.id]: 'Bob Builder', [carol.user.id]: 'Carol Leaver', [dave.user.id]: 'Dave Removed',
+  };
   for (const r of rows) {
     assert.equal(typeof r.id, 'string');
     assert.equal(r.workspaceId, ws.id);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectNoContent, registerUser, createWorkspace, createProject,
-  createTask, invite,
+  createTask, addMember,
 } from './lib/api.mjs';
 
 const hasSqlite = (() => {
@@ -30,7 +30,7 @@ test('every change of a workspace, its members, projects and tasks writes one ro
   const a = await registerUser(ctx.url);
   const b = await registerUser(ctx.url);
   const ws = await createWorkspace(ctx.url, a.accessToken, { name: 'Audited WS' });
-  await invite(ctx.url, a.accessToken, ws.id, b.email, 'member');
+  await addMember(ctx.url, a.accessToken, ws.id, b, 'member');
   expectOk(await api(ctx.url, 'PATCH', `/workspaces/${ws.id}/members/${b.user.id}`, { token: a.accessToken, body: { role: 'admin' } }));
   const p = await createProject(ctx.url, a.accessToken, ws.id, { key: 'AUD' });
   const t = await createTask(ctx.url, b.accessToken, p.id, { title: 'audited task' });

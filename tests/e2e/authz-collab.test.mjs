@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
-  api, expectOk, expectError, registerUser, createWorkspace, createProject, createTask, invite,
+  api, expectOk, expectError, registerUser, createWorkspace, createProject, createTask, addMember,
   createComment, createLabel, createChannel, postMessage, fmtRes, uniq,
 } from './lib/api.mjs';
 
@@ -20,7 +20,7 @@ test('setup: admin, member, outsider; a task, comment, label, channels, message,
   f.outsider = await registerUser(ctx.url);
   await createWorkspace(ctx.url, f.outsider.accessToken, { name: 'Elsewhere' });
   f.ws = await createWorkspace(ctx.url, f.admin.accessToken, { name: 'Collab Matrix WS' });
-  await invite(ctx.url, f.admin.accessToken, f.ws.id, f.member.email, 'member');
+  await addMember(ctx.url, f.admin.accessToken, f.ws.id, f.member, 'member');
   f.proj = await createProject(ctx.url, f.admin.accessToken, f.ws.id, { key: 'CLB' });
   f.task = await createTask(ctx.url, f.admin.accessToken, f.proj.id, { title: 'Collab matrix task' });
   f.comment = await createComment(ctx.url, f.admin.accessToken, f.task.id, { body: 'admin comment 4d2e' });

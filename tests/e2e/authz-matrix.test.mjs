@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
-  api, expectOk, expectError, registerUser, createWorkspace, createProject, createTask, invite,
+  api, expectOk, expectError, registerUser, createWorkspace, createProject, createTask, addMember,
   fmtRes, uniq,
 } from './lib/api.mjs';
 
@@ -18,7 +18,7 @@ test('setup: admin, member, outsider; workspace, project, task', async () => {
   f.outsider = await registerUser(ctx.url);
   f.spare = await registerUser(ctx.url); // invited by the invite row
   f.ws = await createWorkspace(ctx.url, f.admin.accessToken, { name: 'Matrix WS' });
-  await invite(ctx.url, f.admin.accessToken, f.ws.id, f.member.email, 'member');
+  await addMember(ctx.url, f.admin.accessToken, f.ws.id, f.member, 'member');
   f.proj = await createProject(ctx.url, f.admin.accessToken, f.ws.id, { key: 'MTX', leadId: f.admin.user.id });
   f.task = await createTask(ctx.url, f.admin.accessToken, f.proj.id, { title: 'Matrix task' });
   // the outsider owns a workspace of its own, so it is a real, active user
@@ -32,6 +32,7 @@ const rows = [
   { m: 'PATCH', r: '/workspaces/:wid', body: () => ({ description: 'changed' }), member: 403 },
   { m: 'DELETE', r: '/workspaces/:wid', member: 403 },
   { m: 'POST', r: '/workspaces/:wid/invite', body: () => ({ email: f.spare.email, role: 'member' }), member: 403 },
+  { m: 'GET', r: '/workspaces/:wid/invitations', member: 403 },
   { m: 'GET', r: '/workspaces/:wid/members', member: 200 },
   { m: 'PATCH', r: '/workspaces/:wid/members/:adminId', body: () => ({ role: 'member' }), member: 403 },
   { m: 'DELETE', r: '/workspaces/:wid/members/:adminId', member: 403 },
@@ -41,7 +42,7 @@ const rows = [
     member: [200, 204],
     prepare: async () => {
       const u = await registerUser(ctx.url);
-      await invite(ctx.url, f.admin.accessToken, f.ws.id, u.email, 'member');
+      await addMember(ctx.url, f.admin.accessToken, f.ws.id, u, 'member');
       return u.accessToken;
     },
   },

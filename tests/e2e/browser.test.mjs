@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, waitFor } from './lib/server.mjs';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { api, createChannel, createProject, createTask, createWorkspace, expectOk, invite, registerUser, uniq } from './lib/api.mjs';
+import { api, createChannel, createProject, createTask, createWorkspace, expectOk, addMember, registerUser, uniq } from './lib/api.mjs';
 import { haveChromium, launchBrowser, newPage, screenshot, signInUI } from './lib/browser.mjs';
 
 const WEB_ROOT = process.env.VIBED_WEB_ROOT || path.join(REPO_ROOT, 'web', 'dist');
@@ -92,7 +92,7 @@ test('register in the browser, sign out, sign in again', opts, async () => {
   fx.b = await registerUser(ctx.url, { firstName: 'Ben', lastName: 'Baker' });
   const t = fx.a.accessToken;
   fx.ws = await createWorkspace(ctx.url, t, { name: 'Rocket Team' });
-  await invite(ctx.url, t, fx.ws.id, fx.b.email);
+  await addMember(ctx.url, t, fx.ws.id, fx.b);
   fx.project = await createProject(ctx.url, t, fx.ws.id, { name: 'Launch Site', key: 'LS' });
   fx.tasks = [];
   const specs = [
@@ -227,6 +227,26 @@ test('B\'s online dot for A goes away when A closes the page', opts, async () =>
   assert.deepEqual(pa.errors, [], `no console errors on A's page:\n${pa.errors.join('\n')}`);
   await pa.context().close();
   await waitFor(async () => (await aRow.getAttribute('data-online')) === 'false', { what: 'A offline for B', timeoutMs: 15000 });
+});
+
+test('an invitation sent from the members page waits for the invitee, who accepts it', opts, async () => {
+  const c = await registerUser(ctx.url, { firstName: 'Cleo', lastName: 'Cole' });
+  const { page: pa } = await open(fx.a);
+  await pa.goto(`/w/${fx.ws.id}/members`);
+  await pa.getByLabel('Email').fill(c.email);
+  await pa.getByRole('button', { name: 'Invite', exact: true }).click();
+  await pa.getByText(`Invitation sent to ${c.email}`).waitFor();
+  assert.equal(await pa.locator(`.members li[data-user-id="${c.user.id}"]`).count(), 0, 'not a member before accepting');
+
+  const { page: pc } = await open(c);
+  const box = pc.getByTestId('invitations');
+  await box.getByText('Rocket Team').waitFor();
+  await screenshot(pc, 'invitations');
+  await box.getByRole('button', { name: 'Accept' }).click();
+  await pc.getByRole('heading', { name: 'Rocket Team' }).waitFor();
+  await waitFor(async () => (await pc.getByTestId('invitations').count()) === 0, { what: 'the list empties' });
+  const members = expectOk(await api(ctx.url, 'GET', `/workspaces/${fx.ws.id}/members?limit=100`, { token: c.accessToken }));
+  assert.ok(members.some((m) => m.userId === c.user.id), 'a member after accepting');
 });
 
 test('no console errors or uncaught exceptions on any page', opts, async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createChannel, invite, fmtRes, UNKNOWN_ID, assertNoLeak, listAllPages,
+  createProject, createChannel, addMember, fmtRes, UNKNOWN_ID, assertNoLeak, listAllPages,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -25,7 +25,7 @@ test('setup: admin, three members, an outsider; a project; a second workspace', 
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Channels WS' });
   ws2 = await createWorkspace(ctx.url, outsider.accessToken, { name: 'Elsewhere' });
-  for (const u of [bob, carol, dave]) await invite(ctx.url, admin.accessToken, ws.id, u.email, 'member');
+  for (const u of [bob, carol, dave]) await addMember(ctx.url, admin.accessToken, ws.id, u, 'member');
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'CHN' });
   foreignProj = await createProject(ctx.url, outsider.accessToken, ws2.id, { key: 'FOR' });
 });
@@ -125,7 +125,7 @@ test('private channels are invisible (404) to workspace members outside them', a
 
 test('GET /workspaces/:wid/channels: sorted by name, isMember per caller, paginated', async () => {
   const w = await createWorkspace(ctx.url, admin.accessToken, { name: 'List WS' });
-  await invite(ctx.url, admin.accessToken, w.id, bob.email, 'member');
+  await addMember(ctx.url, admin.accessToken, w.id, bob, 'member');
   for (const n of ['delta', 'alpha', 'charlie', 'bravo', 'echo']) await createChannel(ctx.url, admin.accessToken, w.id, { name: n });
   await createChannel(ctx.url, admin.accessToken, w.id, { name: 'zz-private', type: 'private' });
   const res = await api(ctx.url, 'GET', `/workspaces/${w.id}/channels?limit=2`, { token: bob.accessToken });

@@ -1,11 +1,13 @@
-// A user invited into a workspace while connected to the chat: without a
-// reconnect, the workspace's members see them come online, and the live
-// workspace stats count them.
+// A user invited into a workspace while connected to the chat: nothing
+// happens until they accept; then, without a reconnect, the workspace's
+// members see them come online, and the live workspace stats count them.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import { api, expectOk, registerUser, createWorkspace, invite } from './lib/api.mjs';
-import { TRANSPORTS, connect, closeAll, seen, summary } from './lib/chat.mjs';
+import {
+  TRANSPORTS, connect, closeAll, seen, received, summary, emitAck,
+} from './lib/chat.mjs';
 
 const ctx = serverSuite();
 afterEach(() => closeAll());
@@ -18,7 +20,14 @@ for (const tr of TRANSPORTS) {
     const a = await connect(ctx.url, admin.accessToken, { transports: tr.transports });
     const n = await connect(ctx.url, newcomer.accessToken, { transports: tr.transports });
 
-    await invite(ctx.url, admin.accessToken, ws.id, newcomer.email, 'member');
+    const inv = await invite(ctx.url, admin.accessToken, ws.id, newcomer.email, 'member');
+    // A pending invitation joins nothing: an ack on the admin's socket after
+    // it comes behind anything the invite would have sent there.
+    await emitAck(a, 'channel:leave', { channelId: '00000000000000000000' });
+    assert.equal(received(a, 'presence:online', (d) => d && d.userId === newcomer.user.id).length, 0,
+      `no presence before the invitation is accepted: ${summary(a)}`);
+
+    expectOk(await api(ctx.url, 'POST', `/invitations/${inv.id}/accept`, { token: newcomer.accessToken }));
     const online = await seen(a, 'presence:online', (d) => d && d.userId === newcomer.user.id);
     assert.equal(online.userName, 'Nia New', `presence:online carries the name: ${summary(a)}`);
 

@@ -5,7 +5,7 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { registerUser, createWorkspace, invite } from './lib/api.mjs';
+import { registerUser, createWorkspace, addMember } from './lib/api.mjs';
 import { connect, closeAll, seen, summary } from './lib/chat.mjs';
 
 const ctx = serverSuite();
@@ -30,7 +30,7 @@ test('a polling client whose held GET connection drops goes offline at once', { 
   const watcher = await registerUser(ctx.url, { firstName: 'Wes', lastName: 'Watcher' });
   const poller = await registerUser(ctx.url, { firstName: 'Pia', lastName: 'Poller' });
   const ws = await createWorkspace(ctx.url, watcher.accessToken, { name: 'Presence WS' });
-  await invite(ctx.url, watcher.accessToken, ws.id, poller.email, 'member');
+  await addMember(ctx.url, watcher.accessToken, ws.id, poller, 'member');
   const w = await connect(ctx.url, watcher.accessToken, { transports: ['websocket'] });
 
   // A polling session made by hand: handshake, namespace CONNECT, then a held GET.

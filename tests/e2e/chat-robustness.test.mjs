@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
-  api, expectOk, registerUser, createWorkspace, invite, createChannel, uniq, UNKNOWN_ID,
+  api, expectOk, registerUser, createWorkspace, addMember, createChannel, uniq, UNKNOWN_ID,
 } from './lib/api.mjs';
 import {
   TRANSPORTS, WS_PATH, NAMESPACE, connect, closeAll, once, seen, received, summary, emitAck,
@@ -102,9 +102,9 @@ test('setup: a workspace, members, a user for the slow client and ten users for 
   carol = await registerUser(ctx.url, { firstName: 'Carol', lastName: 'Member' });
   slowUser = await registerUser(ctx.url, { firstName: 'Slow', lastName: 'Reader' });
   ws = await createWorkspace(ctx.url, alice.accessToken, { name: 'Robust chat' });
-  for (const u of [bob, carol, slowUser]) await invite(ctx.url, alice.accessToken, ws.id, u.email, 'member');
+  for (const u of [bob, carol, slowUser]) await addMember(ctx.url, alice.accessToken, ws.id, u, 'member');
   bulkUsers = await Promise.all(Array.from({ length: 10 }, (_, i) => registerUser(ctx.url, { firstName: 'Bulk', lastName: `N${i}` })));
-  for (const u of bulkUsers) await invite(ctx.url, alice.accessToken, ws.id, u.email, 'member');
+  for (const u of bulkUsers) await addMember(ctx.url, alice.accessToken, ws.id, u, 'member');
 });
 
 for (const tr of TRANSPORTS) {

@@ -8,8 +8,8 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
-  api, expectOk, expectStatus, fmtRes, registerUser, createWorkspace, invite, createChannel, uniq,
-  signJwt, decodeJwt, UNKNOWN_ID,
+  api, expectOk, expectStatus, fmtRes, registerUser, createWorkspace, addMember, createChannel,
+  uniq, signJwt, decodeJwt, UNKNOWN_ID,
 } from './lib/api.mjs';
 import {
   TRANSPORTS, connect, connectError, closeAll, once, seen, received, summary, emitAck,
@@ -57,7 +57,7 @@ test('setup: a workspace with four members, an outsider with a workspace of thei
   dave = await registerUser(ctx.url, { firstName: 'Dave', lastName: 'Member' });
   outsider = await registerUser(ctx.url, { firstName: 'Otto', lastName: 'Outsider' });
   ws = await createWorkspace(ctx.url, alice.accessToken, { name: 'Chat WS' });
-  for (const u of [bob, carol, dave]) await invite(ctx.url, alice.accessToken, ws.id, u.email, 'member');
+  for (const u of [bob, carol, dave]) await addMember(ctx.url, alice.accessToken, ws.id, u, 'member');
   outWs = await createWorkspace(ctx.url, outsider.accessToken, { name: 'Outsider WS' });
   outChan = await createChannel(ctx.url, outsider.accessToken, outWs.id, { name: `out-${uniq(6)}` });
 });
@@ -396,7 +396,7 @@ for (const tr of TRANSPORTS) {
     for (const n of ['One', 'Two', 'Three', 'Four']) users.push(await registerUser(ctx.url, { firstName: `Pia${s}`, lastName: n }));
     const [u1, u2, u3, u4] = users;
     const w = await createWorkspace(ctx.url, u2.accessToken, { name: `Presence ${s}` });
-    for (const u of [u1, u3, u4]) await invite(ctx.url, u2.accessToken, w.id, u.email, 'member');
+    for (const u of [u1, u3, u4]) await addMember(ctx.url, u2.accessToken, w.id, u, 'member');
 
     const observer = await conn(u2, tr);
     const tab1 = await conn(u1, tr);
@@ -430,9 +430,9 @@ for (const tr of TRANSPORTS) {
       await registerUser(ctx.url, { firstName: 'Ru', lastName: `R${s}` }),
     ];
     const wp = await createWorkspace(ctx.url, p2.accessToken, { name: `P ${s}` });
-    await invite(ctx.url, p2.accessToken, wp.id, p1.email, 'member');
+    await addMember(ctx.url, p2.accessToken, wp.id, p1, 'member');
     const wq = await createWorkspace(ctx.url, q.accessToken, { name: `Q ${s}` });
-    await invite(ctx.url, q.accessToken, wq.id, r.email, 'member');
+    await addMember(ctx.url, q.accessToken, wq.id, r, 'member');
 
     const qs = await conn(q, tr);
     const p2s = await conn(p2, tr);

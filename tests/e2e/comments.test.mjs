@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, createComment, invite, fmtRes, UNKNOWN_ID, assertNoLeak,
+  createProject, createTask, createComment, addMember, fmtRes, UNKNOWN_ID, assertNoLeak,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -25,8 +25,8 @@ test('setup: admin (reporter), two members, an outsider; a task assigned to bob'
   outsider = await registerUser(ctx.url);
   await createWorkspace(ctx.url, outsider.accessToken, { name: 'Elsewhere' });
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Comments WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, bob.email, 'member');
-  await invite(ctx.url, admin.accessToken, ws.id, carol.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, bob, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, carol, 'member');
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'CMT' });
   task = await createTask(ctx.url, admin.accessToken, proj.id, { title: 'Discussed task', assigneeIds: [bob.user.id] });
   otherTask = await createTask(ctx.url, admin.accessToken, proj.id, { title: 'Other task' });

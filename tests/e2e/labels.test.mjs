@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, createLabel, invite, UNKNOWN_ID, assertNoLeak,
+  createProject, createTask, createLabel, addMember, UNKNOWN_ID, assertNoLeak,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -21,7 +21,7 @@ test('setup: admin and a member of one workspace; the admin owns a second one; a
   await createWorkspace(ctx.url, outsider.accessToken, { name: 'Elsewhere' });
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Labels WS' });
   ws2 = await createWorkspace(ctx.url, admin.accessToken, { name: 'Second WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, bob.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, bob, 'member');
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'LBL' });
 });
 

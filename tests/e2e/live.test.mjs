@@ -9,7 +9,7 @@ import EventSource from 'eventsource';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import { waitFor } from './lib/server.mjs';
 import {
-  api, expectOk, registerUser, createWorkspace, createProject, createTask, invite, seenSecrets,
+  api, expectOk, registerUser, createWorkspace, createProject, createTask, addMember, seenSecrets,
   PREFIX,
 } from './lib/api.mjs';
 
@@ -117,7 +117,7 @@ test('setup: users, workspace, project', async () => {
   bob = await registerUser(ctx.url);
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, owner.accessToken);
-  await invite(ctx.url, owner.accessToken, ws.id, bob.email);
+  await addMember(ctx.url, owner.accessToken, ws.id, bob);
   project = await createProject(ctx.url, owner.accessToken, ws.id);
 });
 
@@ -221,6 +221,33 @@ test('activity replay after a reconnect with Last-Event-ID: no gap, no duplicate
   const s3 = await sse(`/workspaces/${ws.id}/activity/live?lastEventId=${lastId}`, { authorization: `Bearer ${owner.accessToken}` });
   await s3.until((h) => h.events.filter((e) => e.event === 'activity').length >= expected.length, 5000, 'replay by query');
   s3.close();
+});
+
+test('a private channel\'s name reaches neither the activity stream nor the feed of others', async () => {
+  const secret = `secret-${Date.now().toString(36)}`;
+  const open = `open-${Date.now().toString(36)}`;
+  const s = await sse(`/workspaces/${ws.id}/activity/live`, { authorization: `Bearer ${bob.accessToken}` });
+  try {
+    const priv = expectOk(await api(ctx.url, 'POST', `/workspaces/${ws.id}/channels`, {
+      token: owner.accessToken, body: { name: secret, type: 'private' },
+    }), 201);
+    const del = await api(ctx.url, 'DELETE', `/channels/${priv.id}`, { token: owner.accessToken });
+    assert.ok(del.status === 200 || del.status === 204, del.text);
+    expectOk(await api(ctx.url, 'POST', `/workspaces/${ws.id}/channels`, {
+      token: owner.accessToken, body: { name: open, type: 'public' },
+    }), 201);
+    // Events arrive in commit order: once the public one is in, the private ones were sent.
+    await s.until((h) => h.text.includes(open), 5000, 'the public channel_created');
+    const mine = s.events.filter((e) => e.event === 'activity' && e.json?.changes?.channelId === priv.id);
+    assert.deepEqual(mine.map((e) => e.json.action), ['channel_created', 'channel_deleted']);
+    assert.ok(!s.text.includes(secret), `the private name leaked to the stream: ${s.text.slice(-1500)}`);
+    const feed = await api(ctx.url, 'GET', `/workspaces/${ws.id}/activity?limit=100`, { token: bob.accessToken });
+    expectOk(feed);
+    assert.ok(feed.text.includes(open));
+    assert.ok(!feed.text.includes(secret), 'the private name leaked to the REST feed');
+  } finally {
+    s.close();
+  }
 });
 
 test('the eventsource client receives activity events with their ids', async () => {

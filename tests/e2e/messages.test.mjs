@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createChannel, postMessage, invite, fmtRes, UNKNOWN_ID, assertNoLeak,
+  createChannel, postMessage, addMember, fmtRes, UNKNOWN_ID, assertNoLeak,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -51,8 +51,8 @@ test('setup: admin, two members, an outsider; a public channel of the admin', as
   outsider = await registerUser(ctx.url);
   await createWorkspace(ctx.url, outsider.accessToken, { name: 'Elsewhere' });
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Messages WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, bob.email, 'member');
-  await invite(ctx.url, admin.accessToken, ws.id, carol.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, bob, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, carol, 'member');
   general = await createChannel(ctx.url, admin.accessToken, ws.id, { name: 'general' });
 });
 

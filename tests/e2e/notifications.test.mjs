@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, registerUser, createWorkspace, createProject,
-  createTask, createComment, createChannel, postMessage, invite, unreadCount, uniq, UNKNOWN_ID,
+  createTask, createComment, createChannel, postMessage, addMember, unreadCount, uniq, UNKNOWN_ID,
   listAllPages,
 } from './lib/api.mjs';
 
@@ -48,7 +48,7 @@ test('setup: reporter, assignee, commenter, a member to mention, an outsider wit
   u.carol = await registerUser(ctx.url, { email: `carol.${s}@example.com`, firstName: 'Carol', lastName: 'Quiet' });
   u.olga = await registerUser(ctx.url, { email: `olga.${s}@example.com`, firstName: 'Olga', lastName: 'Outsider' });
   ws = await createWorkspace(ctx.url, u.ann.accessToken, { name: 'Notify WS' });
-  for (const k of ['dave', 'bob', 'mia', 'carol']) await invite(ctx.url, u.ann.accessToken, ws.id, u[k].email, 'member');
+  for (const k of ['dave', 'bob', 'mia', 'carol']) await addMember(ctx.url, u.ann.accessToken, ws.id, u[k], 'member');
   await createWorkspace(ctx.url, u.olga.accessToken, { name: 'Olga WS' });
   proj = await createProject(ctx.url, u.ann.accessToken, ws.id, { key: 'NTF' });
   task = await createTask(ctx.url, u.ann.accessToken, proj.id, { title: 'Watched task', assigneeIds: [u.dave.user.id] });

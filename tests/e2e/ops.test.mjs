@@ -16,6 +16,8 @@ const ROUTES = [
   'POST /workspaces/:wid/invite', 'GET /workspaces/:wid/members',
   'PATCH /workspaces/:wid/members/:userId', 'DELETE /workspaces/:wid/members/:userId',
   'POST /workspaces/:wid/leave',
+  'GET /workspaces/:wid/invitations', 'DELETE /workspaces/:wid/invitations/:id',
+  'GET /invitations', 'POST /invitations/:id/accept', 'POST /invitations/:id/decline',
   'POST /workspaces/:wid/projects', 'GET /workspaces/:wid/projects',
   'GET /projects/:pid', 'PATCH /projects/:pid', 'DELETE /projects/:pid', 'GET /projects/:pid/board',
   'POST /projects/:pid/tasks', 'GET /projects/:pid/tasks',

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, fmtRes,
+  createProject, createTask, addMember, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -20,8 +20,8 @@ test('setup: a workspace with an admin, a member and a lead-to-be', async () => 
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Projects WS' });
   ws2 = await createWorkspace(ctx.url, admin.accessToken, { name: 'Second WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, member.email, 'member');
-  await invite(ctx.url, admin.accessToken, ws.id, lead.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, member, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, lead, 'member');
 });
 
 test('POST projects: 201 with the given fields', async () => {
@@ -150,6 +150,38 @@ test('DELETE /projects/:pid archives: member (not lead) 403; outsider 404', asyn
   expectError(await api(ctx.url, 'DELETE', `/projects/${proj.id}`, { token: outsider.accessToken }), 404);
   const got = expectOk(await api(ctx.url, 'GET', `/projects/${proj.id}`, { token: member.accessToken }));
   assert.notEqual(got.status, 'archived');
+});
+
+test('PATCH leadId: a plain member cannot make themselves lead (403), so cannot archive', async () => {
+  expectError(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: member.user.id },
+  }), 403, 'FORBIDDEN');
+  expectError(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: null },
+  }), 403, 'FORBIDDEN');
+  // Sending the current lead unchanged is not a change.
+  expectOk(await api(ctx.url, 'PATCH', `/projects/${proj.id}`, {
+    token: member.accessToken, body: { leadId: lead.user.id },
+  }));
+  expectError(await api(ctx.url, 'DELETE', `/projects/${proj.id}`, { token: member.accessToken }), 403);
+  const got = expectOk(await api(ctx.url, 'GET', `/projects/${proj.id}`, { token: member.accessToken }));
+  assert.equal(got.leadId, lead.user.id);
+  assert.notEqual(got.status, 'archived');
+});
+
+test('PATCH leadId: the current lead hands over; an admin can set it', async () => {
+  const p2 = await createProject(ctx.url, admin.accessToken, ws.id, { leadId: lead.user.id });
+  const a = expectOk(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: lead.accessToken, body: { leadId: member.user.id },
+  }));
+  assert.equal(a.leadId, member.user.id);
+  expectError(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: lead.accessToken, body: { leadId: lead.user.id },
+  }), 403, 'FORBIDDEN');
+  const b = expectOk(await api(ctx.url, 'PATCH', `/projects/${p2.id}`, {
+    token: admin.accessToken, body: { leadId: lead.user.id },
+  }));
+  assert.equal(b.leadId, lead.user.id);
 });
 
 test('DELETE /projects/:pid by the lead (a plain member) archives; it stays readable', async () => {

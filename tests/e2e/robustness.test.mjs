@@ -7,7 +7,7 @@ import net from 'node:net';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, rawRequest, expectOk, expectError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, uniq, fmtRes,
+  createProject, createTask, addMember, uniq, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -17,7 +17,7 @@ test('setup', async () => {
   admin = await registerUser(ctx.url);
   member = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Robust WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, member.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, member, 'member');
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'RB' });
 });
 
@@ -66,12 +66,17 @@ test('one refresh token used in parallel rotates at most once', async () => {
   }
 });
 
-test('the same user invited in parallel: one 201, the other 409', async () => {
+test('the same user invited in parallel: one invitation; accepted in parallel: one 200, the other 404', async () => {
   const u = await registerUser(ctx.url);
   const results = await Promise.all([0, 1].map(() => api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
     token: admin.accessToken, body: { email: u.email, role: 'member' },
   })));
-  assert.deepEqual(results.map((r) => r.status).sort(), [201, 409]);
+  assert.deepEqual(results.map((r) => r.status), [201, 201]);
+  assert.equal(results[0].json.data.id, results[1].json.data.id, 'the pending invitation is renewed, not doubled');
+  const accepts = await Promise.all([0, 1].map(() => api(ctx.url, 'POST', `/invitations/${results[0].json.data.id}/accept`, {
+    token: u.accessToken,
+  })));
+  assert.deepEqual(accepts.map((r) => r.status).sort(), [200, 404]);
 });
 
 test('Unicode text round-trips; a symbol-only or non-ASCII name still derives a valid slug', async () => {
@@ -175,7 +180,7 @@ test('a garbage request line is 400 and the server keeps serving', async () => {
 
 test('a removed member loses access to the projects and tasks of the workspace', async () => {
   const u = await registerUser(ctx.url);
-  await invite(ctx.url, admin.accessToken, ws.id, u.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, u, 'member');
   const t = await createTask(ctx.url, u.accessToken, proj.id, { title: 'by the leaver' });
   expectOk(await api(ctx.url, 'GET', `/projects/${proj.id}`, { token: u.accessToken }));
   expectNoContent(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}/members/${u.user.id}`, { token: admin.accessToken }));
@@ -200,7 +205,7 @@ test('deleting a workspace makes its projects and tasks 404', async () => {
 
 test('an assignee removed from the workspace cannot be assigned again', async () => {
   const u = await registerUser(ctx.url);
-  await invite(ctx.url, admin.accessToken, ws.id, u.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, u, 'member');
   const t = await createTask(ctx.url, admin.accessToken, proj.id, { title: 'assign me', assigneeIds: [u.user.id] });
   expectNoContent(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}/members/${u.user.id}`, { token: admin.accessToken }));
   const res = await api(ctx.url, 'PATCH', `/tasks/${t.id}/assignees`, { token: admin.accessToken, body: { assigneeIds: [u.user.id] } });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  createProject, createTask, invite, assigneeIdsOf, fmtRes,
+  createProject, createTask, addMember, assigneeIdsOf, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -28,8 +28,8 @@ test('setup: admin, two members, an outsider, two projects', async () => {
   carol = await registerUser(ctx.url, { firstName: 'Carol', lastName: 'Member' });
   outsider = await registerUser(ctx.url);
   ws = await createWorkspace(ctx.url, admin.accessToken, { name: 'Tasks WS' });
-  await invite(ctx.url, admin.accessToken, ws.id, bob.email, 'member');
-  await invite(ctx.url, admin.accessToken, ws.id, carol.email, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, bob, 'member');
+  await addMember(ctx.url, admin.accessToken, ws.id, carol, 'member');
   proj = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'TSK' });
   other = await createProject(ctx.url, admin.accessToken, ws.id, { key: 'OTH' });
 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
-  api, expectOk, expectError, registerUser, createWorkspace, invite, secretKeys,
+  api, expectOk, expectError, registerUser, createWorkspace, addMember, secretKeys,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -14,7 +14,7 @@ test('setup: alice and bob share a workspace, carol is a stranger', async () => 
   bob = await registerUser(ctx.url, { firstName: 'Bob', lastName: 'Baker' });
   carol = await registerUser(ctx.url, { firstName: 'Carol', lastName: 'Cooper' });
   const ws = await createWorkspace(ctx.url, alice.accessToken);
-  await invite(ctx.url, alice.accessToken, ws.id, bob.email, 'member');
+  await addMember(ctx.url, alice.accessToken, ws.id, bob, 'member');
 });
 
 test('GET /users/me returns the caller without secrets', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectFieldError, expectNoContent, registerUser, createWorkspace,
-  invite, memberUserId, secretKeys, uniq, fmtRes,
+  addMember, memberUserId, secretKeys, uniq, fmtRes,
 } from './lib/api.mjs';
 
 const ctx = serverSuite();
@@ -86,18 +86,21 @@ test('GET /workspaces lists only the caller\'s workspaces, with the role', async
   assert.deepEqual(theirs.map((w) => w.id), [mine.id]);
 });
 
-test('invite: admin adds a registered user (201); unknown email 404 USER_NOT_FOUND; member again 409', async () => {
-  const res = await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
+test('invite: a pending invitation (201) until accepted; unknown email 201 alike; member again 409', async () => {
+  const inv = expectOk(await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
     token: owner.accessToken, body: { email: bob.email, role: 'member' },
-  });
-  expectOk(res, 201);
-  await invite(ctx.url, owner.accessToken, ws.id, carol.email, 'admin');
-  expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
+  }), 201);
+  assert.equal(inv.status, 'pending');
+  assert.equal(roleOf(await members(owner.accessToken, ws.id), bob.user.id), undefined, 'not a member before accepting');
+  expectOk(await api(ctx.url, 'POST', `/invitations/${inv.id}/accept`, { token: bob.accessToken }));
+  await addMember(ctx.url, owner.accessToken, ws.id, carol, 'admin');
+  const ghost = expectOk(await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
     token: owner.accessToken, body: { email: `ghost-${uniq()}@example.com`, role: 'member' },
-  }), 404, 'USER_NOT_FOUND');
+  }), 201);
+  assert.deepEqual(Object.keys(ghost).sort(), Object.keys(inv).sort(), 'the same shape for an unknown email');
   expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
     token: owner.accessToken, body: { email: bob.email, role: 'member' },
-  }), 409);
+  }), 409, 'ALREADY_MEMBER');
   expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/invite`, {
     token: owner.accessToken, body: { email: owner.email, role: 'member' },
   }), 409);
@@ -118,6 +121,8 @@ test('invite: validation 422; member 403; outsider 404', async () => {
   }), 404);
   const list = await members(owner.accessToken, ws.id);
   assert.equal(roleOf(list, dave.user.id), undefined, 'dave was not added by the refused invites');
+  const mine = expectOk(await api(ctx.url, 'GET', '/invitations', { token: dave.accessToken }));
+  assert.deepEqual(mine, [], 'no invitation from the refused invites');
 });
 
 test('GET /workspaces/:wid and members: members see it with roles, no secrets; outsider 404', async () => {
@@ -188,7 +193,7 @@ test('a sole admin-owner of a fresh workspace cannot leave (409)', async () => {
 });
 
 test('DELETE members/:userId: member 403; admin removes (204) and the user loses access', async () => {
-  await invite(ctx.url, owner.accessToken, ws.id, dave.email, 'member');
+  await addMember(ctx.url, owner.accessToken, ws.id, dave, 'member');
   expectError(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}/members/${dave.user.id}`, { token: bob.accessToken }), 403);
   expectError(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}/members/${dave.user.id}`, { token: outsider.accessToken }), 404);
   expectNoContent(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}/members/${dave.user.id}`, { token: carol.accessToken }));
@@ -198,13 +203,19 @@ test('DELETE members/:userId: member 403; admin removes (204) and the user loses
 });
 
 test('POST /leave: a member leaves and loses access; an outsider gets 404', async () => {
-  await invite(ctx.url, owner.accessToken, ws.id, dave.email, 'member');
+  await addMember(ctx.url, owner.accessToken, ws.id, dave, 'member');
   const res = await api(ctx.url, 'POST', `/workspaces/${ws.id}/leave`, { token: dave.accessToken });
   assert.ok(res.status === 204 || res.status === 200, `2xx expected: ${fmtRes(res)}`);
   expectError(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: dave.accessToken }), 404);
   const list = expectOk(await api(ctx.url, 'GET', '/workspaces', { token: dave.accessToken }));
   assert.ok(!list.some((w) => w.id === ws.id));
   expectError(await api(ctx.url, 'POST', `/workspaces/${ws.id}/leave`, { token: outsider.accessToken }), 404);
+});
+
+test('DELETE /workspaces/:wid: a non-owner admin is 403 and the workspace stays', async () => {
+  expectError(await api(ctx.url, 'DELETE', `/workspaces/${ws.id}`, { token: carol.accessToken }), 403, 'FORBIDDEN');
+  expectOk(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: carol.accessToken }));
+  expectOk(await api(ctx.url, 'GET', `/workspaces/${ws.id}`, { token: owner.accessToken }));
 });
 
 test('a non-owner admin can be demoted and can leave', async () => {

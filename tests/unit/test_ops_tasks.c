@@ -382,7 +382,11 @@ static void test_archived_project(void **state)
     assert_string_equal(vbt_str(r, "description"), "d");
     json_decref(r);
     assert_int_equal(activity_count("project_id", pid, "project_updated"), 1);
+    /* a plain member cannot make themselves lead; an admin can */
     assert_int_equal(call(vb_op_project_update, T.bob, vbt_store_param("pid", pid), NULL,
+                          json_pack("{s:s}", "leadId", T.bob), NULL),
+                     VB_EFORBIDDEN);
+    assert_int_equal(call(vb_op_project_update, T.alice, vbt_store_param("pid", pid), NULL,
                           json_pack("{s:s}", "leadId", T.bob), NULL),
                      0);
     assert_int_equal(activity_count("project_id", pid, "project_updated"), 2);

@@ -78,12 +78,38 @@ static void ws_new(const char *uid, const char *name, char wid[64])
     json_decref(res);
 }
 
+/* Invites email into wid as actor; id (may be NULL) receives the invitation id. */
+static int invite_id(const char *actor, const char *wid, const char *email, const char *role,
+                     char id[64])
+{
+    json_t *res = NULL;
+    int rc = run(vb_op_invite_create,
+                 rargs(actor, json_pack("{s:s}", "wid", wid),
+                       json_pack("{s:s, s:s}", "email", email, "role", role)),
+                 &res);
+    if (id) snprintf(id, 64, "%s", rc ? "" : json_string_value(json_object_get(res, "id")));
+    json_decref(res);
+    return rc;
+}
+
+/* Runs an invitation op (accept, decline) as uid on invitation id. */
+static int invitation_op(vb_op_fn fn, const char *uid, const char *id)
+{
+    return run(fn, rargs(uid, json_pack("{s:s}", "id", id), NULL), NULL);
+}
+
+/* Invites email (the account uid) and accepts as uid: uid becomes a member. */
+static int add_member(const char *actor, const char *wid, const char *email, const char *uid,
+                      const char *role)
+{
+    char id[64];
+    int rc = invite_id(actor, wid, email, role, id);
+    return rc ? rc : invitation_op(vb_op_invite_accept, uid, id);
+}
+
 static int invite(const char *actor, const char *wid, const char *email, const char *role)
 {
-    return run(vb_op_ws_invite,
-               rargs(actor, json_pack("{s:s}", "wid", wid),
-                     json_pack("{s:s, s:s}", "email", email, "role", role)),
-               NULL);
+    return invite_id(actor, wid, email, role, NULL);
 }
 
 static int member_op(vb_op_fn fn, const char *actor, const char *wid, const char *uid,
@@ -265,10 +291,11 @@ static void test_guards(void **state)
                      VB_ENOTFOUND);
     assert_string_equal(F.code, "USER_NOT_FOUND");
 
-    assert_int_equal(invite(a, w, "nobody@x.io", "member"), VB_ENOTFOUND);
-    assert_string_equal(F.code, "USER_NOT_FOUND");
-    assert_int_equal(invite(a, w, "B@X.IO", "member"), 0);
-    assert_true(has_event("notification"));
+    /* An unknown email gets a pending invitation too (no enumeration). */
+    assert_int_equal(invite(a, w, "nobody@x.io", "member"), 0);
+    assert_false(has_event("notification"));
+    assert_int_equal(add_member(a, w, "B@X.IO", b, "member"), 0);
+    assert_true(has_event("member_added"));
     assert_int_equal(sql_count("SELECT COUNT(*) FROM notifications WHERE type = "
                                "'workspace_invite'"),
                      1);
@@ -304,6 +331,70 @@ static void test_guards(void **state)
     assert_int_equal(sql_count("SELECT COUNT(*) FROM activity"), 0);
 }
 
+/* Number of the caller's pending invitations (GET /invitations). */
+static int64_t my_invitations(const char *uid)
+{
+    json_t *res = NULL;
+    assert_int_equal(run(vb_op_invite_list_mine, rargs(uid, NULL, NULL), &res), 0);
+    int64_t n = json_integer_value(json_object_get(json_object_get(res, "meta"), "total"));
+    json_decref(res);
+    return n;
+}
+
+static void test_invitations(void **state)
+{
+    char a[64], b[64], c[64], w[64], i1[64], i2[64], i3[64];
+    json_t *res = NULL;
+
+    reg("a@x.io", "a1", a);
+    reg("b@x.io", "b1", b);
+    ws_new(a, "Team", w);
+
+    /* Pending until accepted: not a member yet; only the invitee may act on it. */
+    assert_int_equal(invite_id(a, w, "b@x.io", "member", i1), 0);
+    assert_int_equal(run(vb_op_ws_get, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_ENOTFOUND);
+    assert_int_equal(my_invitations(b), 1);
+    assert_int_equal(invitation_op(vb_op_invite_accept, a, i1), VB_ENOTFOUND);
+    assert_string_equal(F.code, "INVITATION_NOT_FOUND");
+    assert_int_equal(invitation_op(vb_op_invite_decline, b, i1), 0);
+    assert_int_equal(my_invitations(b), 0);
+    assert_int_equal(invitation_op(vb_op_invite_accept, b, i1), VB_ENOTFOUND);
+
+    /* An email registered later finds its invitation; re-inviting renews the same one. */
+    assert_int_equal(invite_id(a, w, "C@X.IO", "admin", i2), 0);
+    assert_int_equal(invite_id(a, w, "c@x.io", "admin", i3), 0);
+    assert_string_equal(i2, i3);
+    reg("c@x.io", "c1", c);
+    assert_int_equal(my_invitations(c), 1);
+    assert_int_equal(invitation_op(vb_op_invite_accept, c, i2), 0);
+    assert_true(has_event("member_added"));
+    assert_int_equal(run(vb_op_ws_get, rargs(c, json_pack("{s:s}", "wid", w), NULL), &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res, "role")), "admin");
+    json_decref(res);
+
+    /* Admins list and revoke; a member may not. */
+    assert_int_equal(invite_id(a, w, "b@x.io", "member", i1), 0);
+    assert_int_equal(run(vb_op_invite_list_ws, rargs(a, json_pack("{s:s}", "wid", w), NULL), &res),
+                     0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "meta"), "total")), 1);
+    json_decref(res);
+    assert_int_equal(
+        run(vb_op_invite_revoke, rargs(a, json_pack("{s:s, s:s}", "wid", w, "id", i1), NULL), NULL),
+        0);
+    assert_int_equal(my_invitations(b), 0);
+    assert_int_equal(
+        run(vb_op_invite_revoke, rargs(a, json_pack("{s:s, s:s}", "wid", w, "id", i1), NULL), NULL),
+        VB_ENOTFOUND);
+
+    /* Expired: gone from the lists, refused on accept. */
+    assert_int_equal(invite_id(a, w, "b@x.io", "member", i1), 0);
+    sql("UPDATE invitations SET expires_at = 1 WHERE status = 'pending'");
+    assert_int_equal(my_invitations(b), 0);
+    assert_int_equal(invitation_op(vb_op_invite_accept, b, i1), VB_ECONFLICT);
+    assert_string_equal(F.code, "INVITATION_EXPIRED");
+}
+
 static void test_owner_and_last_admin(void **state)
 {
     char a[64], b[64], c[64], w[64];
@@ -312,8 +403,12 @@ static void test_owner_and_last_admin(void **state)
     reg("b@x.io", "b1", b);
     reg("c@x.io", "c1", c);
     ws_new(a, "Team", w);
-    assert_int_equal(invite(a, w, "b@x.io", "admin"), 0);
-    assert_int_equal(invite(a, w, "c@x.io", "member"), 0);
+    assert_int_equal(add_member(a, w, "b@x.io", b, "admin"), 0);
+    assert_int_equal(add_member(a, w, "c@x.io", c, "member"), 0);
+
+    /* Only the owner deletes the workspace, not another admin. */
+    assert_int_equal(run(vb_op_ws_delete, rargs(b, json_pack("{s:s}", "wid", w), NULL), NULL),
+                     VB_EFORBIDDEN);
 
     /* The owner is pinned. */
     assert_int_equal(run(vb_op_ws_leave, rargs(a, json_pack("{s:s}", "wid", w), NULL), NULL),
@@ -403,7 +498,7 @@ static void test_project_task_guards(void **state)
     json_decref(res);
     assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_ENOTFOUND);
     assert_string_equal(F.code, "PROJECT_NOT_FOUND");
-    assert_int_equal(invite(a, w, "b@x.io", "member"), 0);
+    assert_int_equal(add_member(a, w, "b@x.io", b, "member"), 0);
     assert_int_equal(run(guard_project_op, rargs(b, NULL, NULL), NULL), VB_EFORBIDDEN);
     assert_string_equal(F.code, "FORBIDDEN");
 
@@ -428,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_workspace_slugs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_and_last_admin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invitations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_project_task_guards, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,9 +159,19 @@ export async function createWorkspace(base, token, body = {}) {
   return expectOk(res, 201);
 }
 
-/** Invites email into workspace wid with role; returns the response data. */
+/** Invites email into workspace wid with role; returns the pending invitation. */
 export async function invite(base, token, wid, email, role = 'member') {
   return expectOk(await api(base, 'POST', `/workspaces/${wid}/invite`, { token, body: { email, role } }), 201);
+}
+
+/**
+ * Makes user ({email, accessToken}, as registerUser returns) a member of
+ * workspace wid: an admin (token) invites, the user accepts. Returns the
+ * workspace as the new member sees it.
+ */
+export async function addMember(base, token, wid, user, role = 'member') {
+  const inv = await invite(base, token, wid, user.email, role);
+  return expectOk(await api(base, 'POST', `/invitations/${inv.id}/accept`, { token: user.accessToken }));
 }
 
 /** Creates a project; returns its data. */

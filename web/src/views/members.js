@@ -21,7 +21,7 @@ export function MembersList({ compact }) {
 }
 
 export function MembersPage() {
-  const { ws, members, online, reloadMembers } = useContext(AppCtx);
+  const { ws, members, online } = useContext(AppCtx);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
   const [error, setError] = useState('');
@@ -31,11 +31,10 @@ export function MembersPage() {
     setError('');
     try {
       await post(`/workspaces/${ws.id}/invite`, { email: email.trim(), role });
-      toast(`${email} was added to ${ws.name}`);
+      toast(`Invitation sent to ${email}`);
       setEmail('');
-      reloadMembers();
     } catch (err) {
-      setError(err.code === 'USER_NOT_FOUND' ? 'No one has registered with that email yet.' : errorText(err));
+      setError(errorText(err));
     }
   }
   return html`<section class="page">
@@ -44,7 +43,7 @@ export function MembersPage() {
       <div class="card"><${MembersList} /></div>
       ${isAdmin ? html`<form class="card stack" onSubmit=${invite}>
         <h2>Invite by email</h2>
-        <p class="muted small">The person must already have a vibed account; they are added at once and notified.</p>
+        <p class="muted small">They join once they accept; an invitation waits 7 days, also for someone who registers with that email later.</p>
         <label>Email<input type="email" required value=${email} onInput=${(e) => setEmail(e.target.value)} /></label>
         <label>Role<select value=${role} onChange=${(e) => setRole(e.target.value)}><option value="member">Member</option><option value="admin">Admin</option></select></label>
         ${error && html`<p class="error" role="alert">${error}</p>`}

@@ -10,6 +10,7 @@ import { AppCtx, Avatar, Dialog, errorText, fullName, html, Link, navigate, toas
 import { BoardPage } from './board.js';
 import { ChatPage } from './chat.js';
 import { DashboardPage } from './dashboard.js';
+import { PendingInvitations } from './invitations.js';
 import { MembersPage } from './members.js';
 import { NotificationsButton } from './notifications.js';
 import { ProjectsPage } from './projects.js';
@@ -137,7 +138,7 @@ export function Shell({ route, user }) {
         <${NavLink} href=${`/w/${ws.id}/chat`} active=${route.page === 'chat'}>Chat</${NavLink}>
         <${NavLink} href=${`/w/${ws.id}/members`} active=${route.page === 'members'}>Members <span class="count">${online.count}/${members.length || ws.memberCount || 0} online</span></${NavLink}>
       </nav>`}
-      <main class="content" id="main">${page}</main>
+      <main class="content" id="main"><${PendingInvitations} onAccepted=${async (w) => { await loadWorkspaces(); navigate(`/w/${w.id}`); }} />${page}</main>
     </div>
     ${creating && html`<${CreateWorkspace} onClose=${() => setCreating(false)} onCreated=${async (w) => {
       setCreating(false);
