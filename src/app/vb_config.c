@@ -30,7 +30,8 @@ static const char g_usage[] =
     "Other environment: ACCESS_TOKEN_TTL (s, default 900), REFRESH_TOKEN_TTL (s, default\n"
     "2592000), AUTH_RATE_LIMIT (auth requests per minute per address, default 20),\n"
     "MAX_BODY_BYTES (default 5242880); chat: CHAT_PING_INTERVAL_MS (30000),\n"
-    "CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD (1000000), CHAT_MAX_OUTPUT (8388608).\n";
+    "CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD (1000000), CHAT_MAX_OUTPUT (8388608),\n"
+    "CHAT_RECOVERY_MS (120000, at most 86400000; 0 turns connection state recovery off).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -83,6 +84,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_ping_timeout_ms = 20000;
     cfg->chat_max_payload = 1000000;
     cfg->chat_max_output = 8u * 1024 * 1024;
+    cfg->chat_recovery_ms = 120000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -118,6 +120,13 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->chat_max_output;
     if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
     cfg->chat_max_output = (size_t)n;
+    n = cfg->chat_recovery_ms;
+    if (env_num("CHAT_RECOVERY_MS", &n)) return -1;
+    if (n > 86400000L) {
+        fprintf(stderr, "vibed: CHAT_RECOVERY_MS must be at most 86400000 (a day)\n");
+        return -1;
+    }
+    cfg->chat_recovery_ms = (int)n;
 
     enum {
         O_HOST = 1,

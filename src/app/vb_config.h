@@ -24,6 +24,7 @@ typedef struct vb_config {
     int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
     size_t chat_max_output;    /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
+    int chat_recovery_ms;      /* CHAT_RECOVERY_MS: connection state recovery window, 0 off */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when
