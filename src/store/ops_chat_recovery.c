@@ -15,11 +15,21 @@
 #include "store/vb_ops.h"
 #include "store/vb_ops_chat.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+static atomic_int g_log_on = 1;
+
+void vb_chat_log_enable(int on)
+{
+    atomic_store(&g_log_on, on ? 1 : 0);
+}
 
 int vb_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data, int64_t *seq)
 {
     json_t *row = NULL;
+    *seq = 0;
+    if (!atomic_load(&g_log_on)) return 0;
     int rc =
         vb_db_row(c->db, &row,
                   "INSERT INTO chat_events (seq, channel_id, type, data, origin, created_at)"

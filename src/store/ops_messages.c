@@ -117,7 +117,7 @@ static int channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t
     snprintf(topic, sizeof topic, "channel:%s", cid);
     vb_op_event(c, topic, type, data);
     json_t *ev = json_array_get(c->events, json_array_size(c->events) - 1);
-    if (ev) json_object_set_new(ev, "seq", json_integer(seq));
+    if (ev && seq > 0) json_object_set_new(ev, "seq", json_integer(seq));
     return 0;
 }
 

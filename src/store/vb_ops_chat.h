@@ -52,8 +52,11 @@ int vb_op_chat_channel(vb_op_ctx *c);
  * clients see) in the transaction of the change; the message ops put "seq"
  * on their event beside "origin". */
 /* Logs event type with data (borrowed) for channel cid; *seq gets its
- * position. The args' "origin" is kept with it. */
+ * position (0 when logging is off). The args' "origin" is kept with it. */
 int vb_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data, int64_t *seq);
+/* Turns the log on or off for the process (on by default; off when
+ * recovery is off, so nothing is written for it). Any thread. */
+void vb_chat_log_enable(int on);
 /* For vb_op_chat_session when its args carry "session" {pidHash, sid,
  * window, maxEvents[, recover:{pidHash, offset}]}: restores the session to
  * recover when it is uid's and can be replayed whole (result "recovered"

@@ -265,3 +265,22 @@ test('a gap older than CHAT_RECOVERY_MS gives a fresh session with nothing repla
   });
   await srv.stop();
 });
+
+test('CHAT_RECOVERY_MS=0 turns it off: no pid, no offsets, a reconnect is a fresh session', T_OPTS, async () => {
+  const srv = await startServer({ name: 'chat-recovery-off', env: { CHAT_RECOVERY_MS: '0' } });
+  extra.push(srv);
+  const w = await world(srv.url);
+  const bob = await joined(w, w.bob);
+  assert.equal(bob._pid, undefined, 'no pid in the CONNECT reply');
+  const first = bob.received.find((r) => r.event === 'message:new');
+  assert.equal(first.args.length, 1, 'no offset after the message');
+  assert.equal(bob.received.find((r) => r.event === 'welcome').args.length, 1, 'no offset after welcome');
+  const id = bob.id;
+  const gone = once(bob, 'disconnect');
+  bob.io.engine.close();
+  await gone;
+  await reconnect(bob);
+  assert.ok(!bob.recovered, 'not recovered');
+  assert.notEqual(bob.id, id);
+  await srv.stop();
+});
