@@ -132,8 +132,11 @@ static void ev_join(chat_sock *cs, json_t *p, vb_sio_ack *ack)
     chat_call *c = call_new(cs, ack);
     if (!c) return;
     snprintf(c->channel_id, sizeof c->channel_id, "%s", cid);
-    submit(c, vb_op_chat_channel, VB_STORE_ORDERED,
-           json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid), on_joined);
+    json_t *args = json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid);
+    /* With recovery the check also records the join in the session. */
+    if (cs->pid_hash[0]) json_object_set_new(args, "pidHash", json_string(cs->pid_hash));
+    submit(c, vb_op_chat_channel, cs->pid_hash[0] ? VB_STORE_WRITE : VB_STORE_ORDERED, args,
+           on_joined);
 }
 
 /* ---- channel:leave ---------------------------------------------------------- */
@@ -153,6 +156,7 @@ static void ev_leave(chat_sock *cs, json_t *p, vb_sio_ack *ack)
                           json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         json_object_del(cs->channels, cid);
         vb_chat_topic_release(room);
+        vb_chat_recovery_left(cs, cid);
     }
     vb_chat_ok(ack, json_pack("{s:s}", "channelId", cid));
 }

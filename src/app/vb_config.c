@@ -39,7 +39,8 @@ static const char g_usage[] =
     "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
     "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
     "user, 20, 0: no limit), CHAT_RATE_BURST (50); STORE_MAX_QUEUE (store operations\n"
-    "queued before requests get 503 BUSY, 10000).\n";
+    "queued before requests get 503 BUSY, 10000), CHAT_RECOVERY_MS (120000, at most\n"
+    "86400000; 0 turns connection state recovery off).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -99,6 +100,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_rate_limit = 20;
     cfg->chat_rate_burst = 50;
     cfg->store_max_queue = 10000;
+    cfg->chat_recovery_ms = 120000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -156,6 +158,13 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->store_max_queue;
     if (env_num("STORE_MAX_QUEUE", &n)) return -1;
     cfg->store_max_queue = (size_t)n;
+    n = cfg->chat_recovery_ms;
+    if (env_num("CHAT_RECOVERY_MS", &n)) return -1;
+    if (n > 86400000L) {
+        fprintf(stderr, "vibed: CHAT_RECOVERY_MS must be at most 86400000 (a day)\n");
+        return -1;
+    }
+    cfg->chat_recovery_ms = (int)n;
 
     enum {
         O_HOST = 1,

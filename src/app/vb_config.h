@@ -34,6 +34,7 @@ typedef struct vb_config {
     unsigned chat_rate_limit; /* CHAT_RATE_LIMIT: chat messages per second per user, default 20 */
     unsigned chat_rate_burst; /* CHAT_RATE_BURST: default 50 */
     size_t store_max_queue;   /* STORE_MAX_QUEUE: store operations queued, default 10000 */
+    int chat_recovery_ms;     /* CHAT_RECOVERY_MS: connection state recovery window, 0 off */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -221,10 +221,42 @@ static const char m003_invitations[] =
     "CREATE INDEX invitations_email ON invitations(email, status);"
     "CREATE INDEX invitations_workspace ON invitations(workspace_id, status);";
 
+/* Connection state recovery of the chat (Socket.IO 4.6+), served from the
+ * database. chat_events: every message:new/edited/deleted in commit order
+ * (seq is the offset the clients see), written in the same transaction as
+ * the message change; pruned by prefix once older than the recovery window.
+ * chat_sessions: a socket's identity, keyed by the SHA-256 of its private
+ * session id (pid); chat_session_rooms: the channels it has joined, each
+ * with the last seq before the join. */
+static const char m004_chat_recovery[] =
+    "CREATE TABLE chat_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  channel_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  origin TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX chat_events_channel ON chat_events(channel_id, seq);"
+
+    "CREATE TABLE chat_sessions ("
+    "  pid_hash TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  sid TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  alive_at INTEGER NOT NULL,"
+    "  closed_at INTEGER);"
+
+    "CREATE TABLE chat_session_rooms ("
+    "  pid_hash TEXT NOT NULL REFERENCES chat_sessions(pid_hash) ON DELETE CASCADE,"
+    "  channel_id TEXT NOT NULL,"
+    "  since_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (pid_hash, channel_id));";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
     {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
     {3, "invitations: pending workspace invitations", m003_invitations},
+    {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

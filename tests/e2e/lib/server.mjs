@@ -38,21 +38,27 @@ export function randomSecret(n = 48) {
 /**
  * Spawns vibed. opts.env is merged over process.env (after the harness
  * defaults, so a test can override AUTH_RATE_LIMIT); opts.name labels the
- * artifact log file. Resolves to
+ * artifact log file. A restart on the same database and port passes the
+ * previous handle as opts.restartOf (its dir, secret and port are reused);
+ * set keepDir on that handle before stopping it so its stop or kill keeps
+ * the folder (the last server's removes it). Resolves to
  * {url, port, logs, secret, dbPath, dir, child, stop(), kill()}.
  */
 export async function startServer(opts = {}) {
   if (!existsSync(VIBED_BIN)) {
     throw new Error(`vibed binary not found at ${VIBED_BIN} (set VIBED_BIN)`);
   }
-  // opts.dir reuses a data folder (a restart on the same database, with
-  // opts.secret so that tokens stay valid); opts.keepDir keeps it afterwards.
-  const dir = opts.dir || mkdtempSync(path.join(tmpdir(), 'vibed-e2e-'));
+  // opts.restartOf: a previous handle whose dir, secret and port are reused
+  // (a restart on the same database, where tokens stay valid); opts.dir and
+  // opts.secret reuse a data folder on a new port; opts.keepDir keeps the
+  // folder afterwards (so does setting keepDir on the handle before a stop).
+  const prev = opts.restartOf;
+  const dir = prev ? prev.dir : (opts.dir || mkdtempSync(path.join(tmpdir(), 'vibed-e2e-')));
   const keepDir = Boolean(opts.dir || opts.keepDir);
   const dbPath = path.join(dir, 'test.db');
-  const secret = opts.secret || randomSecret(48);
+  const secret = prev ? prev.secret : (opts.secret || randomSecret(48));
   const args = [
-    'serve', '--port', '0', '--host', '127.0.0.1',
+    'serve', '--port', String(prev ? prev.port : (opts.port ?? 0)), '--host', '127.0.0.1',
     '--database-url', `sqlite:${dbPath}`,
     '--jwt-secret', secret,
     '--log-level', 'info',
@@ -146,7 +152,7 @@ export async function startServer(opts = {}) {
   };
   function finish() {
     saveArtifacts(name, logs, stdout);
-    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    if (!keepDir && !handle.keepDir) rmSync(dir, { recursive: true, force: true });
   }
   return handle;
 }

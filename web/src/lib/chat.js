@@ -7,6 +7,8 @@
 // whose ack never came (the connection dropped) is checked against the
 // channel's recent history after the reconnect before it is sent again, so
 // a message is neither lost nor posted twice. Views dedupe by messageId.
+// After a reconnect the server either recovers the session (the missed
+// events arrive, socket.recovered) or the views reload their history.
 import { ensureFresh, get, getAccessToken, getSession, refresh } from './api.js';
 
 const OUTBOX_KEY = 'vibed.outbox';
@@ -60,7 +62,9 @@ class Chat {
       this.retryMs = 1000;
       this.setState('connected');
       for (const id of this.joined) socket.emit('channel:join', { channelId: id }, () => {});
-      this.emitLocal('reconnected');
+      // A recovered connection (Socket.IO connection state recovery) has had
+      // every missed message replayed; otherwise the views reload history.
+      if (!socket.recovered) this.emitLocal('reconnected');
       this.flush(true);
     });
     socket.on('disconnect', (reason) => {
