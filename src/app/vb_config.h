@@ -24,6 +24,15 @@ typedef struct vb_config {
     int chat_ping_timeout_ms;  /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;   /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
     size_t chat_max_output;    /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
+    char public_url[512]; /* PUBLIC_URL: base of links in mails, default http://localhost:3000 */
+    char smtp_url[1024];  /* SMTP_URL smtp[s]://user:pass@host:port; empty: mails go to the log */
+    char mail_from[256];  /* MAIL_FROM, default "vibed <no-reply@localhost>" */
+    long mail_retry_base_ms; /* MAIL_RETRY_BASE_MS: first retry delay, doubled each time (30000) */
+    int mail_max_attempts;   /* MAIL_MAX_ATTEMPTS: attempts before a mail is given up (8) */
+    long mail_lease_ms;      /* MAIL_LEASE_MS: lease of claimed mails (10 minutes) */
+    long reset_token_ttl_ms; /* RESET_TOKEN_TTL_MS, default 30 minutes */
+    long jobs_interval_ms;   /* JOBS_INTERVAL_MS: how often the scheduler looks (60000) */
+    long due_reminder_lead_ms; /* DUE_REMINDER_LEAD_MS: remind this long before a due date (24 h) */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

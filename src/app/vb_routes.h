@@ -17,6 +17,7 @@ extern const vb_route_group
     vb_routes_notifications;                    /* notifications (app/routes_notifications.c) */
 extern const vb_route_group vb_routes_channels; /* channels + members (app/routes_channels.c) */
 extern const vb_route_group vb_routes_messages; /* messages (app/routes_messages.c) */
-extern const vb_route_group vb_routes_live;     /* live streams, SSE (app/routes_live.c) */
+extern const vb_route_group vb_routes_live;
+extern const vb_route_group vb_routes_reset; /* password reset (app/routes_reset.c) */
 
 #endif
