@@ -45,9 +45,11 @@ export async function startServer(opts = {}) {
   if (!existsSync(VIBED_BIN)) {
     throw new Error(`vibed binary not found at ${VIBED_BIN} (set VIBED_BIN)`);
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'vibed-e2e-'));
+  // opts.dir/opts.secret: restart on the data of an earlier server (the
+  // folder is then the caller's to remove).
+  const dir = opts.dir || mkdtempSync(path.join(tmpdir(), 'vibed-e2e-'));
   const dbPath = path.join(dir, 'test.db');
-  const secret = randomSecret(48);
+  const secret = opts.secret || randomSecret(48);
   const args = [
     'serve', '--port', '0', '--host', '127.0.0.1',
     '--database-url', `sqlite:${dbPath}`,
@@ -143,7 +145,7 @@ export async function startServer(opts = {}) {
   };
   function finish() {
     saveArtifacts(name, logs, stdout);
-    rmSync(dir, { recursive: true, force: true });
+    if (!opts.dir && !opts.keepDir) rmSync(dir, { recursive: true, force: true });
   }
   return handle;
 }
