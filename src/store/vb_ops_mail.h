@@ -61,7 +61,7 @@ int vb_op_mail_done(vb_op_ctx *c);
 /* ---- password reset (flat arguments, called by app/routes_reset.c) */
 /* {email, token, tokenHash, expiresAt} -> {}: when the user exists (and has
  * fewer than VB_RESET_MAX_ACTIVE unexpired tokens), stores the hash and
- * queues the reset mail with the token; the same answer either way. */
+ * queues the reset mail with the token. The handler does not wait for it. */
 int vb_op_auth_forgot(vb_op_ctx *c);
 /* {tokenHash, passwordHash} -> {}: sets the password, uses the token (and
  * every other token of that user), revokes all the user's refresh tokens.
