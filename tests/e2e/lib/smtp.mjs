@@ -5,7 +5,8 @@
 //   await sink.waitFor((m) => m.to === 'a@b.c');
 //   await sink.stop(); ...; await sink.start();   // down for a while, then back (same port)
 //   sink.failNext(2, 451);                   // the next 2 messages get a 451 after DATA
-//   const release = sink.holdRcpt();         // RCPT TO waits until release()
+//   const h = sink.holdRcpt();               // RCPT TO waits for h.release(); await h.held
+//   const d = sink.holdData();               // the reply to the end of DATA waits likewise
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 
@@ -19,6 +20,7 @@ export async function startSmtpSink() {
     sessions: 0,
     failures: [],
     holds: [],
+    dataHolds: [],
     server: null,
     get url() { return `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${this.port}`; },
     /** Messages to address. */
@@ -37,12 +39,11 @@ export async function startSmtpSink() {
       }
     },
     failNext(n, code = 451) { for (let i = 0; i < n; i++) this.failures.push(code); },
-    holdRcpt() {
-      let release;
-      const p = new Promise((r) => { release = r; });
-      this.holds.push(p);
-      return release;
-    },
+    /** The next RCPT TO is answered only after release(); held resolves when it came. */
+    holdRcpt() { return makeHold(this.holds); },
+    /** The next message is recorded as received, but its reply after the end of
+     * DATA waits for release(); held resolves when the message is complete. */
+    holdData() { return makeHold(this.dataHolds); },
     async start() {
       this.server = makeServer(this);
       await new Promise((resolve, reject) => {
@@ -78,8 +79,12 @@ function makeServer(sink) {
     },
     onRcptTo(address, session, cb) {
       const hold = sink.holds.shift();
-      if (hold) hold.then(() => cb());
-      else cb();
+      if (hold) {
+        hold.arrived();
+        hold.released.then(() => cb());
+      } else {
+        cb();
+      }
     },
     onData(stream, session, cb) {
       const chunks = [];
@@ -93,6 +98,7 @@ function makeServer(sink) {
           return;
         }
         const raw = Buffer.concat(chunks).toString('utf8');
+        const hold = sink.dataHolds.shift();
         const parsed = await simpleParser(raw);
         sink.mails.push({
           raw,
@@ -105,8 +111,20 @@ function makeServer(sink) {
           messageId: parsed.messageId,
           at: Date.now(),
         });
+        if (hold) {
+          hold.arrived();
+          await hold.released;
+        }
         cb();
       });
     },
   });
+}
+
+function makeHold(list) {
+  const h = {};
+  h.released = new Promise((r) => { h.release = r; });
+  h.held = new Promise((r) => { h.arrived = r; });
+  list.push(h);
+  return { release: h.release, held: h.held };
 }
