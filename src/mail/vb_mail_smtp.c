@@ -37,6 +37,22 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     return r->res->aborted ? CURL_READFUNC_ABORT : 0;
 }
 
+static int (*g_cancel)(void *ud);
+
+void vb_smtp_set_cancel(int (*cancel)(void *ud))
+{
+    g_cancel = cancel;
+}
+
+/* Progress: abandons a transaction that has not committed when asked to. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    reader *r = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return !r->res->committed && g_cancel && g_cancel(r->ud);
+}
+
 int vb_smtp_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
@@ -72,6 +88,9 @@ void vb_smtp_send(const char *url, const char *from_addr, const char *to_addr, c
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)VB_SMTP_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &r);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->reply_code);
     if (cc == CURLE_OK) {

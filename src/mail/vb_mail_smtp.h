@@ -26,6 +26,9 @@ typedef struct vb_smtp_result {
  * url (smtp://user:pass@host:port or smtps://...). */
 void vb_smtp_send(const char *url, const char *from_addr, const char *to_addr, const char *msg,
                   size_t len, int (*commit)(void *ud), void *ud, vb_smtp_result *res);
+/* While cancel(ud) returns 1, a transaction that has not reached the end of
+ * DATA is abandoned (shutdown); set it before vb_smtp_send. NULL: never. */
+void vb_smtp_set_cancel(int (*cancel)(void *ud));
 
 /* Once per process, before any thread sends (curl_global_init). */
 int vb_smtp_global_init(void);

@@ -221,6 +221,14 @@ static void on_async(uv_async_t *h)
         commit_answer(COMMIT_NO);
 }
 
+/* Pool thread: a shutdown abandons a transaction that has not committed
+ * (the mail is handed back and sent later). */
+static int cancelled(void *ud)
+{
+    (void)ud;
+    return __atomic_load_n(&M.stopping, __ATOMIC_RELAXED);
+}
+
 static void send_work(uv_work_t *w)
 {
     (void)w;
@@ -350,6 +358,7 @@ int vb_mailer_start(vb_app *app)
         return -1;
     }
     if (vb_smtp_global_init() != 0 || !(M.queue = json_array())) return -1;
+    vb_smtp_set_cancel(cancelled);
     uv_mutex_init(&M.mu);
     uv_cond_init(&M.cv);
     uv_timer_init(app->loop, &M.timer);
@@ -412,7 +421,7 @@ void vb_mailer_stop(void (*cb)(void *arg), void *arg)
         if (!M.started && cb) cb(arg);
         return;
     }
-    M.stopping = 1;
+    __atomic_store_n(&M.stopping, 1, __ATOMIC_RELAXED);
     M.stop_cb = cb;
     M.stop_arg = arg;
     uv_timer_stop(&M.timer);

@@ -253,6 +253,9 @@ static const char m003_mail_jobs[] =
     "  owner TEXT,"
     "  lease_until INTEGER NOT NULL DEFAULT 0,"
     "  last_run_at INTEGER);"
+    "CREATE INDEX tasks_due_date ON tasks(due_date);"
+    "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);"
+    "CREATE INDEX password_resets_expires ON password_resets(expires_at);"
     "INSERT INTO job_leases (name) VALUES ('due_reminders');"
     "INSERT INTO job_leases (name) VALUES ('cleanup');";
 

@@ -87,7 +87,8 @@ test('unknown address: the same 202 answer and no mail; bad tokens and bodies', 
   const unknown = await api(url, 'POST', '/auth/forgot-password', { body: { email: `nobody-${Date.now()}@example.com` } });
   assert.equal(known.status, 202);
   assert.equal(unknown.status, 202);
-  assert.deepEqual(unknown.body, known.body, 'the same body either way');
+  assert.ok(known.json && known.json.success, 'a JSON envelope');
+  assert.deepEqual(unknown.json, known.json, 'the same body either way');
   await sink.waitFor((x) => x.to === u.email && x.subject === 'Reset your vibed password');
   assert.equal(sink.mails.filter((x) => x.to.startsWith('nobody-')).length, 0, 'no mail to an unknown address');
 
@@ -114,6 +115,25 @@ test('timing: an unknown address answers about as fast as a known one', async ()
   console.log(`forgot-password median of 8: known ${med(k).toFixed(1)} ms, unknown ${med(n).toFixed(1)} ms`);
   // Loose bound (a busy box has jitter): a known address costs no visible extra time.
   assert.ok(med(k) < med(n) + 25, `known ${med(k)} ms vs unknown ${med(n)} ms`);
+});
+
+test('forgot-password and reset-password are rate limited like the other auth routes', async () => {
+  const limited = await startServer({ name: 'password-reset-limit', env: { AUTH_RATE_LIMIT: '3' } });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await api(limited.url, 'POST', '/auth/forgot-password', { body: { email: `x${i}@example.com` } })).status);
+    }
+    assert.deepEqual(statuses, [202, 202, 202]);
+    const r1 = await api(limited.url, 'POST', '/auth/forgot-password', { body: { email: 'y@example.com' } });
+    assert.equal(r1.status, 429);
+    assert.ok(r1.headers.get('retry-after'), 'Retry-After');
+    const r2 = await api(limited.url, 'POST', '/auth/reset-password', { body: { token: 't', password: 'Whatever pass 1' } });
+    assert.equal(r2.status, 429);
+    await limited.stop();
+  } finally {
+    await limited.kill();
+  }
 });
 
 test('no server errors, no token or password in the logs; clean exit', async () => {
