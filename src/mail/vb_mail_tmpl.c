@@ -10,7 +10,7 @@
 /* The pieces every mail is made of; the text and HTML bodies are built from
  * the same pieces, so they always say the same thing. */
 typedef struct parts {
-    char subject[512];
+    char subject[400]; /* a long title is cut (at a character boundary) */
     char intro[1024];
     char link[2048];
     const char *action; /* the link's label */
@@ -67,6 +67,20 @@ static void task_link(parts *pt, const char *base, const json_t *p)
     const char *segs[] = {"/w/",    str(p, "workspaceId", ""), "/board/", str(p, "projectId", ""),
                           "?task=", str(p, "taskId", "")};
     make_link(pt, base, segs, VB_ARRAY_LEN(segs));
+}
+
+/* Cuts a UTF-8 sequence that snprintf truncation left incomplete at the end. */
+static void utf8_trim(char *s)
+{
+    size_t n = strlen(s), i = n, need;
+    unsigned char lead;
+
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80 && n - i < 3)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0) return;
+    lead = (unsigned char)s[i - 1];
+    need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (n - (i - 1) < need) s[i - 1] = '\0';
 }
 
 static int fill(parts *pt, const char *tmpl, const json_t *p, const char *base)
@@ -136,6 +150,8 @@ static int fill(parts *pt, const char *tmpl, const json_t *p, const char *base)
     } else {
         return -1;
     }
+    utf8_trim(pt->subject);
+    utf8_trim(pt->intro);
     if (json_is_string(json_object_get(p, "path"))) {
         const char *segs[] = {str(p, "path", "/")};
         make_link(pt, base, segs, 1);

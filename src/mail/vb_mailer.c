@@ -214,10 +214,10 @@ static void on_async(uv_async_t *h)
     asked = M.commit_state == COMMIT_ASKED;
     if (asked) M.commit_state = COMMIT_SUBMITTED;
     uv_mutex_unlock(&M.mu);
-    if (asked &&
-        submit(vb_op_mail_commit,
-               json_pack("{s:O, s:s}", "id", json_object_get(M.cur, "id"), "owner", M.owner),
-               on_commit) != 0)
+    if (asked && submit(vb_op_mail_commit,
+                        json_pack("{s:O, s:s, s:I}", "id", json_object_get(M.cur, "id"), "owner",
+                                  M.owner, "leaseMs", (json_int_t)M.app->cfg.mail_lease_ms),
+                        on_commit) != 0)
         commit_answer(COMMIT_NO);
 }
 

@@ -163,10 +163,13 @@ int vb_op_mail_claim(vb_op_ctx *c)
 int vb_op_mail_commit(vb_op_ctx *c)
 {
     json_t *a = (json_t *)c->args;
+    int64_t lease = (int64_t)json_integer_value(json_object_get(a, "leaseMs"));
+    /* A fresh lease covers the last round trip, so that the row is not given
+     * up while its final reply is still on the way. */
     int rc = vb_db_exec(c->db,
-                        "UPDATE mail_outbox SET status = 'committing'"
+                        "UPDATE mail_outbox SET status = 'committing', lease_until = ?"
                         " WHERE id = ? AND lease_owner = ? AND status = 'sending'",
-                        "ss", vb_arg_str(a, "id"), vb_arg_str(a, "owner"));
+                        "iss", vb_op_now() + lease, vb_arg_str(a, "id"), vb_arg_str(a, "owner"));
 
     if (rc < 0) return vb_op_internal(c, rc);
     c->result = json_pack("{s:b}", "ok", vb_db_changes(c->db) == 1);

@@ -51,7 +51,8 @@ int vb_mail_enqueue(vb_op_ctx *c, const char *tmpl, const char *to, json_t *para
  * Claims due pending rows and sending rows whose lease expired; fails
  * committing rows whose lease expired (listed in abandoned). */
 int vb_op_mail_claim(vb_op_ctx *c);
-/* {id, owner} -> {ok}: sending -> committing, only while owner holds it. */
+/* {id, owner, leaseMs} -> {ok}: sending -> committing (lease renewed), only
+ * while owner holds it. */
 int vb_op_mail_commit(vb_op_ctx *c);
 /* {id, owner, outcome "sent"|"retry"|"failed", error?, nextAttemptAt?} -> null.
  * Only while owner holds the row. A password reset mail's params (the token)

@@ -241,6 +241,18 @@ static void test_templates(void **state)
     vb_mail_text_free(&t);
     json_decref(p);
 
+    /* A very long title: the subject is cut between two characters. */
+    char title[1200] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(title, "é");
+    p = json_pack("{s:s}", "subject", title);
+    assert_int_equal(vb_mail_render("task_assigned", p, "http://h", &t), 0);
+    assert_true(strlen(t.subject) < 400 && strlen(t.subject) % 2 == 0);
+    for (size_t i = 0; t.subject[i]; i += 2)
+        assert_memory_equal(t.subject + i, "é", 2);
+    vb_mail_text_free(&t);
+    json_decref(p);
+
     assert_int_equal(vb_mail_render("nope", NULL, "http://h", &t), -1);
 }
 

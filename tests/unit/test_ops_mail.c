@@ -74,9 +74,10 @@ static json_t *claim(const char *owner, int64_t lease)
 static int commit(const char *id, const char *owner)
 {
     json_t *res = NULL;
-    assert_int_equal(vbt_store_run(&F, vb_op_mail_commit,
-                                   json_pack("{s:s, s:s}", "id", id, "owner", owner), &res),
-                     0);
+    assert_int_equal(
+        vbt_store_run(&F, vb_op_mail_commit,
+                      json_pack("{s:s, s:s, s:i}", "id", id, "owner", owner, "leaseMs", -1), &res),
+        0);
     int ok = json_is_true(json_object_get(res, "ok"));
     json_decref(res);
     return ok;
