@@ -97,8 +97,8 @@ void vb_smtp_send(const char *url, const char *from_addr, const char *to_addr, c
         res->ok = 1;
     } else {
         /* Never the URL: it may carry the password. */
-        snprintf(res->error, sizeof res->error, "%s%s%s (reply %ld)", curl_easy_strerror(cc),
-                 errbuf[0] ? ": " : "", errbuf, res->reply_code);
+        snprintf(res->error, sizeof res->error, "%.100s%s%.120s (reply %ld)",
+                 curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf, res->reply_code);
     }
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(h);

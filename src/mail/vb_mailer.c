@@ -21,6 +21,7 @@ typedef struct mailer {
     char host[256];      /* of PUBLIC_URL: the right side of Message-IDs */
     char from_addr[256]; /* envelope sender, from MAIL_FROM */
     uv_timer_t timer;
+    int64_t timer_due; /* wall ms the timer is armed for */
     uv_async_t async;
     vb_hub_sub sub;
     uv_mutex_t mu;
@@ -63,6 +64,10 @@ static void arm_timer(json_t *next_due)
     int64_t delay;
 
     if (!json_is_integer(next_due) || M.stopping) return;
+    /* Never push back a wake-up that is due earlier. */
+    if (uv_is_active((uv_handle_t *)&M.timer) && M.timer_due <= json_integer_value(next_due))
+        return;
+    M.timer_due = (int64_t)json_integer_value(next_due);
     delay = (int64_t)json_integer_value(next_due) - vb_wall_ms();
     if (delay < 1) delay = 1;
     uv_timer_start(&M.timer, on_timer, (uint64_t)delay, 0);

@@ -217,6 +217,19 @@ static void test_job_lease(void **state)
         &r);
     assert_true(json_is_true(json_object_get(r, "acquired")));
     json_decref(r);
+    /* B dies half-way with a lease that then expires: A takes the job over. */
+    vbt_store_run(
+        &F, vb_op_job_acquire,
+        json_pack("{s:s, s:s, s:I}", "name", "cleanup", "owner", "B", "leaseMs", (json_int_t)-1),
+        &r);
+    assert_true(json_is_true(json_object_get(r, "acquired")));
+    json_decref(r);
+    vbt_store_run(
+        &F, vb_op_job_acquire,
+        json_pack("{s:s, s:s, s:I}", "name", "cleanup", "owner", "A", "leaseMs", (json_int_t)60000),
+        &r);
+    assert_true(json_is_true(json_object_get(r, "acquired")));
+    json_decref(r);
 }
 
 int main(void)
