@@ -32,10 +32,9 @@ static void acquire(job *j);
 
 static void submit(vb_op_fn fn, json_t *args, vb_store_cb cb, job *j)
 {
-    if (!args || vb_store_submit(S.app->store, fn, VB_STORE_WRITE, args, cb, j) != 0) {
-        json_decref(args);
+    /* vb_store_submit takes args even when it fails (closing: shutdown). */
+    if (!args || vb_store_submit(S.app->store, fn, VB_STORE_WRITE, args, cb, j) != 0)
         j->running = 0;
-    }
 }
 
 static void on_released(const vb_store_res *res, void *ud)

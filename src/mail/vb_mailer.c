@@ -130,6 +130,11 @@ static void finish_cur(const char *outcome, const char *error, int64_t next_at)
                    json_pack("{s:O, s:O, s:O, s:s?}", "id", json_object_get(m, "id"), "template",
                              json_object_get(m, "template"), "attempts",
                              json_object_get(m, "attempts"), "reason", error));
+    else if (strcmp(outcome, "sent") == 0 && M.app->cfg.smtp_url[0])
+        vb_log_obj(VB_LOG_INFO, "mail sent",
+                   json_pack("{s:O, s:O, s:O}", "id", json_object_get(m, "id"), "template",
+                             json_object_get(m, "template"), "attempts",
+                             json_object_get(m, "attempts")));
     else if (strcmp(outcome, "retry") == 0)
         vb_log_obj(VB_LOG_INFO, "mail retry scheduled",
                    json_pack("{s:O, s:O, s:s?, s:I}", "id", json_object_get(m, "id"), "attempts",
