@@ -197,7 +197,18 @@ test('a 5xx answer is given up at once, with the reason logged', async () => {
   assert.equal(sink.to(u.email).length, 0);
 });
 
-test('no server errors; clean exit', async () => {
+test('no server errors; clean exit (and a summary of one mail of each kind as received)', async () => {
+  const kinds = [
+    ['welcome', /^Welcome to vibed/], ['task assigned', /^You were assigned/],
+    ['mentioned (comment)', /mentioned you on/], ['mentioned (chat)', /mentioned you in/],
+    ['due soon', /is due soon$/], ['overdue', /is overdue$/], ['password reset', /^Reset your vibed password$/],
+  ];
+  for (const [kind, re] of kinds) {
+    const m = sink.mails.find((x) => re.test(x.subject));
+    assert.ok(m, `a ${kind} mail was received`);
+    const link = (m.text.match(/https?:\/\/\S+/) || [''])[0].replace(/token=[\w-]+/, 'token=…');
+    console.log(`${kind}: To ${m.to} | Subject "${m.subject}" | Message-ID ${m.messageId} | parts ${m.text ? 'text' : ''}+${m.html ? 'html' : ''} | ${link}`);
+  }
   await srv.stop();
   assertNoServerErrors(srv.logs);
 });
