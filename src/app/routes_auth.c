@@ -323,6 +323,8 @@ static const vb_field f_user_patch[] = {
     {"firstName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "First name"},
     {"lastName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Last name"},
     {"avatarUrl", VB_F_STRING, 0, 1, 0, 2048, VB_FMT_URL, NULL, "Avatar image URL, or null"},
+    {"emailNotifications", VB_F_BOOL, 0, 0, 0, 0, VB_FMT_NONE, NULL,
+     "Notification mails (assigned, mentioned, due); password reset mails always go"},
 };
 static const vb_schema s_register = VB_SCHEMA(f_register);
 static const vb_schema s_login = VB_SCHEMA(f_login);

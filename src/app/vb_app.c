@@ -7,11 +7,13 @@
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
 #include "app/vb_chat.h"
+#include "app/vb_jobs.h"
 #include "app/vb_routes.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "hub/vb_hub.h"
 #include "hub/vb_presence.h"
+#include "mail/vb_mailer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,15 +117,23 @@ static void on_chat_stopped(void *arg)
     vb_http_server_shutdown(app->http, on_http_closed, app);
 }
 
+static void on_mailer_stopped(void *arg)
+{
+    vb_chat_stop(on_chat_stopped, arg);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     vb_app *app = h->data;
     if (g_stopping) return;
     g_stopping = 1;
     vb_log(VB_LOG_INFO, "%s received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    /* Chat sessions first (their polling requests are held by HTTP), then
-     * HTTP (in-flight requests finish), then the store. */
-    vb_chat_stop(on_chat_stopped, app);
+    /* The scheduler and the mail sender first (the mail being sent finishes,
+     * claimed ones are handed back), then chat sessions (their polling
+     * requests are held by HTTP), then HTTP (in-flight requests finish), then
+     * the store. */
+    vb_jobs_stop();
+    vb_mailer_stop(on_mailer_stopped, app);
 }
 
 static void on_migrate_closed(void *arg)
@@ -158,7 +168,7 @@ static int build_router(vb_app *app)
         vb_routes_ops,           vb_routes_auth,     vb_routes_workspaces, vb_routes_projects,
         vb_routes_tasks,         vb_routes_comments, vb_routes_labels,     vb_routes_activity,
         vb_routes_notifications, vb_routes_channels, vb_routes_messages,   vb_routes_live,
-        vb_routes_invitations,
+        vb_routes_invitations,   vb_routes_reset,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);
@@ -179,6 +189,11 @@ static int serve(vb_app *app)
     vb_store_set_event_sink(app->store, vb_hub_publish_events, NULL);
     if (vb_chat_start(app)) {
         vb_log(VB_LOG_ERROR, "cannot start the chat gateway");
+        close_store_and_run(app);
+        return 1;
+    }
+    if (vb_mailer_start(app) || vb_jobs_start(app)) {
+        vb_log(VB_LOG_ERROR, "cannot start the mail sender");
         close_store_and_run(app);
         return 1;
     }

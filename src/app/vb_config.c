@@ -40,7 +40,11 @@ static const char g_usage[] =
     "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
     "user, 20, 0: no limit), CHAT_RATE_BURST (50); STORE_MAX_QUEUE (store operations\n"
     "queued before requests get 503 BUSY, 10000), CHAT_RECOVERY_MS (120000, at most\n"
-    "86400000; 0 turns connection state recovery off).\n";
+    "86400000; 0 turns connection state recovery off);\n"
+    "mail: PUBLIC_URL (http://localhost:3000), SMTP_URL (smtp[s]://user:pass@host:port; none:\n"
+    "mails are logged), MAIL_FROM, MAIL_RETRY_BASE_MS (30000), MAIL_MAX_ATTEMPTS (8),\n"
+    "RESET_TOKEN_TTL_MS (1800000); jobs: JOBS_INTERVAL_MS (60000), DUE_REMINDER_LEAD_MS\n"
+    "(86400000).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -101,6 +105,14 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_rate_burst = 50;
     cfg->store_max_queue = 10000;
     cfg->chat_recovery_ms = 120000;
+    copy(cfg->public_url, sizeof cfg->public_url, "http://localhost:3000");
+    copy(cfg->mail_from, sizeof cfg->mail_from, "vibed <no-reply@localhost>");
+    cfg->mail_retry_base_ms = 30000;
+    cfg->mail_max_attempts = 8;
+    cfg->mail_lease_ms = 10L * 60 * 1000;
+    cfg->reset_token_ttl_ms = 30L * 60 * 1000;
+    cfg->jobs_interval_ms = 60000;
+    cfg->due_reminder_lead_ms = 24L * 3600 * 1000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -165,6 +177,17 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
         return -1;
     }
     cfg->chat_recovery_ms = (int)n;
+    env_str(cfg->public_url, sizeof cfg->public_url, "PUBLIC_URL");
+    env_str(cfg->smtp_url, sizeof cfg->smtp_url, "SMTP_URL");
+    env_str(cfg->mail_from, sizeof cfg->mail_from, "MAIL_FROM");
+    if (env_num("MAIL_RETRY_BASE_MS", &cfg->mail_retry_base_ms)) return -1;
+    n = cfg->mail_max_attempts;
+    if (env_num("MAIL_MAX_ATTEMPTS", &n)) return -1;
+    cfg->mail_max_attempts = (int)n;
+    if (env_num("MAIL_LEASE_MS", &cfg->mail_lease_ms)) return -1;
+    if (env_num("RESET_TOKEN_TTL_MS", &cfg->reset_token_ttl_ms)) return -1;
+    if (env_num("JOBS_INTERVAL_MS", &cfg->jobs_interval_ms)) return -1;
+    if (env_num("DUE_REMINDER_LEAD_MS", &cfg->due_reminder_lead_ms)) return -1;
 
     enum {
         O_HOST = 1,
@@ -273,6 +296,17 @@ int vb_config_parse_check(const vb_config *cfg)
         return -1;
     }
     vb_proxy_free(proxies);
+    if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
+        fprintf(stderr, "vibed: SMTP_URL must be smtp://... or smtps://...\n");
+        return -1;
+    }
+    if (cfg->jobs_interval_ms < 10 || cfg->mail_max_attempts < 1 || cfg->mail_retry_base_ms < 1 ||
+        cfg->mail_lease_ms < 1000) {
+        fprintf(stderr, "vibed: JOBS_INTERVAL_MS must be >= 10, MAIL_MAX_ATTEMPTS and "
+                        "MAIL_RETRY_BASE_MS >= 1, MAIL_LEASE_MS >= 1000\n");
+        return -1;
+    }
     if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
         fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
         return -1;

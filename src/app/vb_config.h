@@ -35,6 +35,15 @@ typedef struct vb_config {
     unsigned chat_rate_burst; /* CHAT_RATE_BURST: default 50 */
     size_t store_max_queue;   /* STORE_MAX_QUEUE: store operations queued, default 10000 */
     int chat_recovery_ms;     /* CHAT_RECOVERY_MS: connection state recovery window, 0 off */
+    char public_url[512]; /* PUBLIC_URL: base of links in mails, default http://localhost:3000 */
+    char smtp_url[1024];  /* SMTP_URL smtp[s]://user:pass@host:port; empty: mails go to the log */
+    char mail_from[256];  /* MAIL_FROM, default "vibed <no-reply@localhost>" */
+    long mail_retry_base_ms; /* MAIL_RETRY_BASE_MS: first retry delay, doubled each time (30000) */
+    int mail_max_attempts;   /* MAIL_MAX_ATTEMPTS: attempts before a mail is given up (8) */
+    long mail_lease_ms;      /* MAIL_LEASE_MS: lease of claimed mails (10 minutes) */
+    long reset_token_ttl_ms; /* RESET_TOKEN_TTL_MS, default 30 minutes */
+    long jobs_interval_ms;   /* JOBS_INTERVAL_MS: how often the scheduler looks (60000) */
+    long due_reminder_lead_ms; /* DUE_REMINDER_LEAD_MS: remind this long before a due date (24 h) */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

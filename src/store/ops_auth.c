@@ -7,6 +7,7 @@
  * (rotated_at) and adds its successor to the family. Presenting a used token
  * means that someone holds a copy, so the whole family is revoked.
  */
+#include "store/vb_ops_mail.h"
 #include "store/vb_ops_ws.h"
 
 #include "core/vb_common.h"
@@ -78,6 +79,7 @@ int vb_op_auth_register(vb_op_ctx *c)
     if (rc < 0) return vb_op_internal(c, rc);
     rc = token_insert(c, id, NULL, vb_arg_str(a, "tokenHash"),
                       (int64_t)json_integer_value(json_object_get(a, "expiresAt")));
+    if (!rc) rc = vb_mail_enqueue(c, VB_MAIL_WELCOME, id, NULL);
     if (rc < 0) return rc;
     return result_user(c, id, "INVALID_CREDENTIALS", "Invalid email or password");
 }

@@ -4,6 +4,7 @@
  * They run on the store thread inside the calling operation's savepoint.
  */
 #include "store/vb_ops.h"
+#include "store/vb_ops_mail.h"
 #include "store/vb_ops_ws.h"
 
 #include "core/vb_common.h"
@@ -101,7 +102,8 @@ int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out)
 {
     int rc = vb_db_row(c->db, out,
                        "SELECT id, email, first_name AS firstName, last_name AS lastName,"
-                       " avatar_url AS avatarUrl, role, created_at AS createdAt,"
+                       " avatar_url AS avatarUrl, role,"
+                       " email_notifications AS \"b:emailNotifications\", created_at AS createdAt,"
                        " updated_at AS updatedAt FROM users WHERE id = ?",
                        "s", uid);
     if (rc < 0) return vb_op_internal(c, rc);
@@ -289,6 +291,15 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     snprintf(topic, sizeof topic, "user:%s", user_id);
     vb_op_event(c, topic, "notification", ev);
+    /* The notification mails (assigned, mentioned, due) go in the same
+     * transaction; vb_mail_enqueue drops them for users who turned them off. */
+    if (vb_mail_is_notification(type)) {
+        json_t *params = json_deep_copy(data);
+        if (!params) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+        json_object_set_new(params, "subject", json_string(title));
+        json_object_set_new(params, "workspaceId", str_or_null(wid));
+        return vb_mail_enqueue(c, type, user_id, params);
+    }
     return 0;
 }
 

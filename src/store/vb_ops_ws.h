@@ -9,7 +9,8 @@
  * operations only ever see hashes.
  *
  * Shapes (times are ISO 8601 strings):
- *   user      {id, email, firstName, lastName, avatarUrl, role, createdAt, updatedAt}
+ *   user      {id, email, firstName, lastName, avatarUrl, role, emailNotifications,
+ *              createdAt, updatedAt}
  *   workspace {id, name, slug, description, logoUrl, ownerId, createdAt, updatedAt,
  *              role (the caller's), memberCount}
  *   member    {userId, email, firstName, lastName, role, joinedAt}

@@ -27,7 +27,7 @@ export function DashboardPage() {
     setPid(e.target.value);
   };
   const reconnecting = state === 'reconnecting' || streamState.stats === 'reconnecting' || streamState.activity === 'reconnecting';
-  const rate = stats ? Math.round((stats.completionRate || 0) * 100) : null;
+  const rate = stats ? stats.completionRate || 0 : null; // an integer percentage
 
   return html`<section class="page dashboard">
     <header class="page-head">
