@@ -161,17 +161,39 @@ static int invite_each(vb_sio_socket *s, void *ud)
     return 0;
 }
 
-/* A user invited into a workspace while connected (topic "user:<id>"): their
+/* A user who joined a workspace while connected (topic "user:<id>"): their
  * sockets join that workspace's room and they come online there, without a
  * reconnect. */
-static void on_invite(const char *topic, json_t *data)
+static void join_workspace(const char *topic, const char *uid, const char *wid)
 {
-    const char *kind = json_string_value(json_object_get(data, "type"));
-    const char *uid = json_string_value(json_object_get(data, "userId"));
-    invite_join ij = {json_string_value(json_object_get(data, "workspaceId"))};
-    if (!kind || strcmp(kind, "workspace_invite") != 0 || !uid || !ij.wid) return;
+    invite_join ij = {wid};
+    if (!uid || !ij.wid) return;
     vb_sio_room_each(vb_chat_nsp, topic, invite_each, &ij);
     vb_presence_join_workspace(uid, ij.wid);
+}
+
+/* An invitation ({notification, unreadCount}) joins the invited user. */
+static void on_invite(const char *topic, json_t *note)
+{
+    json_t *data = json_object_get(note, "notification");
+    const char *kind = json_string_value(json_object_get(data, "type"));
+    if (!kind || strcmp(kind, "workspace_invite") != 0) return;
+    join_workspace(topic, json_string_value(json_object_get(data, "userId")),
+                   json_string_value(json_object_get(data, "workspaceId")));
+}
+
+/* Emits event with data (borrowed) to every socket in room topic. */
+static void emit_to_room(const char *topic, const char *event, json_t *data)
+{
+    char buf[VB_CHAT_ARGS_STACK];
+    size_t len;
+    char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+    if (!text) return;
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, event, text, len, NULL, 0);
+    vb_chat_args_free(text, buf);
+    if (!out) return;
+    vb_sio_out_broadcast(out, topic, NULL);
+    vb_sio_out_unref(out);
 }
 
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
@@ -182,8 +204,18 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         on_presence(topic, type, data);
         return;
     }
-    if (strcmp(type, "notification") == 0) {
-        on_invite(topic, data);
+    if (strcmp(type, "notification") == 0 || strcmp(type, "notification_unread") == 0) {
+        /* notification:new {notification, unreadCount} the moment it is
+         * committed, and notification:unread {unreadCount} after reads, to
+         * every socket of the user. */
+        if (type[12] == '\0') on_invite(topic, data);
+        emit_to_room(topic, type[12] ? "notification:unread" : "notification:new", data);
+        return;
+    }
+    if (strcmp(type, "workspace_joined") == 0) {
+        /* The creator of a new workspace. */
+        join_workspace(topic, json_string_value(json_object_get(data, "userId")),
+                       json_string_value(json_object_get(data, "workspaceId")));
         return;
     }
     if (strcmp(type, "member_removed") == 0) {
