@@ -174,7 +174,9 @@ static void handle_api(vb_app *app, vb_http_req *req)
     }
     req->app = (void *)route;
 
-    if (route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) {
+    /* Public auth routes, and the password change (it checks a password). */
+    if ((route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) ||
+        strcmp(route->op_id, "changePassword") == 0) {
         unsigned retry = vb_ratelimit_hit(g_auth_limiter, req->client_ip, vb_now_ns() / 1000000);
         if (retry) {
             char secs[16];
