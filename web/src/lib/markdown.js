@@ -6,7 +6,7 @@ import { html } from './ui.js';
 
 const SAFE_URL = /^(https?:\/\/|mailto:)/i;
 // One inline token: code, bold, italics, a [link](url), a bare URL, a mention.
-const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*|_[^_\s][^_\n]*_)|(\[[^\]\n]+\]\([^)\s]+\))|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|((?:^|(?<=[\s(]))@[A-Za-z0-9._+-]*[A-Za-z0-9_+-])/g;
+const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*|(?<![A-Za-z0-9_])_[^_\s][^_\n]*_(?![A-Za-z0-9_]))|(\[[^\]\n]+\]\([^)\s]+\))|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|((?:^|(?<=[\s(]))@[A-Za-z0-9._+-]*[A-Za-z0-9_+-])/g;
 
 function link(href, text, key) {
   if (!SAFE_URL.test(href)) return text;
