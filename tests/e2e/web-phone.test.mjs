@@ -34,7 +34,7 @@ test('board: the page fits the screen; workspace name and Members link are reach
   const members = page.getByRole('link', { name: /Members/ });
   await members.scrollIntoViewIfNeeded();
   await assertInViewport(page, members, 'Members link');
-  await assertInViewport(page, page.getByRole('link', { name: 'vibed home' }), 'logo link');
+  await assertInViewport(page, page.getByRole('link', { name: 'vibed', exact: true }), 'logo link');
   await screenshot(page, 'phone-board');
 });
 

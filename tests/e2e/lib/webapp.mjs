@@ -80,6 +80,7 @@ let axeSource = null;
 export async function axeSerious(page, include) {
   if (!axeSource) axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+  if (include) await page.locator(include).first().waitFor();
   const res = await page.evaluate(async (sel) => window.axe.run(sel ? document.querySelector(sel) : document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
   }), include || null);

@@ -114,7 +114,7 @@ export function Shell({ route, user }) {
   return html`<${AppCtx.Provider} value=${ctx}>
     <div class="shell">
       <header class="topbar">
-        <${Link} class="brand" href="/" aria-label="vibed home"><span class="logo" aria-hidden="true">v</span><span class="brand-name" aria-hidden="true">vibed</span></${Link}>
+        <${Link} class="brand" href="/"><span class="logo" aria-hidden="true">v</span><span class="brand-name">vibed</span></${Link}>
         ${workspaces.length > 0 && html`<div class="ws-switch">
           <label class="sr-only" for="ws-select">Workspace</label>
           <select id="ws-select" value=${wid} onChange=${(e) => navigate(`/w/${e.target.value}`)}>
