@@ -275,7 +275,8 @@ function Card({ task, labelById, memberById, dragging, disabled, first, last, fi
     <button type="button" class="card-title" onClick=${onOpen}>${task.title}</button>
     ${subtasks.length > 0 && html`<ul class="subtasks" aria-label=${`Subtasks of ${task.key}`}>
       ${subtasks.map((st) => html`<li key=${st.id} class="subtask-row" data-id=${st.id} data-key=${st.key}>
-        <button type="button" class="link-plain" onClick=${() => onOpenId(st.id)}><span class="key">${st.key}</span> ${st.title}</button></li>`)}</ul>`}
+        <button type="button" class="link-plain" onClick=${() => onOpenId(st.id)}><span class="key">${st.key}</span> ${st.title}</button>
+        <${Due} task=${st} doneCol=${doneCol} /></li>`)}</ul>`}
     <div class="card-foot">
       <${Due} task=${task} doneCol=${doneCol} />
       ${allSubtasks.length > 0 && html`<span class="muted small" title="Subtasks done">${allSubtasks.filter((x) => x.status === doneCol).length}/${allSubtasks.length} subtasks</span>`}
