@@ -168,7 +168,7 @@ static int build_router(vb_app *app)
         vb_routes_ops,           vb_routes_auth,     vb_routes_workspaces, vb_routes_projects,
         vb_routes_tasks,         vb_routes_comments, vb_routes_labels,     vb_routes_activity,
         vb_routes_notifications, vb_routes_channels, vb_routes_messages,   vb_routes_live,
-        vb_routes_invitations,   vb_routes_reset,
+        vb_routes_invitations,   vb_routes_reset,    vb_routes_password,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);

@@ -162,16 +162,30 @@ static int member_join_each(vb_sio_socket *s, void *ud)
     return 0;
 }
 
-/* A user who joined a workspace while connected (an accepted invitation,
- * "member_added" on topic "user:<id>"): their sockets join that workspace's
- * room and they come online there, without a reconnect. */
-static void on_member_added(const char *topic, json_t *data)
+/* A user who joined a workspace while connected (topic "user:<id>": an
+ * accepted invitation, or the creator of a new workspace): their sockets join
+ * that workspace's room and they come online there, without a reconnect. */
+static void join_workspace(const char *topic, json_t *data)
 {
     const char *uid = json_string_value(json_object_get(data, "userId"));
     member_join mj = {json_string_value(json_object_get(data, "workspaceId"))};
     if (!uid || !mj.wid) return;
     vb_sio_room_each(vb_chat_nsp, topic, member_join_each, &mj);
     vb_presence_join_workspace(uid, mj.wid);
+}
+
+/* Emits event with data (borrowed) to every socket in room topic. */
+static void emit_to_room(const char *topic, const char *event, json_t *data)
+{
+    char buf[VB_CHAT_ARGS_STACK];
+    size_t len;
+    char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+    if (!text) return;
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, event, text, len, NULL, 0);
+    vb_chat_args_free(text, buf);
+    if (!out) return;
+    vb_sio_out_broadcast(out, topic, NULL);
+    vb_sio_out_unref(out);
 }
 
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
@@ -182,8 +196,15 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         on_presence(topic, type, data);
         return;
     }
-    if (strcmp(type, "member_added") == 0) {
-        on_member_added(topic, data);
+    if (strcmp(type, "member_added") == 0 || strcmp(type, "workspace_joined") == 0) {
+        join_workspace(topic, data);
+        return;
+    }
+    if (strcmp(type, "notification") == 0 || strcmp(type, "notification_unread") == 0) {
+        /* notification:new {notification, unreadCount} the moment it is
+         * committed, and notification:unread {unreadCount} after reads, to
+         * every socket of the user. */
+        emit_to_room(topic, type[12] ? "notification:unread" : "notification:new", data);
         return;
     }
     if (strcmp(type, "member_removed") == 0) {

@@ -199,3 +199,32 @@ int vb_op_auth_logout(vb_op_ctx *c)
                         "is", now, actor);
     return rc < 0 ? vb_op_internal(c, rc) : 0;
 }
+
+int vb_op_auth_hash_of(vb_op_ctx *c)
+{
+    const char *uid = vb_arg_actor(c);
+    json_t *row = NULL;
+    int rc;
+
+    c->result = json_object();
+    if (!c->result) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    if (!uid) return 0;
+    rc = vb_db_row(c->db, &row, "SELECT password_hash AS hash FROM users WHERE id = ?", "s", uid);
+    if (rc < 0) return vb_op_internal(c, rc);
+    if (row) json_object_set(c->result, "passwordHash", json_object_get(row, "hash"));
+    json_decref(row);
+    return 0;
+}
+
+int vb_op_auth_set_password(vb_op_ctx *c)
+{
+    const char *uid = vb_arg_actor(c), *hash = vb_arg_str((json_t *)c->args, "passwordHash");
+    int rc;
+
+    if (!uid || !hash) return vb_op_fail(c, VB_EUNAUTH, "UNAUTHORIZED", "Authentication required");
+    rc = vb_db_exec(c->db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", "sis",
+                    hash, vb_op_now(), uid);
+    if (rc < 0) return vb_op_internal(c, rc);
+    c->result = json_null();
+    return 0;
+}

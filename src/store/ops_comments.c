@@ -74,7 +74,8 @@ static void actor_name(vb_op_ctx *c, char *out, size_t size)
  * Re-applies the mentions of comment cid (text) on task t (raw) and notifies
  * the newly mentioned members. Returns 0 or fails c.
  */
-static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, const char *text)
+static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, const char *text,
+                            json_t **mentioned)
 {
     json_t *task = (json_t *)t, *data;
     const char *key = vb_arg_str(task, "key");
@@ -87,7 +88,7 @@ static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, cons
                      vb_arg_str(task, "projectId"), "key", key, "commentId", cid);
     if (!data) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     rc = vb_mentions_apply(c, vb_arg_str(task, "workspaceId"), "comment", cid, text, title, data,
-                           NULL);
+                           mentioned);
     json_decref(data);
     return rc;
 }
@@ -141,7 +142,7 @@ static int parent_check(vb_op_ctx *c, const char *tid, const char *parent)
 int vb_op_comment_create(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id"), *actor = vb_arg_actor(c), *text, *parent, *key;
-    json_t *body = vb_arg_body(c), *t = NULL;
+    json_t *body = vb_arg_body(c), *t = NULL, *mentioned = NULL;
     char id[VB_ID_LEN + 1], name[200], title[700];
     int64_t now = vb_op_now();
     int rc = vb_pt_task_access(c, tid, 1, &t, NULL, NULL);
@@ -170,16 +171,20 @@ int vb_op_comment_create(vb_op_ctx *c)
                      "comment_added",
                      json_pack("{s:s, s:s?}", "commentId", id, "parentCommentId", parent));
     if (rc) goto done;
+    /* A member mentioned in the comment gets the mention only, not also
+     * comment_added: one comment, one notification per person. */
+    rc = comment_mentions(c, t, id, text, &mentioned);
+    if (rc) goto done;
     actor_name(c, name, sizeof name);
     snprintf(title, sizeof title, "%s commented on %s: %s", name, key ? key : "a task",
              vb_arg_str(t, "title") ? vb_arg_str(t, "title") : "");
-    rc = vb_pt_notify_task(c, t, 1, "comment_added", title,
+    rc = vb_pt_notify_task(c, t, 1, mentioned, "comment_added", title,
                            json_pack("{s:s, s:s?, s:s?, s:s}", "taskId", tid, "projectId",
                                      vb_arg_str(t, "projectId"), "key", key, "commentId", id));
-    if (!rc) rc = comment_mentions(c, t, id, text);
     if (!rc) rc = comment_result(c, id);
 done:
     json_decref(t);
+    json_decref(mentioned);
     return vb_op_internal(c, rc);
 }
 
@@ -221,7 +226,7 @@ int vb_op_comment_update(vb_op_ctx *c)
     }
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "comment_updated", json_pack("{s:s}", "commentId", cid));
-    if (!rc) rc = comment_mentions(c, t, cid, text);
+    if (!rc) rc = comment_mentions(c, t, cid, text, NULL);
     if (!rc) rc = comment_result(c, cid);
 done:
     json_decref(t);

@@ -229,8 +229,8 @@ void vb_pt_task_event(vb_op_ctx *c, const char *pid, const char *tid, const char
     vb_op_event(c, topic, "task_changed", data);
 }
 
-int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const char *type,
-                      const char *title, json_t *data)
+int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const json_t *skip,
+                      const char *type, const char *title, json_t *data)
 {
     json_t *who = vb_pt_unique_ids(json_object_get(task, "assigneeIds"));
     const char *wid = vb_arg_str((json_t *)task, "workspaceId");
@@ -245,6 +245,10 @@ int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const
     }
     json_array_foreach(who, i, v)
     {
+        int skipped = 0;
+        for (size_t k = 0; k < json_array_size(skip) && !skipped; k++)
+            skipped = json_equal(json_array_get(skip, k), v);
+        if (skipped) continue;
         rc = vb_notify(c, json_string_value(v), wid, type, title, json_deep_copy(data));
         if (rc) break;
     }
@@ -267,20 +271,33 @@ int vb_pt_move_to_end(vb_op_ctx *c, const json_t *task, const char *to, int64_t 
     return rc;
 }
 
+const char *vb_pt_status_name(const char *status, char *out, size_t n)
+{
+    size_t i = 0;
+    if (!n) return out;
+    for (; status && status[i] && i + 1 < n; i++) {
+        char ch = status[i] == '-' || status[i] == '_' ? ' ' : status[i];
+        out[i] = i == 0 && ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+    }
+    out[i] = '\0';
+    return out;
+}
+
 int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to)
 {
     json_t *t = (json_t *)task;
     const char *from = vb_arg_str(t, "status");
     const char *key = vb_arg_str(t, "key");
-    char title[256];
+    char title[256], name[64];
     int rc = vb_pt_move_to_end(c, task, to, vb_op_now());
     if (rc) return vb_op_internal(c, rc);
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "status_changed",
                      json_pack("{s:{s:s?, s:s}}", "status", "from", from, "to", to));
     if (rc) return vb_op_internal(c, rc);
-    snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task", to);
-    rc = vb_pt_notify_task(c, task, 1, "task_status_changed", title,
+    snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task",
+             vb_pt_status_name(to, name, sizeof name));
+    rc = vb_pt_notify_task(c, task, 1, NULL, "task_status_changed", title,
                            json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}", "taskId", vb_arg_str(t, "id"),
                                      "projectId", vb_arg_str(t, "projectId"), "key", key, "from",
                                      from, "to", to));

@@ -159,6 +159,12 @@ int vb_op_ws_create(vb_op_ctx *c)
     rc = vb_activity(c, wid, NULL, NULL, "workspace_created",
                      json_pack("{s:s?, s:s}", "name", vb_arg_str(body, "name"), "slug", slug));
     if (rc < 0) return rc;
+    /* The creator's open chat connections join the new workspace at once
+     * (its room, and presence there). */
+    char topic[64 + VB_ID_LEN];
+    snprintf(topic, sizeof topic, "user:%s", actor);
+    vb_op_event(c, topic, "workspace_joined",
+                json_pack("{s:s, s:s}", "userId", actor, "workspaceId", wid));
     return vb_ws_result(c, wid);
 }
 

@@ -6,7 +6,8 @@
 //   /w/:wid                                dashboard
 //   /w/:wid/projects                       projects
 //   /w/:wid/board/:pid[?task=:tid]         Kanban board (task detail open)
-//   /w/:wid/chat[/:cid]                    chat
+//   /w/:wid/chat[/:cid][?message=:mid]     chat (a message highlighted)
+//   /w/:wid/settings                       profile, labels, projects
 //   /w/:wid/members                        members
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -27,7 +28,8 @@ function parseRoute() {
     const wid = parts[1];
     const sub = parts[2] || 'dashboard';
     return { page: sub, wid, pid: sub === 'board' ? parts[3] : undefined,
-      cid: sub === 'chat' ? parts[3] : undefined, task: q.get('task') || undefined };
+      cid: sub === 'chat' ? parts[3] : undefined, task: q.get('task') || undefined,
+      message: q.get('message') || undefined };
   }
   return { page: 'home' };
 }

@@ -81,6 +81,7 @@ class Chat {
     for (const ev of [
       'message:new', 'message:edited', 'message:deleted', 'channel:typing', 'channel:stop_typing',
       'presence:online', 'presence:offline', 'channel:user_joined', 'channel:user_left', 'welcome',
+      'notification:new', 'notification:unread',
     ]) {
       socket.on(ev, (data) => this.emitLocal(ev, data));
     }
@@ -131,8 +132,18 @@ class Chat {
   }
 
   leave(channelId) {
+    if (this.watched && this.watched.has(channelId)) return; // still counted for unread
     this.joined.delete(channelId);
     if (this.socket && this.socket.connected) this.socket.emit('channel:leave', { channelId }, () => {});
+  }
+
+  /** Stays joined to every channel of ids (to count unread messages); the
+   * previous watch list is left, except the channels in ids. */
+  watch(ids) {
+    const old = this.watched || new Set();
+    this.watched = new Set(ids);
+    for (const id of ids) if (!this.joined.has(id)) this.join(id).catch(() => {});
+    for (const id of old) if (!this.watched.has(id)) this.leave(id);
   }
 
   typing(channelId, on) {
