@@ -17,7 +17,8 @@ static const char g_usage[] =
     "  --host HOST            address to listen on [HOST] (default 127.0.0.1;\n"
     "                         use 0.0.0.0 to accept connections from other machines)\n"
     "  --port N               port [PORT] (default 3000; 0 picks a free port)\n"
-    "  --database-url URL     sqlite:PATH [DATABASE_URL] (default sqlite:./data/vibed.db)\n"
+    "  --database-url URL     sqlite:PATH or postgres://user:pass@host:port/db [DATABASE_URL]\n"
+    "                         (default sqlite:./data/vibed.db)\n"
     "  --jwt-secret S         HS256 secret, 32+ bytes [JWT_SECRET] (default: generated once\n"
     "                         and kept in the data folder, with a warning)\n"
     "  --log-level L          debug, info, warn or error [LOG_LEVEL] (default info)\n"
@@ -83,6 +84,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_ping_timeout_ms = 20000;
     cfg->chat_max_payload = 1000000;
     cfg->chat_max_output = 8u * 1024 * 1024;
+    cfg->db_readers = 2;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -118,6 +120,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->chat_max_output;
     if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
     cfg->chat_max_output = (size_t)n;
+    n = cfg->db_readers;
+    if (env_num("DB_READERS", &n)) return -1;
+    cfg->db_readers = (int)n;
 
     enum {
         O_HOST = 1,
@@ -219,8 +224,14 @@ int vb_config_parse_check(const vb_config *cfg)
         fprintf(stderr, "vibed: the JWT secret must be at least 32 bytes\n");
         return -1;
     }
-    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
-        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0 &&
+        strncmp(cfg->database_url, "postgres://", 11) != 0 &&
+        strncmp(cfg->database_url, "postgresql://", 13) != 0) {
+        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH or postgres://...\n");
+        return -1;
+    }
+    if (cfg->db_readers < 1 || cfg->db_readers > 16) {
+        fprintf(stderr, "vibed: DB_READERS must be 1..16\n");
         return -1;
     }
     return 0;
@@ -228,6 +239,10 @@ int vb_config_parse_check(const vb_config *cfg)
 
 void vb_config_data_dir(const vb_config *cfg, char *out, size_t outlen)
 {
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
+        snprintf(out, outlen, "./data"); /* PostgreSQL: the default folder */
+        return;
+    }
     const char *path = cfg->database_url + 7; /* after "sqlite:" */
     const char *slash = strrchr(path, '/');
     if (!slash || strcmp(path, ":memory:") == 0)

@@ -202,9 +202,17 @@ static const char m002_collab[] =
     "CREATE INDEX mentions_source ON mentions(source_type, source_id);"
     "CREATE INDEX mentions_user ON mentions(user_id);";
 
+/* Lookups by lower(column), the portable case-insensitive match (vb_db.h);
+ * uniqueness stays with the NOCASE columns of migration 1. */
+static const char m003_nocase[] =
+    "CREATE INDEX users_email_lower ON users(lower(email));"
+    "CREATE INDEX users_handle_lower ON users(lower(handle));"
+    "CREATE INDEX labels_name_lower ON labels(workspace_id, lower(name));";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
     {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
+    {3, "case-insensitive lookups through lower()", m003_nocase},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

@@ -102,6 +102,13 @@ typedef struct vb_store_stats {
  * logged).
  */
 int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url);
+/* Options of vb_store_open_opts. */
+typedef struct vb_store_opts {
+    int readers; /* reader connections and threads for PostgreSQL (default 2; SQLite: 1) */
+} vb_store_opts;
+/* vb_store_open with options (NULL: the defaults). url may also be
+ * postgres://... or postgresql://... (a libpq connection URI). */
+int vb_store_open_opts(vb_store **out, uv_loop_t *loop, const char *url, const vb_store_opts *opts);
 /* Sets the sink for committed events (may be called once, before submits). */
 void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
 /* Flags of vb_store_submit. */
