@@ -34,7 +34,7 @@ int vb_op_user_update_me(vb_op_ctx *c)
     rc = vb_db_exec(c->db,
                     "UPDATE users SET first_name = COALESCE(?, first_name),"
                     " last_name = COALESCE(?, last_name),"
-                    " avatar_url = CASE WHEN ? THEN ? ELSE avatar_url END,"
+                    " avatar_url = CASE WHEN ? <> 0 THEN ? ELSE avatar_url END,"
                     " updated_at = ? WHERE id = ?",
                     "ssisis", vb_arg_str(body, "firstName"), vb_arg_str(body, "lastName"),
                     (int64_t)(avatar != NULL), json_string_value(avatar), vb_op_now(), actor);

@@ -175,56 +175,103 @@ static size_t quoted_len(const char *s)
     return i;
 }
 
-int vb_db_sql_translate(const char *sql, const char *ids_sql, int dollar, char **out)
+/* The token of tokens that starts at p, or NULL. */
+static const vb_db_token *token_at(const vb_db_token *tokens, const char *p)
 {
-    static const char k_ids[] = "VB_IDS(?)";
-    size_t cap = strlen(sql) * 2 + 64, len = 0;
-    int n = 0;
-    char *buf = malloc(cap);
-    if (!buf) return VB_ENOMEM;
-    for (const char *p = sql; *p;) {
-        const char *piece = p;
-        size_t plen = 1, adv = 1;
-        char num[24];
-        if (*p == '\'' || *p == '"') {
-            plen = adv = quoted_len(p);
-        } else if (strncmp(p, k_ids, sizeof k_ids - 1) == 0) {
-            /* Expanded, with the '?' of ids_sql numbered in place. */
-            size_t ilen = strlen(ids_sql);
-            for (size_t k = 0; k < ilen; k++) {
-                if (len + 32 >= cap) {
-                    char *nb = realloc(buf, cap *= 2);
-                    if (!nb) {
-                        free(buf);
-                        return VB_ENOMEM;
-                    }
-                    buf = nb;
-                }
-                if (ids_sql[k] == '?' && dollar)
-                    len += (size_t)snprintf(buf + len, cap - len, "$%d", ++n);
-                else
-                    buf[len++] = ids_sql[k];
-            }
-            p += sizeof k_ids - 1;
-            continue;
-        } else if (*p == '?' && dollar) {
-            snprintf(num, sizeof num, "$%d", ++n);
-            piece = num;
-            plen = strlen(num);
+    if (p[0] != 'V' || p[1] != 'B' || p[2] != '_') return NULL;
+    for (; tokens->token; tokens++)
+        if (strncmp(p, tokens->token, strlen(tokens->token)) == 0) return tokens;
+    return NULL;
+}
+
+/* A growing output of vb_db_sql_translate. */
+typedef struct sql_out {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} sql_out;
+
+static void out_put(sql_out *o, const char *s, size_t n)
+{
+    if (o->oom) return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (o->len + n + 1 > cap)
+            cap *= 2;
+        char *nb = realloc(o->buf, cap);
+        if (!nb) {
+            o->oom = 1;
+            return;
         }
-        while (len + plen + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                return VB_ENOMEM;
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, piece, plen);
-        len += plen;
-        p += adv;
+        o->buf = nb;
+        o->cap = cap;
     }
-    buf[len] = '\0';
-    *out = buf;
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+/* Appends s with each '?' numbered ($n) when dollar is set. */
+static void out_params(sql_out *o, const char *s, size_t n, int dollar, int *num)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '?' && dollar) {
+            char b[24];
+            int k = snprintf(b, sizeof b, "$%d", ++*num);
+            out_put(o, b, (size_t)k);
+        } else
+            out_put(o, s + i, 1);
+    }
+}
+
+static int ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int vb_db_sql_translate(const char *sql, const vb_db_token *tokens, int pg, char **out)
+{
+    sql_out o = {0};
+    int num = 0;
+    out_put(&o, "", 0);
+    for (const char *p = sql; *p && !o.oom;) {
+        const vb_db_token *tok;
+        if (*p == '\'' || *p == '"') {
+            size_t n = quoted_len(p);
+            out_put(&o, p, n);
+            p += n;
+        } else if ((tok = token_at(tokens, p)) != NULL) {
+            out_params(&o, tok->text, strlen(tok->text), pg, &num);
+            p += strlen(tok->token);
+        } else if (ident_char(*p)) {
+            /* A word; after AS, PostgreSQL would fold an unquoted alias to
+             * lower case: an alias with capitals (the API's camelCase) is
+             * quoted so that rows keep the names SQLite gives them. */
+            const char *w = p;
+            while (ident_char(*p))
+                p++;
+            out_put(&o, w, (size_t)(p - w));
+            if (!pg || p - w != 2 || (w[0] | 0x20) != 'a' || (w[1] | 0x20) != 's') continue;
+            const char *sp = p;
+            while (*p == ' ' || *p == '\n' || *p == '\t')
+                p++;
+            out_put(&o, sp, (size_t)(p - sp));
+            const char *a = p;
+            int upper = 0;
+            while (ident_char(*p))
+                upper |= *p >= 'A' && *p <= 'Z', p++;
+            if (upper && !(*a >= '0' && *a <= '9')) out_put(&o, "\"", 1);
+            out_put(&o, a, (size_t)(p - a));
+            if (upper && !(*a >= '0' && *a <= '9')) out_put(&o, "\"", 1);
+        } else {
+            out_params(&o, p, 1, pg, &num);
+            p++;
+        }
+    }
+    if (o.oom) {
+        free(o.buf);
+        return VB_ENOMEM;
+    }
+    *out = o.buf;
     return 0;
 }

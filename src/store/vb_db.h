@@ -46,6 +46,10 @@
  * - insert-if-absent: INSERT ... VALUES (...) ON CONFLICT DO NOTHING, or
  *   INSERT ... SELECT ... WHERE true ON CONFLICT DO NOTHING (the WHERE is
  *   SQLite's parsing rule). Never INSERT OR IGNORE / OR REPLACE.
+ * - a JSON array of a subquery's values: COALESCE((SELECT VB_JSON_AGG(x) FROM
+ *   (SELECT x ... ORDER BY x) s), '[]') (SQLite json_group_array,
+ *   PostgreSQL json_agg); read it with a "j:" alias. A subquery in FROM
+ *   always has an alias.
  * - the ids of a subtree: WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT
  *   ...) SELECT id FROM d, collected with vb_db_ids(), then bound as a list.
  * - no json_each/json_group_array/scalar MAX(a,b) (use CASE), no typeof, no

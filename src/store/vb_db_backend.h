@@ -69,11 +69,19 @@ struct vb_db {
 extern const vb_db_backend vb_db_sqlite_backend;
 extern const vb_db_backend vb_db_pg_backend;
 
+/* A dialect token of portable SQL and its text in one backend. */
+typedef struct vb_db_token {
+    const char *token; /* e.g. "VB_IDS(?)" */
+    const char *text;  /* may hold '?' placeholders of its own */
+} vb_db_token;
+
 /*
- * The portable SQL of vb_db.h in a backend's dialect: VB_IDS(?) becomes
- * ids_sql (which holds one '?'), and with dollar set each '?' outside quotes
- * becomes $1, $2, ... *out is malloc'ed. 0 or VB_ENOMEM. (vb_db.c)
+ * The portable SQL of vb_db.h in a backend's dialect: each token of tokens
+ * (ended by a {NULL, NULL} entry) outside quotes is replaced by its text,
+ * and with pg set each '?' outside quotes becomes $1, $2, ... in order and
+ * an alias with capitals after AS is quoted (PostgreSQL folds unquoted names
+ * to lower case). *out is malloc'ed. 0 or VB_ENOMEM. (vb_db.c)
  */
-int vb_db_sql_translate(const char *sql, const char *ids_sql, int dollar, char **out);
+int vb_db_sql_translate(const char *sql, const vb_db_token *tokens, int pg, char **out);
 
 #endif

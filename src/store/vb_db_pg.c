@@ -112,7 +112,8 @@ static int simple(vb_pg *db, const char *sql)
     int err = vb_pg_ensure(db);
     if (err) return err;
     PGresult *r = PQexec(db->c, sql);
-    int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : vb_pg_error(db, r, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : vb_pg_error(db, r, sql);
     PQclear(r);
     return rc;
 }

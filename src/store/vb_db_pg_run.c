@@ -14,10 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* VB_IDS(?) in PostgreSQL: the elements of a JSON array as text, with idx. */
-static const char k_ids_sql[] =
-    "(SELECT (o - 1) AS idx, value FROM jsonb_array_elements_text(CAST(? AS jsonb))"
-    " WITH ORDINALITY AS vb_e(value, o))";
+/* The dialect tokens of vb_db.h in PostgreSQL: VB_IDS(?) the elements of a
+ * JSON array as text, with idx. */
+static const vb_db_token k_tokens[] = {
+    {"VB_IDS(?)", "(SELECT (o - 1) AS idx, value FROM jsonb_array_elements_text(CAST(? AS jsonb))"
+                  " WITH ORDINALITY AS vb_e(value, o))"},
+    {"VB_JSON_AGG(", "json_agg("},
+    {NULL, NULL},
+};
 
 enum { OID_UNKNOWN = 0, OID_TEXT = 25, OID_INT8 = 20, OID_FLOAT8 = 701 };
 
@@ -67,7 +71,7 @@ static const char *native_of(vb_pg *db, const char *sql)
     }
     if (db->cached >= VB_PG_CACHE_MAX) vb_pg_cache_clear(db);
     vb_pg_sql *e = calloc(1, sizeof *e);
-    if (!e || !(e->text = strdup(sql)) || vb_db_sql_translate(sql, k_ids_sql, 1, &e->native) != 0) {
+    if (!e || !(e->text = strdup(sql)) || vb_db_sql_translate(sql, k_tokens, 1, &e->native) != 0) {
         if (e) sql_free(e);
         return NULL;
     }

@@ -13,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* VB_IDS(?) in SQLite: the elements of a JSON array. */
-static const char k_ids_sql[] = "(SELECT key AS idx, value FROM json_each(?))";
+/* The dialect tokens of vb_db.h in SQLite. */
+static const vb_db_token k_tokens[] = {
+    {"VB_IDS(?)", "(SELECT key AS idx, value FROM json_each(?))"},
+    {"VB_JSON_AGG(", "json_group_array("},
+    {NULL, NULL},
+};
 
 static size_t bucket_of(const char *sql)
 {
@@ -92,7 +96,7 @@ sqlite3_stmt *vb_db_stmt_get(vb_sq *db, const char *sql)
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     char *native = NULL;
-    if (vb_db_sql_translate(sql, k_ids_sql, 0, &native) != 0) return NULL;
+    if (vb_db_sql_translate(sql, k_tokens, 0, &native) != 0) return NULL;
     int rc = sqlite3_prepare_v3(db->h, native, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
     if (rc != SQLITE_OK || !st) {
         if (rc == SQLITE_OK)
