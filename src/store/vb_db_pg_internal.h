@@ -33,9 +33,10 @@ typedef struct vb_pg {
     char *conninfo; /* never logged: it may hold a password */
     int reader;     /* session is read-only */
     int in_txn;
-    int broken; /* the transaction cannot be committed */
-    int retry;  /* ... because of a serialization failure or deadlock */
-    int down;   /* the connection is lost; reconnect before use */
+    int broken;          /* the transaction cannot be committed */
+    int retry;           /* ... because of a serialization failure or deadlock */
+    int down;            /* the connection is lost; reconnect before use */
+    int release_pending; /* RELEASE vb_op not sent yet (see vb_db_pg.c) */
     int64_t changes;
     uint64_t next_try_ms; /* no reconnect attempt before (monotonic ms) */
     int backoff_ms;
@@ -49,6 +50,8 @@ int vb_pg_error(vb_pg *db, PGresult *res, const char *sql);
 /* Reconnects a lost connection when its backoff allows. 0 when usable, else
  * VB_EBUSY. (vb_db_pg.c) */
 int vb_pg_ensure(vb_pg *db);
+/* Sends a pending RELEASE before a statement. 0 or a vb_err. (vb_db_pg.c) */
+int vb_pg_flush(vb_pg *db);
 /* Empties the translation cache. (vb_db_pg_run.c) */
 void vb_pg_cache_clear(vb_pg *db);
 /* The backend's run/run_text/changes. (vb_db_pg_run.c) */

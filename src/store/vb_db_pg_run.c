@@ -176,6 +176,7 @@ static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, 
     int err = vb_pg_ensure(db);
     if (err) return err;
     if (db->broken && db->in_txn) return db->down ? VB_EBUSY : VB_EIO;
+    if ((err = vb_pg_flush(db)) != 0) return err;
     const char *native = native_of(db, sql);
     if (!native) return VB_ENOMEM;
     vb_pg_params p;

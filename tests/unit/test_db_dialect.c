@@ -244,6 +244,7 @@ static void test_transactions(void **state)
     /* a failing statement is undone by its savepoint; the transaction goes on */
     assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL),
                      VB_ECONFLICT);
+    assert_false(vb_db_txn_broken(db)); /* the batch must not be abandoned for it */
     assert_int_equal(vb_db_rollback_to(db), 0);
     assert_int_equal(vb_db_release(db), 0);
     assert_false(vb_db_txn_broken(db));
