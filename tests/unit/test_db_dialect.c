@@ -254,6 +254,25 @@ static void test_transactions(void **state)
     assert_int_equal(vb_db_check(db), 0);
 }
 
+/* The backend's own migrations apply, are idempotent, and a database newer
+ * than the binary is refused (on both backends). */
+static void test_migrations(void **state)
+{
+    vb_db *db = db_of(state);
+    int version = 0;
+    assert_int_equal(vb_migrate_run(db, &version), 0);
+    assert_true(version >= 3);
+    int again = 0;
+    assert_int_equal(vb_migrate_run(db, &again), 0);
+    assert_int_equal(again, version);
+    assert_int_equal(vb_db_exec(db,
+                                "INSERT INTO schema_migrations (version, name, applied_at)"
+                                " VALUES (?, 'from the future', 0)",
+                                "i", (int64_t)version + 1),
+                     0);
+    assert_int_equal(vb_migrate_run(db, &again), VB_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subtree_and_agg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conversions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
