@@ -714,8 +714,26 @@ def pg_section(res):
     return ["## vibed on PostgreSQL", "",
             "The same persisted chat and REST scenarios with `DATABASE_URL=postgres://...` (a local "
             "PostgreSQL 15 on the same 2 cores, `synchronous_commit` on: a write is acknowledged after "
-            "PostgreSQL committed it). Each statement is one round trip (no pipeline mode yet).", "",
-            table(rows, heads), ""]
+            "PostgreSQL committed it). Statements are prepared once per connection; each is still one "
+            "round trip (no pipeline mode yet).", "",
+            table(rows, heads), ""] + pg_causes(p)
+
+
+def pg_causes(p):
+    """Why the PostgreSQL targets are missed, from this run's server CPU."""
+    out = []
+    for sc, path, wall in (("persisted chat", ("persist",), ("persist", "ack_span_s")),
+                           ("task create", ("rest", "create"), None)):
+        cpu = g(p, *path, "server_cpu_s")
+        span = g(p, *wall) if wall else F("REST_SECONDS")
+        if cpu is None or not span:
+            continue
+        out.append(f"- {sc}: vibed used {cpu / span * 100:.0f}% of one core; the writer lane waits "
+                   "for PostgreSQL, one network round trip per statement (a persisted message or a task "
+                   "create is several statements, each answered by a PostgreSQL process on the same "
+                   "two cores). Sending a batch's statements in libpq's pipeline mode, or fewer "
+                   "statements per operation, is the way to the targets.")
+    return out + [""] if out else []
 
 
 def write_md(res, m, started, wall, cmdline):

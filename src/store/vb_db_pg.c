@@ -61,6 +61,7 @@ static int connect_now(vb_pg *db)
     }
     db->down = 0;
     db->backoff_ms = 0;
+    db->gen++; /* the new session has no prepared statements */
     return 0;
 }
 

@@ -25,6 +25,10 @@ typedef struct vb_pg_sql {
     const char *key; /* the caller's pointer, compared only */
     char *text;      /* copy of the caller's SQL */
     char *native;    /* the translation */
+    /* The server-side prepared statement of the last parameter types. */
+    char name[24];    /* "" until prepared */
+    unsigned int gen; /* db->gen when prepared (a reconnect drops them) */
+    char sig[65];     /* one char per parameter type: t, i, f, u */
 } vb_pg_sql;
 
 typedef struct vb_pg {
@@ -37,6 +41,8 @@ typedef struct vb_pg {
     int retry;           /* ... because of a serialization failure or deadlock */
     int down;            /* the connection is lost; reconnect before use */
     int release_pending; /* RELEASE vb_op not sent yet (see vb_db_pg.c) */
+    unsigned int gen;    /* connection generation: +1 at each (re)connect */
+    unsigned int nprep;  /* prepared statements named so far */
     int64_t changes;
     uint64_t next_try_ms; /* no reconnect attempt before (monotonic ms) */
     int backoff_ms;

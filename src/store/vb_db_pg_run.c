@@ -3,7 +3,8 @@
  * statement text ('?' -> $n, VB_IDS(?) -> jsonb_array_elements_text) and
  * cached, parameters bound from the format string of vb_db.h with their types
  * (text, int8, float8; a 'j' value by its JSON type), run in one round trip
- * (PQexecParams), rows converted by vb_db_pg_rows.c.
+ * (prepared once per statement and parameter types: PQprepare, then
+ * PQexecPrepared), rows converted by vb_db_pg_rows.c.
  */
 #include "core/vb_common.h"
 #include "core/vb_log.h"
@@ -56,14 +57,14 @@ void vb_pg_cache_clear(vb_pg *db)
     db->cached = 0;
 }
 
-/* The translation of sql, cached. NULL when out of memory. */
-static const char *native_of(vb_pg *db, const char *sql)
+/* The cache entry of sql (translated), made on a miss. NULL when out of memory. */
+static vb_pg_sql *entry_of(vb_pg *db, const char *sql)
 {
     size_t b = bucket_of(sql);
     vb_pg_sql **link = &db->buckets[b];
     for (vb_pg_sql *e = *link; e; link = &e->next, e = e->next) {
         if (e->key != sql) continue;
-        if (strcmp(e->text, sql) == 0) return e->native;
+        if (strcmp(e->text, sql) == 0) return e;
         *link = e->next;
         sql_free(e);
         db->cached--;
@@ -79,7 +80,7 @@ static const char *native_of(vb_pg *db, const char *sql)
     e->next = db->buckets[b];
     db->buckets[b] = e;
     db->cached++;
-    return e->native;
+    return e;
 }
 
 /* The parameters of one call: values as text with their types. */
@@ -169,6 +170,36 @@ static int bind_params(vb_pg_params *p, const char *sql, const char *fmt, va_lis
     return 0;
 }
 
+/* Prepares e on the server for the parameter types of p, unless it already
+ * is (same types, same connection). 0 or a vb_err. */
+static int prepare(vb_pg *db, vb_pg_sql *e, const vb_pg_params *p)
+{
+    char sig[sizeof e->sig];
+    for (int i = 0; i < p->n; i++)
+        sig[i] = p->types[i] == OID_TEXT     ? 't'
+                 : p->types[i] == OID_INT8   ? 'i'
+                 : p->types[i] == OID_FLOAT8 ? 'f'
+                                             : 'u';
+    sig[p->n] = '\0';
+    if (e->name[0] && e->gen == db->gen && strcmp(e->sig, sig) == 0) return 0;
+    /* A name never reused on this connection; an older statement of the
+     * entry stays on the server until the connection closes (bounded by the
+     * cache size and the few type combinations of a statement). */
+    char name[sizeof e->name];
+    snprintf(name, sizeof name, "vb%u", ++db->nprep);
+    PGresult *r = PQprepare(db->c, name, e->native, p->n, p->types);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        int err = vb_pg_error(db, r, e->text);
+        PQclear(r);
+        return err;
+    }
+    PQclear(r);
+    memcpy(e->name, name, sizeof name);
+    memcpy(e->sig, sig, sizeof sig);
+    e->gen = db->gen;
+    return 0;
+}
+
 /* Translates, binds and runs sql; *res gets the result of a success. */
 static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, va_list ap)
 {
@@ -177,12 +208,13 @@ static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, 
     if (err) return err;
     if (db->broken && db->in_txn) return db->down ? VB_EBUSY : VB_EIO;
     if ((err = vb_pg_flush(db)) != 0) return err;
-    const char *native = native_of(db, sql);
-    if (!native) return VB_ENOMEM;
+    vb_pg_sql *e = entry_of(db, sql);
+    if (!e) return VB_ENOMEM;
     vb_pg_params p;
     err = bind_params(&p, sql, fmt, ap);
+    if (!err) err = prepare(db, e, &p);
     if (!err) {
-        PGresult *r = PQexecParams(db->c, native, p.n, p.types, p.values, NULL, NULL, 0);
+        PGresult *r = PQexecPrepared(db->c, e->name, p.n, p.values, NULL, NULL, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             const char *ct = PQcmdTuples(r);
