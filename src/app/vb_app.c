@@ -144,7 +144,8 @@ static void on_migrate_closed(void *arg)
 /* Opens the store (running migrations). */
 static int open_store(vb_app *app)
 {
-    int rc = vb_store_open(&app->store, app->loop, app->cfg.database_url);
+    vb_store_opts sopts = {.readers = app->cfg.db_readers};
+    int rc = vb_store_open_opts(&app->store, app->loop, app->cfg.database_url, &sopts);
     if (rc) {
         /* Only the scheme: the rest of a URL may carry a password. */
         vb_log(VB_LOG_ERROR, "cannot open the database (%.*s)",

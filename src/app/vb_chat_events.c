@@ -56,6 +56,8 @@ static int call_failed(chat_call *c, const vb_store_res *res)
         code = "INTERNAL_ERROR";
         msg = "Something went wrong on our side";
     }
+    /* The database is unreachable (503 DATABASE_UNAVAILABLE over REST). */
+    if (res->status == VB_EBUSY) code = "UNAVAILABLE";
     vb_chat_fail(c->cs, c->ack, code, msg);
     c->ack = NULL;
     return 1;

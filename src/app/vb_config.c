@@ -18,7 +18,8 @@ static const char g_usage[] =
     "  --host HOST            address to listen on [HOST] (default 127.0.0.1;\n"
     "                         use 0.0.0.0 to accept connections from other machines)\n"
     "  --port N               port [PORT] (default 3000; 0 picks a free port)\n"
-    "  --database-url URL     sqlite:PATH [DATABASE_URL] (default sqlite:./data/vibed.db)\n"
+    "  --database-url URL     sqlite:PATH or postgres://user:pass@host:port/db [DATABASE_URL]\n"
+    "                         (default sqlite:./data/vibed.db)\n"
     "  --jwt-secret S         HS256 secret, 32+ bytes [JWT_SECRET] (default: generated once\n"
     "                         and kept in the data folder, with a warning)\n"
     "  --log-level L          debug, info, warn or error [LOG_LEVEL] (default info)\n"
@@ -113,6 +114,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->reset_token_ttl_ms = 30L * 60 * 1000;
     cfg->jobs_interval_ms = 60000;
     cfg->due_reminder_lead_ms = 24L * 3600 * 1000;
+    cfg->db_readers = 2;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -188,6 +190,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     if (env_num("RESET_TOKEN_TTL_MS", &cfg->reset_token_ttl_ms)) return -1;
     if (env_num("JOBS_INTERVAL_MS", &cfg->jobs_interval_ms)) return -1;
     if (env_num("DUE_REMINDER_LEAD_MS", &cfg->due_reminder_lead_ms)) return -1;
+    n = cfg->db_readers;
+    if (env_num("DB_READERS", &n)) return -1;
+    cfg->db_readers = (int)n;
 
     enum {
         O_HOST = 1,
@@ -307,8 +312,14 @@ int vb_config_parse_check(const vb_config *cfg)
                         "MAIL_RETRY_BASE_MS >= 1, MAIL_LEASE_MS >= 1000\n");
         return -1;
     }
-    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
-        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0 &&
+        strncmp(cfg->database_url, "postgres://", 11) != 0 &&
+        strncmp(cfg->database_url, "postgresql://", 13) != 0) {
+        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH or postgres://...\n");
+        return -1;
+    }
+    if (cfg->db_readers < 1 || cfg->db_readers > 16) {
+        fprintf(stderr, "vibed: DB_READERS must be 1..16\n");
         return -1;
     }
     return 0;
@@ -316,6 +327,10 @@ int vb_config_parse_check(const vb_config *cfg)
 
 void vb_config_data_dir(const vb_config *cfg, char *out, size_t outlen)
 {
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
+        snprintf(out, outlen, "./data"); /* PostgreSQL: the default folder */
+        return;
+    }
     const char *path = cfg->database_url + 7; /* after "sqlite:" */
     const char *slash = strrchr(path, '/');
     if (!slash || strcmp(path, ":memory:") == 0)

@@ -8,7 +8,8 @@ typedef struct vb_config {
     char command[16];        /* "serve", "migrate", "seed-demo" */
     char host[64];           /* HOST, default 127.0.0.1 */
     int port;                /* PORT, default 3000 */
-    char database_url[1024]; /* DATABASE_URL, default sqlite:./data/vibed.db */
+    char database_url[1024]; /* DATABASE_URL: sqlite:PATH (default sqlite:./data/vibed.db) or
+                                postgres://... (never logged) */
     char jwt_secret[256];    /* JWT_SECRET; empty means generate/keep one in the data dir */
     char log_level[16];      /* LOG_LEVEL, default info */
     char cors_origins[1024]; /* CORS_ORIGINS, comma-separated; empty: no cross-origin access; "*"
@@ -44,6 +45,7 @@ typedef struct vb_config {
     long reset_token_ttl_ms; /* RESET_TOKEN_TTL_MS, default 30 minutes */
     long jobs_interval_ms;   /* JOBS_INTERVAL_MS: how often the scheduler looks (60000) */
     long due_reminder_lead_ms; /* DUE_REMINDER_LEAD_MS: remind this long before a due date (24 h) */
+    int db_readers;            /* DB_READERS: PostgreSQL reader connections, 1..16, default 2 */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -65,7 +65,8 @@ int vb_op_auth_register(vb_op_ctx *c)
     snprintf(handle, sizeof handle, "%s", email);
     handle[strcspn(handle, "@")] = '\0';
 
-    rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM users WHERE email = ?", "s", email);
+    rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM users WHERE lower(email) = lower(?)",
+                   "s", email);
     if (rc < 0) return vb_op_internal(c, rc);
     if (taken) return vb_op_fail(c, VB_ECONFLICT, "EMAIL_TAKEN", "Email is already registered");
 
@@ -93,8 +94,9 @@ int vb_op_auth_lookup(vb_op_ctx *c)
     c->result = json_object();
     if (!c->result) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     if (!email) return 0;
-    /* email is COLLATE NOCASE, so the lookup ignores case. */
-    rc = vb_db_row(c->db, &row, "SELECT id, password_hash AS hash FROM users WHERE email = ?", "s",
+    /* The lookup ignores case (vb_db.h: case-insensitive match). */
+    rc = vb_db_row(c->db, &row,
+                   "SELECT id, password_hash AS hash FROM users WHERE lower(email) = lower(?)", "s",
                    email);
     if (rc < 0) return vb_op_internal(c, rc);
     if (!row) return 0;

@@ -246,26 +246,25 @@ int vb_op_comment_delete(vb_op_ctx *c)
     int rc = comment_for_change(c, cid, &t);
 
     if (rc) return rc;
-    rc = vb_db_row(c->db, &ids,
+    rc = vb_db_ids(c->db, &ids,
                    "WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT c.id FROM comments c"
-                   " JOIN d ON c.parent_comment_id = d.id) SELECT json_group_array(id) AS \"j:ids\""
-                   " FROM d",
+                   " JOIN d ON c.parent_comment_id = d.id) SELECT id FROM d",
                    "s", cid);
-    if (!rc && !ids) rc = VB_EIO;
     if (rc) goto internal;
-    list = json_object_get(ids, "ids");
+    list = ids;
     n = (int64_t)json_array_size(list);
     rc = vb_db_exec(c->db,
                     "DELETE FROM mentions WHERE source_type = 'comment'"
-                    " AND source_id IN (SELECT value FROM json_each(?))",
+                    " AND source_id IN (SELECT value FROM VB_IDS(?) j)",
                     "j", list);
     if (!rc)
-        rc = vb_db_exec(c->db, "DELETE FROM comments WHERE id IN (SELECT value FROM json_each(?))",
+        rc = vb_db_exec(c->db, "DELETE FROM comments WHERE id IN (SELECT value FROM VB_IDS(?) j)",
                         "j", list);
     if (!rc)
         rc = vb_db_exec(c->db,
-                        "UPDATE tasks SET comment_count = MAX(0, comment_count - ?) WHERE id = ?",
-                        "is", n, vb_arg_str(t, "id"));
+                        "UPDATE tasks SET comment_count = CASE WHEN comment_count > ?"
+                        " THEN comment_count - ? ELSE 0 END WHERE id = ?",
+                        "iis", n, n, vb_arg_str(t, "id"));
     if (rc) goto internal;
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "comment_deleted",

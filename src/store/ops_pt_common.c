@@ -124,7 +124,7 @@ fail:
     return rc;
 }
 
-/* Runs sql (which selects the offending ids as "id" from json_each of the
+/* Runs sql (which selects the offending ids as "id" from VB_IDS of the
  * bound ids and the workspace id) and appends one error per row. */
 static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids, const char *field,
                         const char *what, json_t *errors)
@@ -150,7 +150,7 @@ static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids
 int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
-                        "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
+                        "SELECT j.value AS id FROM VB_IDS(?) j WHERE NOT EXISTS"
                         " (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ?"
                         " AND m.user_id = j.value)",
                         wid, ids, field, "is not a member of this workspace", errors);
@@ -159,7 +159,7 @@ int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *fie
 int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
-                        "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
+                        "SELECT j.value AS id FROM VB_IDS(?) j WHERE NOT EXISTS"
                         " (SELECT 1 FROM labels l WHERE l.workspace_id = ? AND l.id = j.value)",
                         wid, ids, field, "is not a label of this workspace", errors);
 }
@@ -185,8 +185,8 @@ int vb_pt_set_labels(vb_db *db, const char *tid, json_t *ids)
     int rc = vb_db_exec(db, "DELETE FROM task_labels WHERE task_id = ?", "s", tid);
     if (rc || !json_is_array(ids) || json_array_size(ids) == 0) return rc;
     return vb_db_exec(db,
-                      "INSERT OR IGNORE INTO task_labels (task_id, label_id)"
-                      " SELECT ?, value FROM json_each(?)",
+                      "INSERT INTO task_labels (task_id, label_id)"
+                      " SELECT ?, value FROM VB_IDS(?) j WHERE true ON CONFLICT DO NOTHING",
                       "sj", tid, ids);
 }
 
@@ -195,8 +195,8 @@ int vb_pt_set_assignees(vb_db *db, const char *tid, json_t *ids)
     int rc = vb_db_exec(db, "DELETE FROM task_assignees WHERE task_id = ?", "s", tid);
     if (rc || !json_is_array(ids) || json_array_size(ids) == 0) return rc;
     return vb_db_exec(db,
-                      "INSERT OR IGNORE INTO task_assignees (task_id, user_id)"
-                      " SELECT ?, value FROM json_each(?)",
+                      "INSERT INTO task_assignees (task_id, user_id)"
+                      " SELECT ?, value FROM VB_IDS(?) j WHERE true ON CONFLICT DO NOTHING",
                       "sj", tid, ids);
 }
 
@@ -335,9 +335,9 @@ void vb_pt_ids_hook(vb_db_text *out, const char *key, const char *text, size_t n
 
 /* The page's assignees (k 0) and labels (k 1) by row position i (the key of
  * the id array), sorted as the subqueries of VB_PT_TASK_SELECT_API sort them. */
-static const char ids_sql[] = "SELECT j.key AS i, 0 AS k, a.user_id AS v FROM json_each(?1) j"
+static const char ids_sql[] = "SELECT j.idx AS i, 0 AS k, a.user_id AS v FROM VB_IDS(?) j"
                               " JOIN task_assignees a ON a.task_id = j.value"
-                              " UNION ALL SELECT j.key, 1, l.label_id FROM json_each(?1) j"
+                              " UNION ALL SELECT j.idx, 1, l.label_id FROM VB_IDS(?) j"
                               " JOIN task_labels l ON l.task_id = j.value ORDER BY 1, 2, 3";
 
 int vb_pt_ids_fill(vb_db *db, vb_db_text *out, vb_pt_ids *x)
@@ -352,7 +352,7 @@ int vb_pt_ids_fill(vb_db *db, vb_db_text *out, vb_pt_ids *x)
         rc = VB_ENOMEM;
         goto done;
     }
-    rc = vb_db_rows(db, &rows, ids_sql, "s", x->ids.data);
+    rc = vb_db_rows(db, &rows, ids_sql, "ss", x->ids.data, x->ids.data);
     if (rc) goto done;
     nrows = json_array_size(rows);
     for (size_t g = 0; g < x->n; g++) {

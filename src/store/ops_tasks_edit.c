@@ -249,23 +249,21 @@ int vb_op_task_delete(vb_op_ctx *c)
     /* The task and its subtasks at any depth, deleted explicitly (with their
      * links) so that this holds even where the database does not enforce the
      * schema's ON DELETE CASCADE. */
-    rc = vb_db_row(c->db, &ids,
+    rc = vb_db_ids(c->db, &ids,
                    "WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT t.id FROM tasks t"
-                   " JOIN d ON t.parent_task_id = d.id) SELECT json_group_array(id) AS \"j:ids\""
-                   " FROM d",
+                   " JOIN d ON t.parent_task_id = d.id) SELECT id FROM d",
                    "s", tid);
-    if (!rc && !ids) rc = VB_EIO;
     if (!rc)
         rc = vb_db_exec(
-            c->db, "DELETE FROM task_assignees WHERE task_id IN (SELECT value FROM json_each(?))",
-            "j", json_object_get(ids, "ids"));
+            c->db, "DELETE FROM task_assignees WHERE task_id IN (SELECT value FROM VB_IDS(?) j)",
+            "j", ids);
     if (!rc)
         rc = vb_db_exec(c->db,
-                        "DELETE FROM task_labels WHERE task_id IN (SELECT value FROM json_each(?))",
-                        "j", json_object_get(ids, "ids"));
+                        "DELETE FROM task_labels WHERE task_id IN (SELECT value FROM VB_IDS(?) j)",
+                        "j", ids);
     if (!rc)
-        rc = vb_db_exec(c->db, "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
-                        "j", json_object_get(ids, "ids"));
+        rc = vb_db_exec(c->db, "DELETE FROM tasks WHERE id IN (SELECT value FROM VB_IDS(?) j)", "j",
+                        ids);
     json_array_foreach(json_object_get(p, "columns"), i, col)
     {
         if (!rc) rc = vb_pt_renumber(c->db, vb_arg_str(p, "id"), vb_arg_str(col, "name"));

@@ -36,8 +36,8 @@ int vb_op_user_update_me(vb_op_ctx *c)
     rc = vb_db_exec(c->db,
                     "UPDATE users SET first_name = COALESCE(?, first_name),"
                     " last_name = COALESCE(?, last_name),"
-                    " avatar_url = CASE WHEN ? = 1 THEN ? ELSE avatar_url END,"
-                    " email_notifications = CASE WHEN ? = 1 THEN ? ELSE email_notifications END,"
+                    " avatar_url = CASE WHEN ? <> 0 THEN ? ELSE avatar_url END,"
+                    " email_notifications = CASE WHEN ? <> 0 THEN ? ELSE email_notifications END,"
                     " updated_at = ? WHERE id = ?",
                     "ssisiiis", vb_arg_str(body, "firstName"), vb_arg_str(body, "lastName"),
                     (int64_t)(avatar != NULL), json_string_value(avatar),

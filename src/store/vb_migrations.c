@@ -309,6 +309,13 @@ static const char m005_mail_jobs[] =
     "INSERT INTO job_leases (name) VALUES ('due_reminders');"
     "INSERT INTO job_leases (name) VALUES ('cleanup');";
 
+/* Lookups by lower(column), the portable case-insensitive match (vb_db.h);
+ * uniqueness stays with the NOCASE columns of migration 1. */
+static const char m006_nocase[] =
+    "CREATE INDEX users_email_lower ON users(lower(email));"
+    "CREATE INDEX users_handle_lower ON users(lower(handle));"
+    "CREATE INDEX labels_name_lower ON labels(workspace_id, lower(name));";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
@@ -316,5 +323,6 @@ const vb_migration vb_migrations[] = {
     {3, "invitations: pending workspace invitations", m003_invitations},
     {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery},
     {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs},
+    {6, "case-insensitive lookups through lower()", m006_nocase},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

@@ -56,10 +56,10 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
     " t.updated_at AS \"" TP "updatedAt\" FROM tasks t "
 /* The id sets by subquery, one pair per task. */
 #define VB_PT_TASK_IDS_SUBQUERY                                                                    \
-    " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"                  \
-    "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","                             \
-    " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"                   \
-    "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","
+    " COALESCE((SELECT VB_JSON_AGG(user_id) FROM (SELECT user_id FROM task_assignees"              \
+    "   WHERE task_id = t.id ORDER BY user_id) s), '[]') AS \"j:assigneeIds\","                    \
+    " COALESCE((SELECT VB_JSON_AGG(label_id) FROM (SELECT label_id FROM task_labels"               \
+    "   WHERE task_id = t.id ORDER BY label_id) s), '[]') AS \"j:labelIds\","
 #define VB_PT_TASK_COLUMNS(TP) VB_PT_TASK_COLUMNS_(TP, VB_PT_TASK_IDS_SUBQUERY)
 /* A raw task (integer times). */
 #define VB_PT_TASK_SELECT VB_PT_TASK_COLUMNS("")

@@ -320,7 +320,9 @@ static void test_migrations(void **state)
 static void test_bad_url(void **state)
 {
     vb_store *s = NULL;
-    assert_int_equal(vb_store_open(&s, &T.loop, "postgres://u:p@localhost/db"), VB_EINVAL);
+    assert_int_equal(vb_store_open(&s, &T.loop, "mysql://u:p@localhost/db"), VB_EINVAL);
+    /* PostgreSQL that cannot be reached (nothing listens on port 1) */
+    assert_int_equal(vb_store_open(&s, &T.loop, "postgres://u:p@127.0.0.1:1/db"), VB_EIO);
     assert_int_equal(vb_store_open(&s, &T.loop, "sqlite:"), VB_EINVAL);
     assert_int_equal(vb_store_open(&s, &T.loop, "nonsense"), VB_EINVAL);
     assert_null(s);
