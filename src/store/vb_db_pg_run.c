@@ -240,13 +240,13 @@ int vb_pg_run(vb_db *base, vb_db_mode mode, json_t **out, int64_t *iout, int64_t
     if (err) return err;
     int rows = PQntuples(res);
     if (mode == VB_DB_INT) {
-        if (rows > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        if (iout && rows > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
             const char *v = PQgetvalue(res, 0, 0);
             *iout = v[0] == 't' ? 1 : v[0] == 'f' ? 0 : (int64_t)strtoll(v, NULL, 10);
         }
-    } else if (mode == VB_DB_ROW) {
+    } else if (mode == VB_DB_ROW && out) {
         if (rows > 0 && !(*out = vb_pg_row_json(res, 0))) err = VB_ENOMEM;
-    } else if (mode == VB_DB_ROWS) {
+    } else if (mode == VB_DB_ROWS && out) {
         json_t *arr = json_array();
         for (int r = 0; arr && r < rows; r++) {
             json_t *row = vb_pg_row_json(res, r);
