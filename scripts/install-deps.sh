@@ -8,8 +8,11 @@ PKGS=(
   libuv1-dev node-llhttp libwslay-dev libjansson-dev libjwt-dev libsodium-dev libssl-dev
   libsqlite3-dev libcmocka-dev libhiredis-dev libpq-dev libcurl4-openssl-dev
   sqlite3 curl clang-format cppcheck clang-tidy
+  clang libclang-rt-14-dev
   postgresql postgresql-client
 )
+# The test scripts use python3 (free ports, the benchmark report).
+command -v python3 >/dev/null 2>&1 || PKGS+=(python3)
 # Node.js runs the end-to-end tests; install Debian's only when none is present.
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
