@@ -69,4 +69,15 @@ test('profile: name and password', opts, async () => {
   expectOk(await api(ctx.url, 'POST', '/auth/login', { body: { email: fx.a.email, password: 'Another-pass-99' } }));
 });
 
+test('profile: notification mails can be turned off and on', opts, async () => {
+  const box = page.getByLabel(/Mail me when I am assigned/);
+  assert.equal(await box.isChecked(), true);
+  await box.uncheck();
+  await page.locator('.toast', { hasText: 'Notification mails are off' }).waitFor();
+  assert.equal(expectOk(await api(ctx.url, 'GET', '/users/me', { token: fx.a.accessToken })).emailNotifications, false);
+  await box.check();
+  await page.locator('.toast', { hasText: 'You will get notification mails' }).waitFor();
+  assert.equal(expectOk(await api(ctx.url, 'GET', '/users/me', { token: fx.a.accessToken })).emailNotifications, true);
+});
+
 if (!missing) serverEndChecks(ctx);

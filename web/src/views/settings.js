@@ -8,7 +8,7 @@ export function SettingsPage() {
   return html`<section class="page settings">
     <header class="page-head"><h1>Settings</h1></header>
     <div class="grid-2">
-      <div class="stack"><${Profile} /><${Password} /></div>
+      <div class="stack"><${Profile} /><${MailPreference} /><${Password} /></div>
       <div class="stack"><${Labels} /><${Projects} /></div>
     </div>
   </section>`;
@@ -39,6 +39,34 @@ function Profile() {
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="actions"><button class="btn primary" type="submit">Save name</button></div>
   </form>`;
+}
+
+/* Notification mails (assignments, mentions, due dates) on or off; password
+ * reset mails always go. Saved as soon as the box is changed. */
+function MailPreference() {
+  const { user } = useContext(AppCtx);
+  const [on, setOn] = useState(user.emailNotifications !== false);
+  const [error, setError] = useState('');
+  async function change(e) {
+    const want = e.target.checked;
+    setError('');
+    setOn(want);
+    try {
+      const r = await patch('/users/me', { emailNotifications: want });
+      updateUser({ ...user, ...r.data });
+      toast(want ? 'You will get notification mails' : 'Notification mails are off');
+    } catch (err) {
+      setOn(!want);
+      setError(errorText(err));
+    }
+  }
+  return html`<section class="card stack" aria-labelledby="mail-h">
+    <h2 id="mail-h">E-mail</h2>
+    <label class="check"><input type="checkbox" checked=${on} onChange=${change} />
+      Mail me when I am assigned a task, mentioned, or a task of mine is due</label>
+    <p class="muted small">Password reset mails are always sent.</p>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </section>`;
 }
 
 function Password() {
