@@ -23,11 +23,12 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULTS = {
-    "BENCH_TARGETS": "vibed,node",
+    "BENCH_TARGETS": "vibed,vibed-pg,node",  # vibed-pg: vibed on PostgreSQL (BENCH_PG_URL)
     "BENCH_USERS": "200",            # registered users; sockets reuse their tokens
     "BENCH_PER_PROC": "9500",        # connections per vb-load process (< 19,000 fds)
     "VIBED_PORT": "3201",
@@ -67,18 +68,41 @@ def log(*a):
     print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
 
 
+# ---------------------------------------------------------------- PostgreSQL
+def pg_sql(sql):
+    """Runs one statement with psql on BENCH_PG_URL."""
+    subprocess.run(["psql", os.environ["BENCH_PG_URL"], "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def pg_url_with_db(name):
+    """BENCH_PG_URL with its database replaced by name."""
+    u = urllib.parse.urlsplit(os.environ["BENCH_PG_URL"])
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, u.fragment))
+
+
 # ---------------------------------------------------------------- servers
 class Server:
     """One server under test: its process, port, and REST helpers."""
 
     def __init__(self, name, tmp):
         self.name, self.tmp = name, tmp
-        self.port = I("VIBED_PORT") if name == "vibed" else I("NODE_PORT")
+        self.port = I("VIBED_PORT") if name.startswith("vibed") else I("NODE_PORT")
         env = dict(os.environ, AUTH_RATE_LIMIT="0", WRITE_RATE_LIMIT="0", INVITE_RATE_LIMIT="0",
+                   MAX_CONNECTIONS_PER_ADDRESS="0", CHAT_RATE_LIMIT="0",
                    ACCESS_TOKEN_TTL="7200", JWT_SECRET=SECRET, PORT=str(self.port))
+        self.pg_db = None
         if name == "vibed":
             self.cmd = [VIBED, "serve", "--port", str(self.port), "--log-level", "warn",
                         "--database-url", f"sqlite:{tmp}/bench.db"]
+        elif name == "vibed-pg":
+            # A fresh database on BENCH_PG_URL (run.sh starts a throwaway
+            # cluster when it is not set), dropped afterwards.
+            self.pg_db = f"vibed_bench_{os.getpid()}"
+            pg_sql(f"DROP DATABASE IF EXISTS {self.pg_db}")
+            pg_sql(f"CREATE DATABASE {self.pg_db} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+            self.cmd = [VIBED, "serve", "--port", str(self.port), "--log-level", "warn",
+                        "--database-url", pg_url_with_db(self.pg_db)]
         else:
             self.cmd = ["node", os.path.join(ROOT, "bench", "peer-node", "server.js")]
         self.errf = open(os.path.join(tmp, f"{name}.err"), "w")
@@ -146,6 +170,8 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.errf.close()
+        if self.pg_db:
+            pg_sql(f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)")
 
 
 def raise_nofile():
@@ -318,7 +344,7 @@ class Profiler:
 
     def __init__(self, srv, tag):
         self.p = None
-        if srv.name != "vibed" or CFG["PROFILE"] != "1":
+        if not srv.name.startswith("vibed") or CFG["PROFILE"] != "1":
             return
         self.out = os.path.join(RESULTS, f"perf-{tag}.data")
         self.p = subprocess.Popen(["perf", "record", "-F", "199", "--call-graph", "dwarf,16384", "-p", str(srv.pid), "-o", self.out],
@@ -668,6 +694,54 @@ def gaps_section(v, n):
     return out + [""]
 
 
+def pg_section(res):
+    """vibed on PostgreSQL beside vibed on SQLite and the peer (when that target ran)."""
+    p, v, n = res.get("vibed-pg"), res.get("vibed", {}), res.get("node", {})
+    if not p:
+        return []
+
+    def r3(label, path, target="", nd=1):
+        a, b, c = g(p, *path), g(v, *path), g(n, *path)
+        return [label, fmt(a, nd), fmt(b, nd), fmt(c, nd), ratio(a, c), target]
+
+    pa, pc, nc = g(p, "persist", "acked_per_s"), g(p, "rest", "create", "rps"), g(n, "rest", "create", "rps")
+    pl, nl = g(p, "rest", "list", "rps"), g(n, "rest", "list", "rps")
+    rows = [r3("**persisted chat: acked messages/s**", ("persist", "acked_per_s"),
+               ">= 20,000: " + verdict(pa and pa >= 20000)),
+            r3("persisted chat: lost (acked, not stored)", ("persist", "lost"), "0", 0),
+            r3("persisted chat: ack p99 (ms)", ("persist", "ack_p99_ms"), "", 2),
+            r3("**task create requests/s**", ("rest", "create", "rps"),
+               ">= 3x peer: " + verdict(pc and nc and pc >= 3 * nc)),
+            r3("task create p99 (ms)", ("rest", "create", "p99_ms"), "", 2),
+            r3("**task list requests/s**", ("rest", "list", "rps"),
+               ">= 3x peer: " + verdict(pl and nl and pl >= 3 * nl)),
+            r3("task list p99 (ms)", ("rest", "list", "p99_ms"), "", 2)]
+    heads = ("metric", "vibed on PostgreSQL", "vibed on SQLite", "node peer", "PostgreSQL / node", "target")
+    return ["## vibed on PostgreSQL", "",
+            "The same persisted chat and REST scenarios with `DATABASE_URL=postgres://...` (a local "
+            "PostgreSQL 15 on the same 2 cores, `synchronous_commit` on: a write is acknowledged after "
+            "PostgreSQL committed it). Statements are prepared once per connection; each is still one "
+            "round trip (no pipeline mode yet).", "",
+            table(rows, heads), ""] + pg_causes(p)
+
+
+def pg_causes(p):
+    """Why the PostgreSQL targets are missed, from this run's server CPU."""
+    out = []
+    for sc, path, wall in (("persisted chat", ("persist",), ("persist", "ack_span_s")),
+                           ("task create", ("rest", "create"), None)):
+        cpu = g(p, *path, "server_cpu_s")
+        span = g(p, *wall) if wall else F("REST_SECONDS")
+        if cpu is None or not span:
+            continue
+        out.append(f"- {sc}: vibed used {cpu / span * 100:.0f}% of one core; the writer lane waits "
+                   "for PostgreSQL, one network round trip per statement (a persisted message or a task "
+                   "create is several statements, each answered by a PostgreSQL process on the same "
+                   "two cores). Sending a batch's statements in libpq's pipeline mode, or fewer "
+                   "statements per operation, is the way to the targets.")
+    return out + [""] if out else []
+
+
 def write_md(res, m, started, wall, cmdline):
     v, n = res.get("vibed", {}), res.get("node", {})
     L = ["# Benchmarks: vibed vs Node.js + Express 5 + Socket.IO", "",
@@ -779,6 +853,7 @@ def write_md(res, m, started, wall, cmdline):
             row("task create non-2xx", res, ("rest", "create", "non2xx"), "0")]
     L += [table(rows), ""]
 
+    L += pg_section(res)
     L += gaps_section(v, n)
     L += ["## Exact commands", "", "```sh", cmdline,
           "# servers (AUTH_RATE_LIMIT=0 ACCESS_TOKEN_TTL=7200 JWT_SECRET=...):",

@@ -7,6 +7,7 @@
 #   IDLE_HOLD=300 bash bench/run.sh          # the 5-minute RSS stability hold
 #   BENCH_TARGETS=vibed SCENARIOS=rest,dash bash bench/run.sh
 #   PROFILE=1 bash bench/run.sh              # perf record vibed per scenario
+#   BENCH_PG_URL=postgres://me@host/postgres bash bench/run.sh   # vibed-pg on your PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -27,5 +28,13 @@ cmake --build "$BUILD" -j"$(nproc)" --target vibed vb-load >/dev/null
 # files); the generators split their connections to stay under it.
 ulimit -n "$(ulimit -Hn)"
 export VB_LOAD="$PWD/$BUILD/vb-load" VIBED_BIN="$PWD/$BUILD/vibed"
-export BENCH_CMDLINE="${BENCH_CMDLINE:-$(env | grep -E '^(BENCH_[A-Z_]+|IDLE_[A-Z]+|FANOUT_[A-Z]+|PERSIST_[A-Z]+|DASH_[A-Z]+|REST_[A-Z]+|PROFILE|SCENARIOS)=' | grep -v BENCH_CMDLINE | sort | tr '\n' ' ')bash bench/run.sh}"
-exec timeout "${BENCH_TIMEOUT:-1500}" python3 bench/bench.py
+# vibed on PostgreSQL (target vibed-pg): BENCH_PG_URL names a server where the
+# user may create databases; without it a throwaway cluster is started here.
+if [[ ",${BENCH_TARGETS:-vibed,vibed-pg,node}," == *,vibed-pg,* ]] && [ -z "${BENCH_PG_URL:-}" ]; then
+  pg_dir=$(mktemp -d /tmp/vibed-bench-pg.XXXXXX)
+  trap 'bash scripts/pg-test-server.sh stop "$pg_dir"; rm -rf "$pg_dir"' EXIT
+  BENCH_PG_URL=$(bash scripts/pg-test-server.sh start "$pg_dir" 2>/dev/null)
+  export BENCH_PG_URL
+fi
+export BENCH_CMDLINE="${BENCH_CMDLINE:-$(env | grep -E '^(BENCH_[A-Z_]+|IDLE_[A-Z]+|FANOUT_[A-Z]+|PERSIST_[A-Z]+|DASH_[A-Z]+|REST_[A-Z]+|PROFILE|SCENARIOS)=' | grep -v -e BENCH_CMDLINE -e BENCH_PG_URL | sort | tr '\n' ' ')bash bench/run.sh}"
+timeout "${BENCH_TIMEOUT:-1500}" python3 bench/bench.py

@@ -9,5 +9,5 @@ while IFS= read -r f; do
     echo "not formatted: $f"
     bad=1
   fi
-done < <(git ls-files 'src/*.[ch]' 'tests/unit/*.[ch]' 'tests/unit/support/*.[ch]' 'tools/*.c' 'bench/load/*.[ch]')
+done < <(git ls-files 'src/*.[ch]' 'tests/unit/*.[ch]' 'tests/unit/support/*.[ch]' 'tools/*.c' 'bench/load/*.[ch]' 'fuzz/*.[ch]')
 exit $bad

@@ -66,10 +66,11 @@ static auth_call *call_new(vb_http_req *req, const vb_route *route, json_t *body
     return ac;
 }
 
-/* Answers 503 for a submit that failed (shutting down) and frees ac. */
+/* Answers 503 BUSY for a submit that failed (queue full, shutting down)
+ * and frees ac. */
 static void call_unavailable(auth_call *ac)
 {
-    vb_reply_error(ac->req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+    vb_reply_busy(ac->req);
     call_free(ac);
 }
 
@@ -322,6 +323,8 @@ static const vb_field f_user_patch[] = {
     {"firstName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "First name"},
     {"lastName", VB_F_STRING, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Last name"},
     {"avatarUrl", VB_F_STRING, 0, 1, 0, 2048, VB_FMT_URL, NULL, "Avatar image URL, or null"},
+    {"emailNotifications", VB_F_BOOL, 0, 0, 0, 0, VB_FMT_NONE, NULL,
+     "Notification mails (assigned, mentioned, due); password reset mails always go"},
 };
 static const vb_schema s_register = VB_SCHEMA(f_register);
 static const vb_schema s_login = VB_SCHEMA(f_login);

@@ -53,7 +53,7 @@ static void member_add_handler(vb_http_req *req, const vb_route *route, json_t *
     vb_app *app = vb_app_current();
     if (vb_store_submit(app->store, vb_op_channel_member_add, 1, json_incref(args), on_member_added,
                         req) != 0)
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        vb_reply_busy(req);
 }
 
 #define W "/api/v1/workspaces/:wid/channels"

@@ -39,7 +39,7 @@ static void h_health(vb_http_req *req, const vb_route *route, json_t *args)
     hc->req = req;
     if (vb_store_submit(vb_app_current()->store, vb_op_health, 0, NULL, on_health, hc)) {
         free(hc);
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        vb_reply_busy(req);
     }
 }
 

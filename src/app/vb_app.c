@@ -7,11 +7,13 @@
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
 #include "app/vb_chat.h"
+#include "app/vb_jobs.h"
 #include "app/vb_routes.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "hub/vb_hub.h"
 #include "hub/vb_presence.h"
+#include "mail/vb_mailer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -115,15 +117,23 @@ static void on_chat_stopped(void *arg)
     vb_http_server_shutdown(app->http, on_http_closed, app);
 }
 
+static void on_mailer_stopped(void *arg)
+{
+    vb_chat_stop(on_chat_stopped, arg);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     vb_app *app = h->data;
     if (g_stopping) return;
     g_stopping = 1;
     vb_log(VB_LOG_INFO, "%s received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    /* Chat sessions first (their polling requests are held by HTTP), then
-     * HTTP (in-flight requests finish), then the store. */
-    vb_chat_stop(on_chat_stopped, app);
+    /* The scheduler and the mail sender first (the mail being sent finishes,
+     * claimed ones are handed back), then chat sessions (their polling
+     * requests are held by HTTP), then HTTP (in-flight requests finish), then
+     * the store. */
+    vb_jobs_stop();
+    vb_mailer_stop(on_mailer_stopped, app);
 }
 
 static void on_migrate_closed(void *arg)
@@ -134,13 +144,15 @@ static void on_migrate_closed(void *arg)
 /* Opens the store (running migrations). */
 static int open_store(vb_app *app)
 {
-    int rc = vb_store_open(&app->store, app->loop, app->cfg.database_url);
+    vb_store_opts sopts = {.readers = app->cfg.db_readers};
+    int rc = vb_store_open_opts(&app->store, app->loop, app->cfg.database_url, &sopts);
     if (rc) {
         /* Only the scheme: the rest of a URL may carry a password. */
         vb_log(VB_LOG_ERROR, "cannot open the database (%.*s)",
                (int)strcspn(app->cfg.database_url, ":"), app->cfg.database_url);
         return -1;
     }
+    vb_store_set_max_queue(app->store, app->cfg.store_max_queue);
     return 0;
 }
 
@@ -157,7 +169,7 @@ static int build_router(vb_app *app)
         vb_routes_ops,           vb_routes_auth,     vb_routes_workspaces, vb_routes_projects,
         vb_routes_tasks,         vb_routes_comments, vb_routes_labels,     vb_routes_activity,
         vb_routes_notifications, vb_routes_channels, vb_routes_messages,   vb_routes_live,
-        vb_routes_invitations,
+        vb_routes_invitations,   vb_routes_reset,    vb_routes_password,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);
@@ -181,9 +193,15 @@ static int serve(vb_app *app)
         close_store_and_run(app);
         return 1;
     }
+    if (vb_mailer_start(app) || vb_jobs_start(app)) {
+        vb_log(VB_LOG_ERROR, "cannot start the mail sender");
+        close_store_and_run(app);
+        return 1;
+    }
     vb_http_limits limits;
     vb_http_limits_default(&limits);
     limits.max_body_bytes = app->cfg.max_body_bytes;
+    limits.max_connections_per_address = app->cfg.max_connections_per_address;
     int rc = vb_http_server_new(&app->http, app->loop, app->cfg.host, app->cfg.port, &limits,
                                 vb_app_on_request, vb_app_on_done, app);
     if (rc) {

@@ -164,11 +164,9 @@ static int authenticate(vb_app *app, vb_http_req *req, json_t **actor)
 /* Parses and validates the body; returns 0 or answers req and returns -1. */
 static int parse_body(vb_http_req *req, const vb_route *route, json_t **body)
 {
+    static const vb_schema no_fields = {NULL, 0, 0};
+    const vb_schema *schema = route->body ? route->body : &no_fields;
     json_t *errors;
-    if (!route->body) {
-        *body = json_object();
-        return 0;
-    }
     if (req->body_len == 0) {
         *body = json_object();
     } else {
@@ -182,7 +180,9 @@ static int parse_body(vb_http_req *req, const vb_route *route, json_t **body)
         }
     }
     errors = json_array();
-    if (vb_validate_body(route->body, *body, errors) > 0) {
+    /* A route without a body schema takes no fields: any it is sent are named
+     * in a 422 rather than ignored. */
+    if (vb_validate_body(schema, *body, errors) > 0) {
         vb_reply_error(req, 422, "VALIDATION_ERROR", "The request body is not valid", errors);
         json_decref(*body);
         *body = NULL;
@@ -233,7 +233,9 @@ static void handle_api(vb_app *app, vb_http_req *req)
     }
     req->app = (void *)route;
 
-    if (route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) {
+    /* Public auth routes, and the password change (it checks a password). */
+    if ((route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) ||
+        strcmp(route->op_id, "changePassword") == 0) {
         char key[VB_PROXY_ADDR_LEN];
         vb_proxy_rate_key(req->client_ip, key);
         if (rate_limited(req, g_auth_limiter, key, "Too many requests; try again later")) return;
@@ -317,7 +319,11 @@ void vb_app_on_done(vb_http_req *req, void *ud)
     json_t *f = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s}", "requestId", req->request_id, "method",
                           req->method, "path", req->path, "status", req->status, "durationMs",
                           (double)dur / 1e6, "ip", req->client_ip);
-    vb_log_obj(req->status >= 500 ? VB_LOG_ERROR : VB_LOG_INFO, "request", f);
+    /* 503 is load shed on purpose (BUSY), not a failure of the server. */
+    vb_log_obj(req->status == 503   ? VB_LOG_WARN
+               : req->status >= 500 ? VB_LOG_ERROR
+                                    : VB_LOG_INFO,
+               "request", f);
 }
 
 /* ---- running a store operation for a request */
@@ -391,6 +397,6 @@ void vb_app_run_op(vb_http_req *req, const vb_route *route, vb_op_fn op, int wri
                              on_op_done, call);
     if (rc) {
         free(call);
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        vb_reply_busy(req);
     }
 }

@@ -32,6 +32,7 @@ chat_sock *vb_chat_sock_ref(chat_sock *cs)
 void vb_chat_sock_unref(chat_sock *cs)
 {
     if (!cs || --cs->refs > 0) return;
+    vb_chat_rate_detach(cs);
     json_decref(cs->workspaces);
     json_decref(cs->channels);
     free(cs);
@@ -115,6 +116,26 @@ char *vb_chat_args_of(json_t *arg, char *buf, size_t cap, size_t *len)
 done:
     json_decref(v);
     return out;
+}
+
+char *vb_chat_args_offset(json_t *arg, int64_t seq, char *buf, size_t cap, size_t *len)
+{
+    enum { TAIL = VB_CHAT_OFFSET_MAX + 6 }; /* ,"<offset>"] and NUL */
+    char *text = vb_chat_args_of(arg, buf, cap - TAIL, len);
+    if (!text || seq < 0) return text;
+    if (text != buf) {
+        char *t = realloc(text, *len + TAIL);
+        if (!t) {
+            free(text);
+            return NULL;
+        }
+        text = t;
+    }
+    char off[VB_CHAT_OFFSET_MAX + 1];
+    vb_chat_offset_encode(seq, off);
+    int n = snprintf(text + *len - 1, TAIL + 1, ",\"%s\"]", off);
+    *len += (size_t)n - 1;
+    return text;
 }
 
 /* Frees the text of vb_chat_args_of when it is not the caller's stack buffer. */
@@ -211,7 +232,7 @@ static void on_session(const vb_store_res *res, void *ud)
     snprintf(cs->user_name, sizeof cs->user_name, "%s",
              json_string_value(json_object_get(res->result, "userName")));
     cs->workspaces = json_incref(json_object_get(res->result, "workspaceIds"));
-    if (vb_sio_accept(s, cs) != 0) {
+    if (vb_chat_recovery_accept(cs, s, res->result) != 0) {
         vb_chat_sock_unref(cs);
         return;
     }
@@ -228,8 +249,8 @@ static void on_session(const vb_store_res *res, void *ud)
     snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
     if (vb_sio_join(s, uroom) == 0) vb_chat_topic_hold(uroom);
     vb_presence_connect(cs->user_id, cs->user_name, cs->workspaces);
-    vb_chat_emit(s, "welcome",
-                 json_pack("{s:s,s:s}", "id", vb_sio_socket_id(s), "userId", cs->user_id));
+    vb_chat_recovery_welcome(cs, res->result);
+    vb_chat_recovery_restore(cs, res->result);
     vb_chat_sock_unref(cs);
 }
 
@@ -239,16 +260,18 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     json_t *a = json_loadb(auth, auth_len, 0, NULL);
     const char *token = json_string_value(json_object_get(a, "token"));
     json_t *claims = NULL;
+    /* The token is verified at every connect, a recovering one too. */
     int ok = token && vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
-    json_decref(a);
     const char *sub = ok ? json_string_value(json_object_get(claims, "sub")) : NULL;
     if (!sub || strlen(sub) >= 64) {
+        json_decref(a);
         json_decref(claims);
         vb_sio_refuse(s, g_bad_token);
         return;
     }
     chat_sock *cs = calloc(1, sizeof *cs);
     if (!cs) {
+        json_decref(a);
         json_decref(claims);
         vb_sio_refuse(s, "{\"message\":\"Server busy\"}");
         return;
@@ -258,9 +281,16 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     cs->channels = json_object();
     snprintf(cs->user_id, sizeof cs->user_id, "%s", sub);
     json_decref(claims);
+    vb_chat_rate_attach(cs); /* without memory for it, the socket is not limited */
     vb_sio_socket_set_ud(s, cs);
     json_t *args = json_pack("{s:{s:s}}", "actor", "id", cs->user_id);
-    if (vb_store_submit(app->store, vb_op_chat_session, VB_STORE_ORDERED, args, on_session,
+    json_t *sess = vb_chat_recovery_args(cs, a, vb_sio_socket_id(s));
+    json_decref(a);
+    /* With recovery the call writes the session (on the writer lane, in
+     * order with the message writes like any ordered read). */
+    int flags = sess ? VB_STORE_WRITE : VB_STORE_ORDERED;
+    if (sess) json_object_set_new(args, "session", sess);
+    if (vb_store_submit(app->store, vb_op_chat_session, flags, args, on_session,
                         vb_chat_sock_ref(cs)) != 0) {
         cs->refs = 1;
         cs->sock = NULL;
@@ -299,6 +329,7 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
         snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
         vb_chat_topic_release(uroom);
         vb_presence_disconnect(cs->user_id);
+        vb_chat_recovery_closed(cs, s);
     }
     cs->gone = 1;
     cs->sock = NULL;
@@ -317,11 +348,14 @@ int vb_chat_start(vb_app *app)
     o.eio.ping_timeout_ms = (unsigned)app->cfg.chat_ping_timeout_ms;
     o.eio.max_payload = app->cfg.chat_max_payload;
     o.eio.max_output = app->cfg.chat_max_output;
+    o.eio.max_sessions_per_address = app->cfg.max_connections_per_address;
+    vb_chat_rate_configure(app->cfg.chat_rate_limit, app->cfg.chat_rate_burst);
     int rc = vb_sio_server_new(&g_srv, app->loop, &o);
     if (rc) return rc;
     vb_sio_nsp_handlers h = {on_connect, vb_chat_on_event, on_disconnect};
     vb_chat_nsp = vb_sio_nsp_new(g_srv, "/chat", &h, app);
-    return vb_chat_nsp ? 0 : VB_ENOMEM;
+    if (!vb_chat_nsp) return VB_ENOMEM;
+    return vb_chat_recovery_start(app->loop);
 }
 
 int vb_chat_handle(vb_http_req *req)
@@ -342,6 +376,7 @@ static void on_stopped(void *arg)
 {
     (void)arg;
     vb_chat_nsp = NULL;
+    vb_chat_rate_clear();
     if (g_stop_cb) g_stop_cb(g_stop_arg);
 }
 
@@ -349,6 +384,7 @@ void vb_chat_stop(void (*cb)(void *arg), void *arg)
 {
     vb_sio_server *srv = g_srv;
     g_srv = NULL;
+    vb_chat_recovery_stop();
     g_stop_cb = cb;
     g_stop_arg = arg;
     if (srv)

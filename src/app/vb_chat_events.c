@@ -18,18 +18,29 @@ typedef struct chat_call {
     char channel_id[64];
 } chat_call;
 
+/* A call for cs, or NULL after answering ack: too many calls in flight
+ * (RATE_LIMITED) or out of memory. */
 static chat_call *call_new(chat_sock *cs, vb_sio_ack *ack)
 {
+    if (cs->inflight >= VB_CHAT_MAX_INFLIGHT) {
+        vb_chat_fail(cs, ack, "RATE_LIMITED", "Too many requests in flight");
+        return NULL;
+    }
     chat_call *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    if (!c) {
+        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
+        return NULL;
+    }
     c->cs = vb_chat_sock_ref(cs);
     c->ack = ack;
+    cs->inflight++;
     return c;
 }
 
 static void call_free(chat_call *c)
 {
     if (c->ack) vb_sio_ack_free(c->ack);
+    c->cs->inflight--;
     vb_chat_sock_unref(c->cs);
     free(c);
 }
@@ -45,6 +56,8 @@ static int call_failed(chat_call *c, const vb_store_res *res)
         code = "INTERNAL_ERROR";
         msg = "Something went wrong on our side";
     }
+    /* The database is unreachable (503 DATABASE_UNAVAILABLE over REST). */
+    if (res->status == VB_EBUSY) code = "UNAVAILABLE";
     vb_chat_fail(c->cs, c->ack, code, msg);
     c->ack = NULL;
     return 1;
@@ -54,7 +67,7 @@ static int submit(chat_call *c, vb_op_fn op, int write, json_t *args, vb_store_c
 {
     vb_app *app = vb_app_current();
     if (vb_store_submit(app->store, op, write, args, cb, c) == 0) return 0;
-    vb_chat_fail(c->cs, c->ack, "UNAVAILABLE", "The server is shutting down");
+    vb_chat_fail(c->cs, c->ack, "BUSY", "The server is busy; try again shortly");
     c->ack = NULL;
     call_free(c);
     return -1;
@@ -119,13 +132,13 @@ static void ev_join(chat_sock *cs, json_t *p, vb_sio_ack *ack)
         return;
     }
     chat_call *c = call_new(cs, ack);
-    if (!c) {
-        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
-        return;
-    }
+    if (!c) return;
     snprintf(c->channel_id, sizeof c->channel_id, "%s", cid);
-    submit(c, vb_op_chat_channel, VB_STORE_ORDERED,
-           json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid), on_joined);
+    json_t *args = json_pack("{s:{s:s},s:s}", "actor", "id", cs->user_id, "channelId", cid);
+    /* With recovery the check also records the join in the session. */
+    if (cs->pid_hash[0]) json_object_set_new(args, "pidHash", json_string(cs->pid_hash));
+    submit(c, vb_op_chat_channel, cs->pid_hash[0] ? VB_STORE_WRITE : VB_STORE_ORDERED, args,
+           on_joined);
 }
 
 /* ---- channel:leave ---------------------------------------------------------- */
@@ -145,6 +158,7 @@ static void ev_leave(chat_sock *cs, json_t *p, vb_sio_ack *ack)
                           json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         json_object_del(cs->channels, cid);
         vb_chat_topic_release(room);
+        vb_chat_recovery_left(cs, cid);
     }
     vb_chat_ok(ack, json_pack("{s:s}", "channelId", cid));
 }
@@ -181,11 +195,12 @@ static void ev_message(chat_sock *cs, json_t *p, vb_sio_ack *ack, vb_op_fn op, c
         vb_chat_fail(cs, ack, "VALIDATION_ERROR", "content must be a string");
         return;
     }
-    chat_call *c = call_new(cs, ack);
-    if (!c) {
-        vb_chat_fail(cs, ack, "INTERNAL_ERROR", "Out of memory");
+    if (!vb_chat_rate_take(cs)) {
+        vb_chat_fail(cs, ack, "RATE_LIMITED", "Too many messages; slow down");
         return;
     }
+    chat_call *c = call_new(cs, ack);
+    if (!c) return;
     json_t *args = json_pack("{s:{s:s},s:s,s:s}", "actor", "id", cs->user_id, key, target, "origin",
                              vb_sio_socket_id(cs->sock));
     if (with_content) json_object_set(args, "content", content);

@@ -81,6 +81,7 @@ static int removal_each(vb_sio_socket *s, void *ud)
         snprintf(room, sizeof room, "channel:%s", cid);
         vb_sio_leave(s, room);
         vb_chat_topic_release(room);
+        vb_chat_recovery_left(cs, cid);
         json_object_del(cs->channels, cid);
     }
     size_t i;
@@ -111,6 +112,7 @@ static int chan_drop_each(vb_sio_socket *s, void *ud)
     if (!cs || (d->user_id && strcmp(cs->user_id, d->user_id) != 0)) return 0;
     char room[128];
     snprintf(room, sizeof room, "channel:%s", d->cid);
+    if (vb_sio_in_room(s, room)) vb_chat_recovery_left(cs, d->cid);
     vb_sio_leave(s, room);
     json_object_del(cs->channels, d->cid);
     vb_chat_topic_release(room);
@@ -130,8 +132,7 @@ static int origin_each(vb_sio_socket *s, void *ud)
     return 1;
 }
 
-/* Finds the connected socket whose id is sid (NULL if none). */
-static vb_sio_socket *socket_by_id(const char *sid)
+vb_sio_socket *vb_chat_socket_by_id(const char *sid)
 {
     origin_find of = {sid, NULL};
     if (sid) vb_sio_room_each(vb_chat_nsp, NULL, origin_each, &of);
@@ -161,16 +162,30 @@ static int member_join_each(vb_sio_socket *s, void *ud)
     return 0;
 }
 
-/* A user who joined a workspace while connected (an accepted invitation,
- * "member_added" on topic "user:<id>"): their sockets join that workspace's
- * room and they come online there, without a reconnect. */
-static void on_member_added(const char *topic, json_t *data)
+/* A user who joined a workspace while connected (topic "user:<id>": an
+ * accepted invitation, or the creator of a new workspace): their sockets join
+ * that workspace's room and they come online there, without a reconnect. */
+static void join_workspace(const char *topic, json_t *data)
 {
     const char *uid = json_string_value(json_object_get(data, "userId"));
     member_join mj = {json_string_value(json_object_get(data, "workspaceId"))};
     if (!uid || !mj.wid) return;
     vb_sio_room_each(vb_chat_nsp, topic, member_join_each, &mj);
     vb_presence_join_workspace(uid, mj.wid);
+}
+
+/* Emits event with data (borrowed) to every socket in room topic. */
+static void emit_to_room(const char *topic, const char *event, json_t *data)
+{
+    char buf[VB_CHAT_ARGS_STACK];
+    size_t len;
+    char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+    if (!text) return;
+    vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, event, text, len, NULL, 0);
+    vb_chat_args_free(text, buf);
+    if (!out) return;
+    vb_sio_out_broadcast(out, topic, NULL);
+    vb_sio_out_unref(out);
 }
 
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
@@ -181,8 +196,15 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         on_presence(topic, type, data);
         return;
     }
-    if (strcmp(type, "member_added") == 0) {
-        on_member_added(topic, data);
+    if (strcmp(type, "member_added") == 0 || strcmp(type, "workspace_joined") == 0) {
+        join_workspace(topic, data);
+        return;
+    }
+    if (strcmp(type, "notification") == 0 || strcmp(type, "notification_unread") == 0) {
+        /* notification:new {notification, unreadCount} the moment it is
+         * committed, and notification:unread {unreadCount} after reads, to
+         * every socket of the user. */
+        emit_to_room(topic, type[12] ? "notification:unread" : "notification:new", data);
         return;
     }
     if (strcmp(type, "member_removed") == 0) {
@@ -202,11 +224,14 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         strcmp(type, "message:deleted"))
         return;
     /* The socket that made the change is left out of the room broadcast; a
-     * new message is then echoed to it once, joined or not. */
-    vb_sio_socket *origin = socket_by_id(vb_hub_origin());
+     * new message is then echoed to it once, joined or not. The event's
+     * position in the log is its offset, the last argument (recovery). */
+    vb_sio_socket *origin = vb_chat_socket_by_id(vb_hub_origin());
     char buf[VB_CHAT_ARGS_STACK];
     size_t len;
-    char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+    int64_t seq = vb_hub_seq();
+    char *text = vb_chat_args_offset(json_incref(data), seq > 0 && vb_chat_recovery_on() ? seq : -1,
+                                     buf, sizeof buf, &len);
     if (!text) return;
     vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
     vb_chat_args_free(text, buf);

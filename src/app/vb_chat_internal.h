@@ -3,10 +3,17 @@
 #define VB_CHAT_INTERNAL_H
 
 #include "app/vb_chat.h"
+#include "app/vb_chat_recovery.h"
 #include "hub/vb_hub.h"
 #include "rt/vb_sio.h"
 
 #include <jansson.h>
+
+/* Store operations one socket may have in flight; one more is answered
+ * {ok:false, code:"RATE_LIMITED"}. */
+#define VB_CHAT_MAX_INFLIGHT 64
+
+typedef struct chat_rate chat_rate;
 
 /* One connected (or connecting) chat socket. Refcounted: each store call in
  * flight holds a reference, so a socket that disconnects meanwhile is freed
@@ -16,10 +23,18 @@ typedef struct chat_sock {
     unsigned refs;
     int gone;
     int accepted;
+    unsigned inflight; /* store calls in flight (at most VB_CHAT_MAX_INFLIGHT) */
+    chat_rate *rate;   /* the user's message bucket (vb_chat_limit.c), NULL: no limit */
     char user_id[64];
     char user_name[256];
     json_t *workspaces; /* array of workspace ids */
     json_t *channels;   /* object: joined channel id -> its workspace id */
+    /* Recovery (empty when disabled): the private session id and its hash
+     * (the session's key in the database), and the pid the client asked to
+     * recover while connecting. */
+    char pid[VB_CHAT_PID_LEN + 1];
+    char pid_hash[VB_CHAT_PID_HASH_LEN + 1];
+    char rec_pid[VB_CHAT_PID_LEN + 1];
 } chat_sock;
 
 /* A hub topic the gateway follows while some room needs it. */
@@ -37,6 +52,19 @@ void vb_chat_sock_unref(chat_sock *cs);
 /* Follows / stops following a hub topic ("channel:<id>", "workspace:<id>"). */
 int vb_chat_topic_hold(const char *topic);
 void vb_chat_topic_release(const char *topic);
+/* The per-user message rate (vb_chat_limit.c): per_s tokens a second, up
+ * to burst (0: per_s); per_s 0 disables it. */
+void vb_chat_rate_configure(unsigned per_s, unsigned burst);
+/* Gives cs its user's bucket (shared with the user's other sockets). 0 or
+ * VB_ENOMEM. */
+int vb_chat_rate_attach(chat_sock *cs);
+/* Drops cs's hold on its bucket (when cs is freed). */
+void vb_chat_rate_detach(chat_sock *cs);
+/* Takes one token for a message: 1, or 0 when the user is over the limit. */
+int vb_chat_rate_take(chat_sock *cs);
+/* At stop: frees the buckets no socket holds; the others are freed as
+ * their last socket goes. */
+void vb_chat_rate_clear(void);
 /* The client events (vb_chat_events.c). */
 void vb_chat_on_event(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
                       const vb_sio_bin *bins, size_t nbins, vb_sio_ack *ack, void *ud);
@@ -52,5 +80,29 @@ void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg);
 /* Broadcasts event with one JSON argument (stolen) to room except `except`. */
 void vb_chat_broadcast(const char *room, const vb_sio_socket *except, const char *event,
                        json_t *arg);
+
+/* Like vb_chat_broadcast's text, with the offset seq (>= 0; -1: none)
+ * appended as the last argument (see vb_chat_args_of for buf and the result). */
+char *vb_chat_args_offset(json_t *arg, int64_t seq, char *buf, size_t cap, size_t *len);
+/* The connected socket whose id is sid, or NULL (vb_chat_hub.c). */
+vb_sio_socket *vb_chat_socket_by_id(const char *sid);
+
+/* Recovery (vb_chat_recovery.c). The "session" args of the connect's store
+ * call (sets cs->pid/pid_hash; NULL when recovery is off). */
+json_t *vb_chat_recovery_args(chat_sock *cs, json_t *auth, const char *sid);
+/* Accepts s after the connect's store call: restored or fresh session. */
+int vb_chat_recovery_accept(chat_sock *cs, vb_sio_socket *s, json_t *result);
+/* Emits "welcome" (with the log's head as its offset when recovery is on). */
+void vb_chat_recovery_welcome(chat_sock *cs, json_t *result);
+/* After a recovered accept: rejoins the rooms, replays the missed events,
+ * resends presence. No-op for a fresh session. */
+void vb_chat_recovery_restore(chat_sock *cs, json_t *result);
+/* The session left channel cid / its socket closed (database writes). */
+void vb_chat_recovery_left(chat_sock *cs, const char *cid);
+void vb_chat_recovery_closed(chat_sock *cs, vb_sio_socket *s);
+int vb_chat_recovery_start(uv_loop_t *loop);
+/* 1 when recovery is on (CHAT_RECOVERY_MS > 0). */
+int vb_chat_recovery_on(void);
+void vb_chat_recovery_stop(void);
 
 #endif

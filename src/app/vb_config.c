@@ -18,7 +18,8 @@ static const char g_usage[] =
     "  --host HOST            address to listen on [HOST] (default 127.0.0.1;\n"
     "                         use 0.0.0.0 to accept connections from other machines)\n"
     "  --port N               port [PORT] (default 3000; 0 picks a free port)\n"
-    "  --database-url URL     sqlite:PATH [DATABASE_URL] (default sqlite:./data/vibed.db)\n"
+    "  --database-url URL     sqlite:PATH or postgres://user:pass@host:port/db [DATABASE_URL]\n"
+    "                         (default sqlite:./data/vibed.db)\n"
     "  --jwt-secret S         HS256 secret, 32+ bytes [JWT_SECRET] (default: generated once\n"
     "                         and kept in the data folder, with a warning)\n"
     "  --log-level L          debug, info, warn or error [LOG_LEVEL] (default info)\n"
@@ -34,8 +35,17 @@ static const char g_usage[] =
     "WRITE_RATE_LIMIT (REST writes per minute per user, default 600),\n"
     "INVITE_RATE_LIMIT (invitations per hour per user, default 100), TRUST_PROXY\n"
     "(addresses or CIDRs of proxies whose X-Forwarded-For is believed; default none),\n"
-    "MAX_BODY_BYTES (default 5242880); chat: CHAT_PING_INTERVAL_MS (30000),\n"
-    "CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD (1000000), CHAT_MAX_OUTPUT (8388608).\n";
+    "MAX_BODY_BYTES (default 5242880), MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
+    "chat sessions per client address, default 1000, 0: no limit); chat:\n"
+    "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
+    "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
+    "user, 20, 0: no limit), CHAT_RATE_BURST (50); STORE_MAX_QUEUE (store operations\n"
+    "queued before requests get 503 BUSY, 10000), CHAT_RECOVERY_MS (120000, at most\n"
+    "86400000; 0 turns connection state recovery off);\n"
+    "mail: PUBLIC_URL (http://localhost:3000), SMTP_URL (smtp[s]://user:pass@host:port; none:\n"
+    "mails are logged), MAIL_FROM, MAIL_RETRY_BASE_MS (30000), MAIL_MAX_ATTEMPTS (8),\n"
+    "RESET_TOKEN_TTL_MS (1800000); jobs: JOBS_INTERVAL_MS (60000), DUE_REMINDER_LEAD_MS\n"
+    "(86400000).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -91,6 +101,20 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->chat_ping_timeout_ms = 20000;
     cfg->chat_max_payload = 1000000;
     cfg->chat_max_output = 8u * 1024 * 1024;
+    cfg->max_connections_per_address = 1000;
+    cfg->chat_rate_limit = 20;
+    cfg->chat_rate_burst = 50;
+    cfg->store_max_queue = 10000;
+    cfg->chat_recovery_ms = 120000;
+    copy(cfg->public_url, sizeof cfg->public_url, "http://localhost:3000");
+    copy(cfg->mail_from, sizeof cfg->mail_from, "vibed <no-reply@localhost>");
+    cfg->mail_retry_base_ms = 30000;
+    cfg->mail_max_attempts = 8;
+    cfg->mail_lease_ms = 10L * 60 * 1000;
+    cfg->reset_token_ttl_ms = 30L * 60 * 1000;
+    cfg->jobs_interval_ms = 60000;
+    cfg->due_reminder_lead_ms = 24L * 3600 * 1000;
+    cfg->db_readers = 2;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -136,6 +160,39 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->chat_max_output;
     if (env_num("CHAT_MAX_OUTPUT", &n)) return -1;
     cfg->chat_max_output = (size_t)n;
+    n = (long)cfg->max_connections_per_address;
+    if (env_num("MAX_CONNECTIONS_PER_ADDRESS", &n)) return -1;
+    cfg->max_connections_per_address = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = cfg->chat_rate_limit;
+    if (env_num("CHAT_RATE_LIMIT", &n)) return -1;
+    cfg->chat_rate_limit = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = cfg->chat_rate_burst;
+    if (env_num("CHAT_RATE_BURST", &n)) return -1;
+    cfg->chat_rate_burst = n > 1000000000L ? 1000000000u : (unsigned)n;
+    n = (long)cfg->store_max_queue;
+    if (env_num("STORE_MAX_QUEUE", &n)) return -1;
+    cfg->store_max_queue = (size_t)n;
+    n = cfg->chat_recovery_ms;
+    if (env_num("CHAT_RECOVERY_MS", &n)) return -1;
+    if (n > 86400000L) {
+        fprintf(stderr, "vibed: CHAT_RECOVERY_MS must be at most 86400000 (a day)\n");
+        return -1;
+    }
+    cfg->chat_recovery_ms = (int)n;
+    env_str(cfg->public_url, sizeof cfg->public_url, "PUBLIC_URL");
+    env_str(cfg->smtp_url, sizeof cfg->smtp_url, "SMTP_URL");
+    env_str(cfg->mail_from, sizeof cfg->mail_from, "MAIL_FROM");
+    if (env_num("MAIL_RETRY_BASE_MS", &cfg->mail_retry_base_ms)) return -1;
+    n = cfg->mail_max_attempts;
+    if (env_num("MAIL_MAX_ATTEMPTS", &n)) return -1;
+    cfg->mail_max_attempts = (int)n;
+    if (env_num("MAIL_LEASE_MS", &cfg->mail_lease_ms)) return -1;
+    if (env_num("RESET_TOKEN_TTL_MS", &cfg->reset_token_ttl_ms)) return -1;
+    if (env_num("JOBS_INTERVAL_MS", &cfg->jobs_interval_ms)) return -1;
+    if (env_num("DUE_REMINDER_LEAD_MS", &cfg->due_reminder_lead_ms)) return -1;
+    n = cfg->db_readers;
+    if (env_num("DB_READERS", &n)) return -1;
+    cfg->db_readers = (int)n;
 
     enum {
         O_HOST = 1,
@@ -244,8 +301,25 @@ int vb_config_parse_check(const vb_config *cfg)
         return -1;
     }
     vb_proxy_free(proxies);
-    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
-        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH (PostgreSQL is not built yet)\n");
+    if (cfg->smtp_url[0] && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+        strncmp(cfg->smtp_url, "smtps://", 8) != 0) {
+        fprintf(stderr, "vibed: SMTP_URL must be smtp://... or smtps://...\n");
+        return -1;
+    }
+    if (cfg->jobs_interval_ms < 10 || cfg->mail_max_attempts < 1 || cfg->mail_retry_base_ms < 1 ||
+        cfg->mail_lease_ms < 1000) {
+        fprintf(stderr, "vibed: JOBS_INTERVAL_MS must be >= 10, MAIL_MAX_ATTEMPTS and "
+                        "MAIL_RETRY_BASE_MS >= 1, MAIL_LEASE_MS >= 1000\n");
+        return -1;
+    }
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0 &&
+        strncmp(cfg->database_url, "postgres://", 11) != 0 &&
+        strncmp(cfg->database_url, "postgresql://", 13) != 0) {
+        fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH or postgres://...\n");
+        return -1;
+    }
+    if (cfg->db_readers < 1 || cfg->db_readers > 16) {
+        fprintf(stderr, "vibed: DB_READERS must be 1..16\n");
         return -1;
     }
     return 0;
@@ -253,6 +327,10 @@ int vb_config_parse_check(const vb_config *cfg)
 
 void vb_config_data_dir(const vb_config *cfg, char *out, size_t outlen)
 {
+    if (strncmp(cfg->database_url, "sqlite:", 7) != 0) {
+        snprintf(out, outlen, "./data"); /* PostgreSQL: the default folder */
+        return;
+    }
     const char *path = cfg->database_url + 7; /* after "sqlite:" */
     const char *slash = strrchr(path, '/');
     if (!slash || strcmp(path, ":memory:") == 0)

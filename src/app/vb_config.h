@@ -8,7 +8,8 @@ typedef struct vb_config {
     char command[16];        /* "serve", "migrate", "seed-demo" */
     char host[64];           /* HOST, default 127.0.0.1 */
     int port;                /* PORT, default 3000 */
-    char database_url[1024]; /* DATABASE_URL, default sqlite:./data/vibed.db */
+    char database_url[1024]; /* DATABASE_URL: sqlite:PATH (default sqlite:./data/vibed.db) or
+                                postgres://... (never logged) */
     char jwt_secret[256];    /* JWT_SECRET; empty means generate/keep one in the data dir */
     char log_level[16];      /* LOG_LEVEL, default info */
     char cors_origins[1024]; /* CORS_ORIGINS, comma-separated; empty: no cross-origin access; "*"
@@ -28,6 +29,23 @@ typedef struct vb_config {
     int chat_ping_timeout_ms;    /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;     /* CHAT_MAX_PAYLOAD bytes, default 1000000 */
     size_t chat_max_output;      /* CHAT_MAX_OUTPUT: queued bytes per client, default 8 MiB */
+    /* MAX_CONNECTIONS_PER_ADDRESS: open connections, and Engine.IO sessions,
+     * per client address (IPv6 per /64); default 1000, 0: no limit */
+    unsigned max_connections_per_address;
+    unsigned chat_rate_limit; /* CHAT_RATE_LIMIT: chat messages per second per user, default 20 */
+    unsigned chat_rate_burst; /* CHAT_RATE_BURST: default 50 */
+    size_t store_max_queue;   /* STORE_MAX_QUEUE: store operations queued, default 10000 */
+    int chat_recovery_ms;     /* CHAT_RECOVERY_MS: connection state recovery window, 0 off */
+    char public_url[512]; /* PUBLIC_URL: base of links in mails, default http://localhost:3000 */
+    char smtp_url[1024];  /* SMTP_URL smtp[s]://user:pass@host:port; empty: mails go to the log */
+    char mail_from[256];  /* MAIL_FROM, default "vibed <no-reply@localhost>" */
+    long mail_retry_base_ms; /* MAIL_RETRY_BASE_MS: first retry delay, doubled each time (30000) */
+    int mail_max_attempts;   /* MAIL_MAX_ATTEMPTS: attempts before a mail is given up (8) */
+    long mail_lease_ms;      /* MAIL_LEASE_MS: lease of claimed mails (10 minutes) */
+    long reset_token_ttl_ms; /* RESET_TOKEN_TTL_MS, default 30 minutes */
+    long jobs_interval_ms;   /* JOBS_INTERVAL_MS: how often the scheduler looks (60000) */
+    long due_reminder_lead_ms; /* DUE_REMINDER_LEAD_MS: remind this long before a due date (24 h) */
+    int db_readers;            /* DB_READERS: PostgreSQL reader connections, 1..16, default 2 */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

@@ -91,8 +91,9 @@ json_t *vb_live_project_stats(const json_t *columns, const json_t *counts, const
         total += json_integer_value(v);
         if (strcmp(key, "done") == 0) done = json_integer_value(v);
     }
-    double rate = total > 0 ? round((double)done / (double)total * 10000.0) / 10000.0 : 0.0;
-    return json_pack("{s:o, s:I, s:f, s:s}", "tasksByStatus", by, "totalTasks", total,
+    /* The original's integer percentage, Math.round(done / total * 100). */
+    json_int_t rate = total > 0 ? (json_int_t)round((double)done / (double)total * 100.0) : 0;
+    return json_pack("{s:o, s:I, s:I, s:s}", "tasksByStatus", by, "totalTasks", total,
                      "completionRate", rate, "timestamp", timestamp);
 }
 

@@ -47,8 +47,9 @@ size_t vb_live_count(void);
 size_t vb_live_groups(void);
 
 /* The project stats object for counts {status: n} in the order of columns
- * (array of names; statuses not among them follow). completionRate is
- * done / total rounded to 4 decimals, 0 when there is no task. New object. */
+ * (array of names; statuses not among them follow). completionRate is the
+ * integer percentage round(done / total * 100), 0 when there is no task.
+ * New object. */
 json_t *vb_live_project_stats(const json_t *columns, const json_t *counts, const char *timestamp);
 
 #endif

@@ -185,7 +185,7 @@ void vb_live_open(vb_http_req *req, int kind, const char *id, const char *user_i
         if (call->want_counts) g->loading = 0;
         free(call);
         client_free(c);
-        vb_reply_error(req, 503, "UNAVAILABLE", "The server is shutting down", NULL);
+        vb_reply_busy(req);
         return;
     }
     return;

@@ -50,6 +50,12 @@ void vb_reply_error(vb_http_req *req, int status, const char *code, const char *
     vb_reply_json(req, status, body);
 }
 
+void vb_reply_busy(vb_http_req *req)
+{
+    vb_http_add_header(req, "Retry-After", "1");
+    vb_reply_error(req, 503, "BUSY", "The server is busy; try again shortly", NULL);
+}
+
 int vb_reply_status_of(int err)
 {
     switch (err) {

@@ -4,8 +4,9 @@
 
 #include "http/vb_router.h"
 
-extern const vb_route_group vb_routes_ops;  /* health, docs, metrics (app/routes_ops.c) */
-extern const vb_route_group vb_routes_auth; /* auth + users (app/routes_auth.c) */
+extern const vb_route_group vb_routes_ops;      /* health, docs, metrics (app/routes_ops.c) */
+extern const vb_route_group vb_routes_auth;     /* auth + users (app/routes_auth.c) */
+extern const vb_route_group vb_routes_password; /* password change (app/routes_password.c) */
 extern const vb_route_group
     vb_routes_workspaces;                       /* workspaces + members (app/routes_workspaces.c) */
 extern const vb_route_group vb_routes_projects; /* projects + board (app/routes_projects.c) */
@@ -19,5 +20,6 @@ extern const vb_route_group vb_routes_channels;    /* channels + members (app/ro
 extern const vb_route_group vb_routes_messages;    /* messages (app/routes_messages.c) */
 extern const vb_route_group vb_routes_live;        /* live streams, SSE (app/routes_live.c) */
 extern const vb_route_group vb_routes_invitations; /* invitations (app/routes_invitations.c) */
+extern const vb_route_group vb_routes_reset;       /* password reset (app/routes_reset.c) */
 
 #endif

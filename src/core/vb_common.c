@@ -2,6 +2,16 @@
 
 #include <stdio.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+void vb_mem_trim(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
 
 uint64_t vb_now_ns(void)
 {

@@ -26,6 +26,10 @@ enum vb_err {
 
 /* Monotonic clock in nanoseconds and wall clock in milliseconds since the epoch. */
 uint64_t vb_now_ns(void);
+/* Gives the allocator's free memory back to the system (glibc keeps freed
+ * pages inside its heaps otherwise); a no-op elsewhere. Takes about a
+ * millisecond per few tens of MB of heap: for after a burst, not per call. */
+void vb_mem_trim(void);
 int64_t vb_wall_ms(void);
 /* Formats a wall-clock millisecond time as ISO 8601 UTC ("2026-11-27T18:00:00.000Z") into out[32].
  */

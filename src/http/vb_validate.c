@@ -218,17 +218,18 @@ static const vb_field *find_field(const vb_schema *s, const char *name)
     return NULL;
 }
 
-/* See vb_validate.h. Modifies obj: unknown keys removed, strings trimmed. */
+/* See vb_validate.h. Modifies obj: strings trimmed. An unknown key is an
+ * error naming it, so that no field a client sends is silently ignored. */
 int vb_validate_body(const vb_schema *s, json_t *obj, json_t *errors)
 {
     const char *key;
-    json_t *val, *tmp;
+    json_t *val;
     int nfail = 0;
 
     if (!json_is_object(obj)) return fail(errors, "body", "must be a JSON object");
-    json_object_foreach_safe(obj, tmp, key, val)
+    json_object_foreach(obj, key, val)
     {
-        if (!find_field(s, key)) json_object_del(obj, key);
+        if (!find_field(s, key)) nfail += fail(errors, key, "is not a known field");
     }
     for (size_t i = 0; i < s->nfields; i++) {
         const vb_field *f = &s->fields[i];

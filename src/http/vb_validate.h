@@ -58,7 +58,7 @@ typedef struct vb_schema {
 
 /*
  * Checks obj (must be a JSON object, else one error for field "body") against
- * s. Unknown fields are dropped from obj (never stored). Strings are trimmed of
+ * s. An unknown field is an error naming it (never ignored). Strings are trimmed of
  * surrounding whitespace unless the field says no_trim. Each failure appends {field, message} to
  * errors. Returns the number of failures (0 = valid).
  */

@@ -174,10 +174,16 @@ void vb_hub_publish(const char *topic, const char *type, json_t *data)
 }
 
 static const char *g_origin;
+static int64_t g_seq;
 
 const char *vb_hub_origin(void)
 {
     return g_origin;
+}
+
+int64_t vb_hub_seq(void)
+{
+    return g_seq;
 }
 
 void vb_hub_publish_events(json_t *events, void *ud)
@@ -190,8 +196,10 @@ void vb_hub_publish_events(json_t *events, void *ud)
         const char *topic = json_string_value(json_object_get(ev, "topic"));
         const char *type = json_string_value(json_object_get(ev, "type"));
         g_origin = json_string_value(json_object_get(ev, "origin"));
+        g_seq = json_integer_value(json_object_get(ev, "seq"));
         vb_hub_publish(topic, type, json_object_get(ev, "data"));
         g_origin = NULL;
+        g_seq = 0;
     }
 }
 

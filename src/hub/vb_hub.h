@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct vb_hub_sub vb_hub_sub;
 
@@ -42,6 +43,10 @@ void vb_hub_publish_events(json_t *events, void *ud);
  * arguments carried (e.g. the chat socket that made the change), or NULL.
  * Valid only inside a subscriber callback. */
 const char *vb_hub_origin(void);
+/* The position of the event being delivered in the store's log of
+ * replayable events (its "seq", e.g. a chat message change), or 0.
+ * Valid only inside a subscriber callback. */
+int64_t vb_hub_seq(void);
 /* Number of subscribers of topic (tests, metrics). */
 size_t vb_hub_count(const char *topic);
 /* Frees every topic (at shutdown, after all subscribers are gone). */

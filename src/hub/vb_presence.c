@@ -301,6 +301,12 @@ int vb_presence_online_in(const char *user_id, const char *wid)
     return w && json_object_get(w->users, user_id) ? 1 : 0;
 }
 
+const char *vb_presence_name(const char *user_id)
+{
+    pres_user *u = user_id ? pmap_get(&g_users, user_id) : NULL;
+    return u && u->conns > 0 ? u->name : NULL;
+}
+
 int vb_presence_is_online(const char *user_id)
 {
     pres_user *u = user_id ? pmap_get(&g_users, user_id) : NULL;

@@ -24,6 +24,8 @@ void vb_presence_disconnect(const char *user_id);
 void vb_presence_leave_workspace(const char *user_id, const char *wid);
 /* The user joins wid while online (invite accepted): adds them. */
 void vb_presence_join_workspace(const char *user_id, const char *wid);
+/* The display name of an online user (NULL if not online). */
+const char *vb_presence_name(const char *user_id);
 /* Online user ids of wid, sorted (new array). */
 json_t *vb_presence_online(const char *wid);
 size_t vb_presence_count(const char *wid);

@@ -19,6 +19,7 @@ void vb_http_limits_default(vb_http_limits *l)
     l->body_timeout_ms = 30000;
     l->idle_timeout_ms = 60000;
     l->max_connections = 19800;
+    l->max_connections_per_address = 1000;
 }
 
 int vb_http_server_port(const vb_http_server *s)
@@ -278,6 +279,13 @@ static void on_connection(uv_stream_t *ls, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
+    char key[VB_ADDR_KEY_LEN];
+    vb_addr_key(c->client_ip, key);
+    c->addr = vb_addr_take(&s->addrs, key, s->limits.max_connections_per_address);
+    if (!c->addr) {
+        vb_http_conn_fail(c, 429); /* answered, then drained */
+        return;
+    }
     vb_http_conn_set_state(c, VB_CONN_IDLE);
     vb_http_conn_start_reading(c);
 }
@@ -289,11 +297,30 @@ static void on_flush_close(uv_handle_t *h)
     vb_http_server_maybe_finish(s);
 }
 
+static void on_trim_close(uv_handle_t *h)
+{
+    vb_http_server *s = h->data;
+    s->trim_open = 0;
+    vb_http_server_maybe_finish(s);
+}
+
+unsigned long vb_http_server_trims(const vb_http_server *s)
+{
+    return s->trims;
+}
+
 /* Frees a shutting-down server once its listener, connections and live
  * requests are gone; the flush handle is closed last (no stream is left). */
 void vb_http_server_maybe_finish(vb_http_server *s)
 {
     if (!s->shutting_down || s->listener_open || s->nconns > 0 || s->live_reqs > 0) return;
+    if (s->trim_open) {
+        if (!s->trim_closing) {
+            s->trim_closing = 1;
+            uv_close((uv_handle_t *)&s->trim, on_trim_close);
+        }
+        return;
+    }
     if (s->flush_open) {
         if (!s->flush_closing) {
             s->flush_closing = 1;
@@ -303,6 +330,7 @@ void vb_http_server_maybe_finish(vb_http_server *s)
     }
     void (*cb)(void *) = s->shutdown_cb;
     void *arg = s->shutdown_arg;
+    vb_addr_clear(&s->addrs);
     free(s);
     if (cb) cb(arg);
 }
@@ -330,6 +358,10 @@ int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, 
     s->done = done;
     s->ud = ud;
     vb_http_parse_settings(&s->settings);
+    uv_timer_init(loop, &s->trim);
+    s->trim.data = s;
+    s->trim_open = 1;
+    uv_unref((uv_handle_t *)&s->trim);
     uv_prepare_init(loop, &s->flush);
     s->flush.data = s;
     s->flush_open = 1;

@@ -9,8 +9,9 @@
  * in the connection's input buffer (bounded by the header and body limits).
  *
  * Limits are named in vb_http_limits; peers that exceed them get 413 (body),
- * 431 (headers), 400 (malformed) or 408 (header/idle timeout) and the
- * connection is closed after the answer.
+ * 431 (headers), 400 (malformed), 408 (header/idle timeout) or 429 (too
+ * many connections from one address) and the connection is closed after
+ * the answer.
  */
 #ifndef VB_HTTP_H
 #define VB_HTTP_H
@@ -33,7 +34,14 @@ typedef struct vb_http_limits {
         body_timeout_ms; /* time to receive the body once headers are in; default 30 s -> 408 */
     unsigned idle_timeout_ms; /* keep-alive idle time between requests; default 60 s -> close */
     unsigned max_connections; /* accepted sockets beyond this are closed at once; default 19800 */
+    /* open connections per client address (IPv6: per /64, see vb_addr.h);
+     * one more is answered 429 TOO_MANY_CONNECTIONS; default 1000, 0: none */
+    unsigned max_connections_per_address;
 } vb_http_limits;
+
+/* How many times the server gave memory back after an output burst of its
+ * streams (see VB_HTTP_TRIM_AFTER_BYTES in vb_http_internal.h). */
+unsigned long vb_http_server_trims(const vb_http_server *s);
 
 /* Fills *l with the defaults above. */
 void vb_http_limits_default(vb_http_limits *l);

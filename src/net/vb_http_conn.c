@@ -56,6 +56,7 @@ static void on_conn_close(uv_handle_t *h)
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
+    vb_addr_give(&s->addrs, c->addr);
     free(c);
     vb_http_server_maybe_finish(s);
 }

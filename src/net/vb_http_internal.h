@@ -16,9 +16,17 @@
 #include <llhttp.h>
 #include <time.h>
 
+#include "core/vb_addr.h"
 #include "net/vb_http.h"
 #include "net/vb_stream.h"
 
+/* First allocation of a request body; it doubles as more bytes arrive. */
+#define VB_HTTP_BODY_MIN 1024
+/* Output given back after a burst: once a server's streams have queued at
+ * least this much since the last time and their queues are all empty,
+ * freed memory is given back to the system (vb_mem_trim) this long after. */
+#define VB_HTTP_TRIM_AFTER_BYTES (1024 * 1024)
+#define VB_HTTP_TRIM_DELAY_MS 1000
 /* Read slack above max_header_bytes that may sit unparsed before reads stop. */
 #define VB_HTTP_INPUT_MARGIN 65536
 /* Size of the server's shared read buffer (one loop thread reads at a time). */
@@ -57,9 +65,10 @@ typedef struct vb_http_parse {
     uint64_t begin_ns;
     char *body;
     size_t body_len, body_cap;
-    int err_status;   /* limit or validation failure seen in a callback */
-    vb_http_req *cur; /* built at headers-complete, handed out at message-complete */
-    int msg_complete; /* cur is complete and waits for dispatch */
+    size_t body_declared; /* Content-Length, or 0 (none, chunked) */
+    int err_status;       /* limit or validation failure seen in a callback */
+    vb_http_req *cur;     /* built at headers-complete, handed out at message-complete */
+    int msg_complete;     /* cur is complete and waits for dispatch */
 } vb_http_parse;
 
 struct vb_http_conn {
@@ -74,6 +83,7 @@ struct vb_http_conn {
     unsigned char processing;   /* inside the parse loop (guards re-entry) */
     unsigned served;            /* requests answered on this connection */
     char client_ip[48];
+    vb_addr_ent *addr; /* its count in server->addrs (NULL: not counted) */
 
     /* Unparsed input (pipelined bytes, or bytes that came while busy). */
     char *in;
@@ -95,7 +105,8 @@ struct vb_http_server {
     llhttp_settings_t settings;
     vb_http_conn *conns;
     size_t nconns;
-    size_t live_reqs; /* handed to the handler, not yet answered (conn may be gone) */
+    vb_addr_count addrs; /* open connections per client address */
+    size_t live_reqs;    /* handed to the handler, not yet answered (conn may be gone) */
     int shutting_down;
     int listener_open;
     void (*shutdown_cb)(void *arg);
@@ -108,6 +119,13 @@ struct vb_http_server {
     uv_prepare_t flush;
     int flush_open, flush_closing;
     vb_stream *dirty;
+    /* Giving memory back after an output burst (vb_stream.c): bytes queued
+     * on all streams now and since the last trim; the timer (unreferenced)
+     * runs the trim. */
+    size_t out_queued, out_since_trim;
+    uv_timer_t trim;
+    int trim_open, trim_closing;
+    unsigned long trims; /* how many times memory was given back */
     char rbuf[VB_HTTP_READ_BUF];
 };
 
@@ -173,6 +191,8 @@ void vb_http_server_maybe_finish(vb_http_server *s);
 /* Called from the connection's close callback once both handles are closed:
  * runs the stream's on_close (once), drops its queued buffers, frees it. */
 void vb_stream_release(vb_stream *s);
+/* The trim timer's callback (vb_stream.c). */
+void vb_stream_trim_cb(uv_timer_t *t);
 
 /* --- vb_http_parse.c --- */
 

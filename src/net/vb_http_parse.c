@@ -204,25 +204,27 @@ static int on_headers_complete(llhttp_t *p)
         vb_id_new(req->request_id);
     c->p->cur = req;
 
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) {
-        /* The declared length is within the limit: reserve it at once. */
-        c->p->body = malloc((size_t)p->content_length + 1);
-        if (!c->p->body) return fail(c, 500);
-        c->p->body_cap = (size_t)p->content_length + 1;
-    }
+    /* The declared length (within the limit) only caps the buffer's growth:
+     * memory follows the bytes that actually arrive. */
+    c->p->body_declared = (p->flags & F_CONTENT_LENGTH) ? (size_t)p->content_length : 0;
     vb_http_conn_set_state(c, VB_CONN_BODY);
     return 0;
 }
 
-/* Appends body bytes (chunked bodies arrive decoded); 413 past the limit. */
+/* Appends body bytes (chunked bodies arrive decoded); 413 past the limit.
+ * The buffer doubles as bytes arrive (from VB_HTTP_BODY_MIN), never past
+ * the declared length (+1 for the NUL) when there is one. */
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     vb_http_conn *c = conn_of(p);
     if (n > c->server->limits.max_body_bytes - c->p->body_len) return fail(c, 413);
-    if (c->p->body_len + n + 1 > c->p->body_cap) {
-        size_t cap = c->p->body_cap ? c->p->body_cap : 1024;
-        while (cap < c->p->body_len + n + 1)
+    size_t want = c->p->body_len + n + 1;
+    if (want > c->p->body_cap) {
+        size_t cap = c->p->body_cap ? c->p->body_cap : VB_HTTP_BODY_MIN;
+        while (cap < want)
             cap *= 2;
+        size_t declared = c->p->body_declared;
+        if (declared && cap > declared + 1 && want <= declared + 1) cap = declared + 1;
         char *nb = realloc(c->p->body, cap);
         if (!nb) return fail(c, 500);
         c->p->body = nb;

@@ -211,6 +211,9 @@ void vb_http_write_error(vb_http_conn *c, int status)
     case 431:
         code = "HEADERS_TOO_LARGE", msg = "Request headers too large";
         break;
+    case 429:
+        code = "TOO_MANY_CONNECTIONS", msg = "Too many connections from this address";
+        break;
     case 500:
         code = "INTERNAL_ERROR", msg = "Internal server error";
         break;

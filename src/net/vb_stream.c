@@ -60,6 +60,36 @@ struct vb_stream {
 static void stream_flush(vb_stream *s);
 static void begin_shutdown(vb_stream *s);
 
+/* ---- output accounting, and giving memory back after a burst ---- */
+
+void vb_stream_trim_cb(uv_timer_t *t)
+{
+    vb_http_server *srv = t->data;
+    srv->out_since_trim = 0;
+    srv->trims++;
+    vb_mem_trim();
+}
+
+static void queued_add(vb_stream *s, size_t n)
+{
+    s->queued += n;
+    s->server->out_queued += n;
+    s->server->out_since_trim += n;
+}
+
+/* Once every stream's output is written after a burst (the queues, frames
+ * and buffers it took are freed by then), the allocator is asked to give
+ * the freed pages back, a little later and once for the whole burst. */
+static void queued_sub(vb_stream *s, size_t n)
+{
+    vb_http_server *srv = s->server;
+    s->queued -= n;
+    srv->out_queued -= n;
+    if (srv->out_queued == 0 && srv->out_since_trim >= VB_HTTP_TRIM_AFTER_BYTES && srv->trim_open &&
+        !srv->trim_closing && !uv_is_active((uv_handle_t *)&srv->trim))
+        uv_timer_start(&srv->trim, vb_stream_trim_cb, VB_HTTP_TRIM_DELAY_MS, 0);
+}
+
 static int is_closed(const vb_stream *s)
 {
     return s->conn->state == VB_CONN_CLOSED;
@@ -120,7 +150,7 @@ static void wreq_release(vb_stream *s, stream_wreq *w)
         vb_buf_unref(w->bufs[i]);
     free(w);
     s->wr = NULL;
-    s->queued -= s->wbytes;
+    queued_sub(s, s->wbytes);
     s->wn = 0;
     s->wbytes = 0;
     s->writing = 0;
@@ -157,7 +187,7 @@ static size_t stream_try_write(vb_stream *s, uv_buf_t *ub, vb_buf **bufs, size_t
     int w = uv_try_write((uv_stream_t *)&s->conn->tcp, ub, (unsigned)n);
     if (w <= 0) return 0;
     size_t done = 0, left = (size_t)w;
-    s->queued -= left;
+    queued_sub(s, left);
     while (done < n && left >= ub[done].len) {
         left -= ub[done].len;
         vb_buf_unref(bufs[done]);
@@ -202,7 +232,7 @@ static void stream_flush(vb_stream *s)
         stream_wreq *w = malloc(sizeof(*w));
         if (!w) {
             for (size_t i = done; i < n; i++) {
-                s->queued -= ub[i].len;
+                queued_sub(s, ub[i].len);
                 vb_buf_unref(bufs[i]);
             }
             vb_stream_abort(s);
@@ -273,7 +303,7 @@ int vb_stream_send(vb_stream *s, vb_buf *b)
         vb_stream_abort(s);
         return VB_EIO;
     }
-    s->queued += b->len;
+    queued_add(s, b->len);
     mark_dirty(s);
     return 0;
 }
@@ -434,6 +464,7 @@ void vb_stream_release(vb_stream *s)
         free(s->wr);
     }
     free(s->q);
+    s->server->out_queued -= s->queued; /* output never written */
     s->conn->stream = NULL;
     free(s);
 }

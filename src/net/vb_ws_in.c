@@ -214,11 +214,13 @@ static void part_start(vb_ws *ws, const unsigned char *p, size_t n)
 
 /* Completes the header in ws->part from p[0..n): checks it and either sizes
  * the buffer for the frame, or hands a large frame to wslay, or switches to
- * raw input, or closes. Returns the bytes of p used. */
+ * raw input, or closes. Returns the bytes of p used. Every outcome but
+ * "sized" frees ws->part, which ends the loop: the rest of p is then the
+ * caller's (a large frame's payload goes through ws->fwd). */
 static size_t part_header(vb_ws *ws, const unsigned char *p, size_t n)
 {
     size_t used = 0;
-    while (ws->part_need == 0 && used < n && !ws->closing && !ws->raw) {
+    while (ws->part && ws->part_need == 0 && used < n && !ws->closing && !ws->raw) {
         size_t want = ws->part_len < 2 ? 2 : vb_ws_hdr_len(ws->part);
         size_t k = WS_MIN(want - ws->part_len, n - used);
         /* Real (issue 10, item 1): ws->part may be NULL here after part_free()

@@ -78,6 +78,7 @@ int vb_eio_server_new(vb_eio_server **out, uv_loop_t *loop, const vb_eio_options
         if (o->max_output) srv->o.max_output = o->max_output;
         srv->o.no_websocket = o->no_websocket;
         srv->o.ws_batch_ms = o->ws_batch_ms;
+        srv->o.max_sessions_per_address = o->max_sessions_per_address;
     }
     size_t plen = strlen(srv->o.path);
     int slash = plen && srv->o.path[plen - 1] == '/';
@@ -126,6 +127,7 @@ static void idle_closed(uv_handle_t *h)
     void (*cb)(void *) = srv->free_cb;
     void *arg = srv->free_arg;
     vb_rt_map_clear(&srv->sessions);
+    vb_addr_clear(&srv->addrs);
     free(srv->path);
     free(srv);
     if (cb) cb(arg);
@@ -186,12 +188,23 @@ static void handshake(vb_eio_server *srv, vb_http_req *req, int websocket)
         respond_err(req, 400, 3, "Bad request");
         return;
     }
+    char key[VB_ADDR_KEY_LEN];
+    vb_addr_key(req->client_ip, key);
+    vb_addr_ent *addr = vb_addr_take(&srv->addrs, key, srv->o.max_sessions_per_address);
+    if (!addr) {
+        static const char body[] = "{\"code\":\"TOO_MANY_CONNECTIONS\",\"message\":\"Too many "
+                                   "sessions from this address\"}";
+        vb_http_respond(req, 429, "application/json", body, sizeof(body) - 1);
+        return;
+    }
     vb_eio_socket *s =
         vb_eio__session_new(srv, websocket ? VB_EIO_ST_WEBSOCKET : VB_EIO_ST_POLLING);
     if (!s) {
+        vb_addr_give(&srv->addrs, addr);
         respond_err(req, 500, 3, "Bad request");
         return;
     }
+    s->addr = addr;
     vb_eio__handshake_json(s, !websocket && !srv->o.no_websocket, json, sizeof(json));
     if (websocket) {
         if (vb_eio__ws_attach(s, req, 0) != 0) {

@@ -61,6 +61,10 @@ typedef struct vb_eio_options {
      * expect e.g. a CONNECT reply and the emit that follows it in separate
      * reads, as the reference server's write-completion gating gives). */
     unsigned ws_batch_ms;
+    /* Sessions per client address (IPv6: per /64, see vb_addr.h), open or
+     * closing; one more handshake is answered 429 TOO_MANY_CONNECTIONS.
+     * 0 (the default): no limit. */
+    unsigned max_sessions_per_address;
 } vb_eio_options;
 
 typedef struct vb_eio_handlers {

@@ -3,6 +3,7 @@
 #ifndef VB_EIO_INTERNAL_H
 #define VB_EIO_INTERNAL_H
 
+#include "core/vb_addr.h"
 #include "net/vb_ws.h"
 #include "rt/vb_eio.h"
 #include "rt/vb_eio_packet.h"
@@ -22,6 +23,7 @@ enum vb_eio_timer_phase { VB_EIO_T_PING, VB_EIO_T_PONG, VB_EIO_T_NOTIFY };
 struct vb_eio_socket {
     vb_eio_server *srv;
     char sid[VB_EIO_SID_LEN + 1];
+    vb_addr_ent *addr; /* its count in srv->addrs, given back when freed */
     int state;         /* enum vb_eio_state */
     unsigned refs;     /* 1 until on_close + 1 per attached WebSocket + 1 while in the flush list */
     vb_ws *ws;         /* the WebSocket transport (state WEBSOCKET) */
@@ -56,8 +58,9 @@ struct vb_eio_server {
     size_t path_len;
     vb_eio_handlers h;
     void *ud;
-    vb_rt_map sessions; /* sid -> open session */
-    size_t nlive;       /* allocated sessions (open or closing) */
+    vb_rt_map sessions;  /* sid -> open session */
+    size_t nlive;        /* allocated sessions (open or closing) */
+    vb_addr_count addrs; /* sessions per client address */
     uv_idle_t flush_idle;
     vb_eio_socket *flush_head;
     uv_timer_t gate_timer; /* opens WebSocket batch gates (ws_batch_ms > 0) */

@@ -56,6 +56,7 @@ static void session_free_cb(uv_handle_t *h)
     vb_eio_socket *s = h->data;
     vb_eio_server *srv = s->srv;
     vb_eio_sb_free(&s->out);
+    vb_addr_give(&srv->addrs, s->addr);
     free(s);
     vb_eio__server_session_freed(srv);
 }
@@ -85,7 +86,9 @@ static int answer_get(vb_eio_socket *s, const char *body, size_t len)
 void vb_eio__flush_poll(vb_eio_socket *s)
 {
     if (!s->get || !s->out.len) return;
-    if (answer_get(s, s->out.p, s->out.len)) s->out.len = 0;
+    /* Written: the queue's buffer goes too (an idle session keeps none, and
+     * a burst's high-water is not kept). */
+    if (answer_get(s, s->out.p, s->out.len)) vb_eio_sb_free(&s->out);
 }
 
 /*
@@ -222,6 +225,7 @@ static void upgrade(vb_eio_socket *s)
         }
     }
     vb_eio_payload_free(&pl);
+    if (!s->out.len) vb_eio_sb_free(&s->out); /* the polling queue is over */
     if (s->ws) vb_eio__ws_gate(s);
 }
 

@@ -56,7 +56,18 @@ static void bin_reset(vb_sio_conn *c)
     free(c->bin_text);
     c->bins = NULL;
     c->bin_text = NULL;
-    c->bin_have = c->bin_need = c->bin_text_len = 0;
+    c->bin_have = c->bin_need = c->bin_text_len = c->bin_bytes = 0;
+}
+
+/* 1 if the packet's namespace has a connected socket on c: attachments are
+ * buffered only for those (anything else would be dropped at dispatch). */
+static int nsp_connected(vb_sio_conn *c, const vb_sio_packet *pk)
+{
+    char nsp[VB_SIO_MAX_NSP + 1];
+    memcpy(nsp, pk->nsp, pk->nsp_len);
+    nsp[pk->nsp_len] = '\0';
+    vb_sio_socket *s = vb_sio__find_socket(c, nsp);
+    return s && s->state == VB_SIO_CONNECTED && strlen(nsp) == pk->nsp_len;
 }
 
 static void eio_on_message(vb_eio_socket *e, int binary, const char *data, size_t len, void *ud)
@@ -68,6 +79,12 @@ static void eio_on_message(vb_eio_socket *e, int binary, const char *data, size_
             vb_eio_close(e, "parse error"); /* binary data with no packet waiting */
             return;
         }
+        if (len > c->srv->max_binary - c->bin_bytes) {
+            bin_reset(c);
+            vb_eio_close(e, "binary payload too large");
+            return;
+        }
+        c->bin_bytes += len;
         void *copy = malloc(len ? len : 1);
         if (!copy) {
             vb_eio_close(e, "out of memory");
@@ -86,6 +103,11 @@ static void eio_on_message(vb_eio_socket *e, int binary, const char *data, size_
         return;
     }
     if (pk.attachments) {
+        if (!nsp_connected(c, &pk) || len > c->srv->max_binary) {
+            vb_eio_close(e, "parse error"); /* no attachments before a namespace connect */
+            return;
+        }
+        c->bin_bytes = len;
         c->bin_text = malloc(len + 1);
         c->bins = calloc(pk.attachments, sizeof(*c->bins));
         if (!c->bin_text || !c->bins) {
@@ -164,6 +186,7 @@ void vb_sio_options_default(vb_sio_options *o)
     vb_eio_options_default(&o->eio);
     o->eio.path = "/socket.io/";
     o->connect_timeout_ms = 45000;
+    o->max_binary = 0; /* eio.max_payload */
 }
 
 int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options *o)
@@ -177,6 +200,9 @@ int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options
         o && o->connect_timeout_ms ? o->connect_timeout_ms : d.connect_timeout_ms;
     vb_eio_options eo = o ? o->eio : d.eio;
     if (!eo.path) eo.path = d.eio.path;
+    srv->max_binary = o && o->max_binary ? o->max_binary
+                      : eo.max_payload   ? eo.max_payload
+                                         : d.eio.max_payload;
     static const vb_eio_handlers eh = {eio_on_open, eio_on_message, eio_on_close};
     int rc = vb_eio_server_new(&srv->eio, loop, &eo, &eh, srv);
     if (rc != 0) {

@@ -24,7 +24,14 @@
  *   a JSON array (the elements after the event name, exactly as the client
  *   sent them), and emits take the same form, so values are relayed byte for
  *   byte. Binary arguments are placeholders {"_placeholder":true,"num":N}
- *   in that text plus attachments (vb_sio_bin) in order.
+ *   in that text plus attachments (vb_sio_bin) in order. A binary packet
+ *   is buffered only for a namespace the connection has joined, one at a
+ *   time, and at most max_binary bytes with its attachments; anything else
+ *   closes the session.
+ * - Connection state recovery is the app's: it reads pid/offset from the
+ *   CONNECT payload, accepts with vb_sio_accept_session (restored id, pid)
+ *   and appends an offset as the last element of the args of the
+ *   broadcasts it wants recoverable; this layer only carries them.
  * - Broadcasts are encoded once (Socket.IO text, Engine.IO prefix and the
  *   WebSocket frame, refcounted) and queued by reference on every receiver.
  *
@@ -47,6 +54,7 @@ typedef struct vb_sio_ack vb_sio_ack;
 typedef struct vb_sio_out vb_sio_out;
 
 #define VB_SIO_ID_LEN 20
+#define VB_SIO_PID_MAX 64 /* longest private session id vb_sio_accept_session sends */
 
 /* One binary attachment (borrowed). */
 typedef struct vb_sio_bin {
@@ -58,11 +66,16 @@ typedef struct vb_sio_options {
     vb_eio_options eio; /* path default "/socket.io/"; see vb_eio.h */
     unsigned
         connect_timeout_ms; /* no namespace CONNECT in time closes the session; default 45000 */
+    /* Bytes of one binary packet, its text and all its attachments together
+     * (one such packet is buffered per connection at a time); over it the
+     * session is closed. Default (0): eio.max_payload. */
+    size_t max_binary;
 } vb_sio_options;
 
 typedef struct vb_sio_nsp_handlers {
     /* A client asks to join. auth is the raw JSON object of the CONNECT
-     * payload ("{}" if none), valid during the call (also kept while the
+     * payload ("{}" if none; a client recovering its connection state puts
+     * "pid" and "offset" there beside its auth fields), valid during the call (also kept while the
      * socket is pending: see vb_sio_socket_auth). The app must call vb_sio_accept or vb_sio_refuse,
      * now or later. NULL handler: every CONNECT is accepted. */
     void (*on_connect)(vb_sio_socket *s, const char *auth, size_t auth_len, void *ud);
@@ -106,6 +119,15 @@ size_t vb_sio_nsp_count(const vb_sio_nsp *nsp);
  * socket's user data. Emits may follow at once. 0, VB_ECONFLICT (not
  * pending) or VB_EIO (the connection is gone). */
 int vb_sio_accept(vb_sio_socket *s, void *ud);
+/* Accepts as vb_sio_accept, for connection state recovery (Socket.IO
+ * 4.6+): sid (NULL: the generated one) becomes the socket's id, e.g. the id
+ * of the session being restored, and pid (NULL: none) is sent beside it as
+ * the private session id, CONNECT {"sid":...,"pid":...}. Both are 1..20
+ * (sid) or 1..VB_SIO_PID_MAX (pid) characters of A-Z a-z 0-9 - _, else
+ * VB_EINVAL. The namespace does not check that sid is unique: the caller
+ * disconnects a live socket with the same id first. What the client missed
+ * is the caller's to emit after the accept. */
+int vb_sio_accept_session(vb_sio_socket *s, void *ud, const char *sid, const char *pid);
 /* Refuses a pending socket with CONNECT_ERROR data (a JSON object text such
  * as {"message":"Invalid authentication token"}; NULL gives
  * {"message":"Not authorized"}). The socket is freed (no on_disconnect).

@@ -17,7 +17,8 @@ struct vb_sio_server {
     vb_eio_server *eio;
     uv_loop_t *loop;
     unsigned connect_timeout_ms;
-    vb_rt_map nsps; /* name -> vb_sio_nsp */
+    size_t max_binary; /* see vb_sio_options */
+    vb_rt_map nsps;    /* name -> vb_sio_nsp */
     void (*free_cb)(void *arg);
     void *free_arg;
 };
@@ -78,6 +79,7 @@ struct vb_sio_conn {
     vb_sio_socket *sockets;
     char *bin_text; /* a binary packet waiting for its attachments */
     size_t bin_text_len, bin_need, bin_have;
+    size_t bin_bytes; /* its text and attachments so far, at most srv->max_binary */
     vb_sio_bin *bins;
 };
 

@@ -118,10 +118,13 @@ static int scan_object(jscan *j, int depth)
         if (klen == 14 && memcmp(k, "\"_placeholder\"", 14) == 0)
             ph = vlen == 4 && memcmp(v, "true", 4) == 0;
         else if (klen == 5 && memcmp(k, "\"num\"", 5) == 0) {
+            /* v[0..vlen) is not terminated: the digits are read here */
             has_num = vlen > 0 && vlen < 10;
-            for (size_t i = 0; i < vlen && has_num; i++)
+            num = 0;
+            for (size_t i = 0; i < vlen && has_num; i++) {
                 has_num = is_digit(v[i]);
-            if (has_num) num = strtoll(v, NULL, 10);
+                num = num * 10 + (v[i] - '0');
+            }
         }
         skip_ws(j);
         if (j->p >= j->end) return -1;

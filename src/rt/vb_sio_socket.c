@@ -92,12 +92,30 @@ static int send_packet(vb_sio_conn *c, int type, const char *nsp, const char *da
     return rc;
 }
 
+/* 1 if s is 1..max characters of the id alphabet (safe inside JSON). */
+static int token_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= max && strspn(s, id_alphabet) == n;
+}
+
 int vb_sio_accept(vb_sio_socket *s, void *ud)
 {
+    return vb_sio_accept_session(s, ud, NULL, NULL);
+}
+
+int vb_sio_accept_session(vb_sio_socket *s, void *ud, const char *sid, const char *pid)
+{
     if (s->state != VB_SIO_PENDING) return VB_ECONFLICT;
+    if ((sid && !token_ok(sid, VB_SIO_ID_LEN)) || (pid && !token_ok(pid, VB_SIO_PID_MAX)))
+        return VB_EINVAL;
     if (!s->conn || !s->conn->eio) return VB_EIO;
-    char data[64];
-    snprintf(data, sizeof(data), "{\"sid\":\"%s\"}", s->id);
+    if (sid) snprintf(s->id, sizeof s->id, "%s", sid);
+    char data[64 + VB_SIO_PID_MAX];
+    if (pid)
+        snprintf(data, sizeof(data), "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->id, pid);
+    else
+        snprintf(data, sizeof(data), "{\"sid\":\"%s\"}", s->id);
     s->state = VB_SIO_CONNECTED;
     s->ud = ud;
     if (!s->in_connect) { /* the CONNECT payload is not needed any more */

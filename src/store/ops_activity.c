@@ -3,6 +3,8 @@
  * project's or a task's rows, newest first. Rows are written by vb_activity
  * (vb_ops.h) in the transaction of each change. The rows of a deleted task
  * stay in the workspace and project logs; its own log is gone with it (404).
+ * Each row names its task (taskKey, taskTitle: the task's current key and
+ * title, null when there is no task or it was deleted).
  */
 #include "store/vb_ops_collab.h"
 
@@ -18,7 +20,9 @@
     " a.task_id AS taskId, a.actor_id AS actorId,"                                                 \
     " (SELECT u.first_name || ' ' || u.last_name FROM users u WHERE u.id = a.actor_id)"            \
     "  AS actorName,"                                                                              \
-    " a.action AS action, a.changes AS \"j:changes\", a.created_at AS createdAt"                   \
+    " a.action AS action, a.changes AS \"j:changes\", a.created_at AS createdAt,"                  \
+    " (SELECT t.key FROM tasks t WHERE t.id = a.task_id) AS taskKey,"                              \
+    " (SELECT t.title FROM tasks t WHERE t.id = a.task_id) AS taskTitle"                           \
     " FROM activity a "
 
 /*

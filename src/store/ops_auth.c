@@ -7,6 +7,7 @@
  * (rotated_at) and adds its successor to the family. Presenting a used token
  * means that someone holds a copy, so the whole family is revoked.
  */
+#include "store/vb_ops_mail.h"
 #include "store/vb_ops_ws.h"
 
 #include "core/vb_common.h"
@@ -64,7 +65,8 @@ int vb_op_auth_register(vb_op_ctx *c)
     snprintf(handle, sizeof handle, "%s", email);
     handle[strcspn(handle, "@")] = '\0';
 
-    rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM users WHERE email = ?", "s", email);
+    rc = vb_db_int(c->db, &taken, 0, "SELECT COUNT(*) FROM users WHERE lower(email) = lower(?)",
+                   "s", email);
     if (rc < 0) return vb_op_internal(c, rc);
     if (taken) return vb_op_fail(c, VB_ECONFLICT, "EMAIL_TAKEN", "Email is already registered");
 
@@ -78,6 +80,7 @@ int vb_op_auth_register(vb_op_ctx *c)
     if (rc < 0) return vb_op_internal(c, rc);
     rc = token_insert(c, id, NULL, vb_arg_str(a, "tokenHash"),
                       (int64_t)json_integer_value(json_object_get(a, "expiresAt")));
+    if (!rc) rc = vb_mail_enqueue(c, VB_MAIL_WELCOME, id, NULL);
     if (rc < 0) return rc;
     return result_user(c, id, "INVALID_CREDENTIALS", "Invalid email or password");
 }
@@ -91,8 +94,9 @@ int vb_op_auth_lookup(vb_op_ctx *c)
     c->result = json_object();
     if (!c->result) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     if (!email) return 0;
-    /* email is COLLATE NOCASE, so the lookup ignores case. */
-    rc = vb_db_row(c->db, &row, "SELECT id, password_hash AS hash FROM users WHERE email = ?", "s",
+    /* The lookup ignores case (vb_db.h: case-insensitive match). */
+    rc = vb_db_row(c->db, &row,
+                   "SELECT id, password_hash AS hash FROM users WHERE lower(email) = lower(?)", "s",
                    email);
     if (rc < 0) return vb_op_internal(c, rc);
     if (!row) return 0;
@@ -196,4 +200,33 @@ int vb_op_auth_logout(vb_op_ctx *c)
                         " WHERE user_id = ? AND revoked_at IS NULL",
                         "is", now, actor);
     return rc < 0 ? vb_op_internal(c, rc) : 0;
+}
+
+int vb_op_auth_hash_of(vb_op_ctx *c)
+{
+    const char *uid = vb_arg_actor(c);
+    json_t *row = NULL;
+    int rc;
+
+    c->result = json_object();
+    if (!c->result) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    if (!uid) return 0;
+    rc = vb_db_row(c->db, &row, "SELECT password_hash AS hash FROM users WHERE id = ?", "s", uid);
+    if (rc < 0) return vb_op_internal(c, rc);
+    if (row) json_object_set(c->result, "passwordHash", json_object_get(row, "hash"));
+    json_decref(row);
+    return 0;
+}
+
+int vb_op_auth_set_password(vb_op_ctx *c)
+{
+    const char *uid = vb_arg_actor(c), *hash = vb_arg_str((json_t *)c->args, "passwordHash");
+    int rc;
+
+    if (!uid || !hash) return vb_op_fail(c, VB_EUNAUTH, "UNAUTHORIZED", "Authentication required");
+    rc = vb_db_exec(c->db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", "sis",
+                    hash, vb_op_now(), uid);
+    if (rc < 0) return vb_op_internal(c, rc);
+    c->result = json_null();
+    return 0;
 }

@@ -105,8 +105,8 @@ int vb_chat_channel_access(vb_op_ctx *c, const char *cid, const char *actor, jso
 int vb_chan_add_member(vb_op_ctx *c, const char *cid, const char *uid, int *added)
 {
     int rc = vb_db_exec(c->db,
-                        "INSERT OR IGNORE INTO channel_members (channel_id, user_id, joined_at)"
-                        " VALUES (?, ?, ?)",
+                        "INSERT INTO channel_members (channel_id, user_id, joined_at)"
+                        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         "ssi", cid, uid, vb_op_now());
     if (rc) return vb_op_internal(c, rc);
     if (added) *added = vb_db_changes(c->db) > 0;
@@ -174,7 +174,7 @@ static int create_check(vb_op_ctx *c, const char *wid, json_t *body, const char 
     }
     if (json_array_size(*others)) {
         rc = vb_db_rows(c->db, &bad,
-                        "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
+                        "SELECT j.value AS id FROM VB_IDS(?) j WHERE NOT EXISTS"
                         " (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ?"
                         "  AND m.user_id = j.value)",
                         "js", *others, wid);

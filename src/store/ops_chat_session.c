@@ -32,6 +32,11 @@ int vb_op_chat_session(vb_op_ctx *c)
     json_array_foreach(rows, i, row) json_array_append(ids, json_object_get(row, "id"));
     json_decref(rows);
     json_object_set_new(user, "workspaceIds", ids);
+    json_t *sess = json_object_get(c->args, "session");
+    if (json_is_object(sess) && (rc = vb_chat_session_open(c, uid, sess, user)) != 0) {
+        json_decref(user);
+        return rc;
+    }
     c->result = user;
     return 0;
 }
@@ -44,6 +49,11 @@ int vb_op_chat_channel(vb_op_ctx *c)
     json_t *ch = NULL;
     int rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), &ch);
     if (rc) return rc;
+    const char *hash = vb_arg_str((json_t *)c->args, "pidHash");
+    if (hash && (rc = vb_chat_session_join(c, hash, cid)) != 0) {
+        json_decref(ch);
+        return rc;
+    }
     c->result = ch;
     return 0;
 }

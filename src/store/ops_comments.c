@@ -74,7 +74,8 @@ static void actor_name(vb_op_ctx *c, char *out, size_t size)
  * Re-applies the mentions of comment cid (text) on task t (raw) and notifies
  * the newly mentioned members. Returns 0 or fails c.
  */
-static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, const char *text)
+static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, const char *text,
+                            json_t **mentioned)
 {
     json_t *task = (json_t *)t, *data;
     const char *key = vb_arg_str(task, "key");
@@ -87,7 +88,7 @@ static int comment_mentions(vb_op_ctx *c, const json_t *t, const char *cid, cons
                      vb_arg_str(task, "projectId"), "key", key, "commentId", cid);
     if (!data) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     rc = vb_mentions_apply(c, vb_arg_str(task, "workspaceId"), "comment", cid, text, title, data,
-                           NULL);
+                           mentioned);
     json_decref(data);
     return rc;
 }
@@ -141,7 +142,7 @@ static int parent_check(vb_op_ctx *c, const char *tid, const char *parent)
 int vb_op_comment_create(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id"), *actor = vb_arg_actor(c), *text, *parent, *key;
-    json_t *body = vb_arg_body(c), *t = NULL;
+    json_t *body = vb_arg_body(c), *t = NULL, *mentioned = NULL;
     char id[VB_ID_LEN + 1], name[200], title[700];
     int64_t now = vb_op_now();
     int rc = vb_pt_task_access(c, tid, 1, &t, NULL, NULL);
@@ -170,16 +171,20 @@ int vb_op_comment_create(vb_op_ctx *c)
                      "comment_added",
                      json_pack("{s:s, s:s?}", "commentId", id, "parentCommentId", parent));
     if (rc) goto done;
+    /* A member mentioned in the comment gets the mention only, not also
+     * comment_added: one comment, one notification per person. */
+    rc = comment_mentions(c, t, id, text, &mentioned);
+    if (rc) goto done;
     actor_name(c, name, sizeof name);
     snprintf(title, sizeof title, "%s commented on %s: %s", name, key ? key : "a task",
              vb_arg_str(t, "title") ? vb_arg_str(t, "title") : "");
-    rc = vb_pt_notify_task(c, t, 1, "comment_added", title,
+    rc = vb_pt_notify_task(c, t, 1, mentioned, "comment_added", title,
                            json_pack("{s:s, s:s?, s:s?, s:s}", "taskId", tid, "projectId",
                                      vb_arg_str(t, "projectId"), "key", key, "commentId", id));
-    if (!rc) rc = comment_mentions(c, t, id, text);
     if (!rc) rc = comment_result(c, id);
 done:
     json_decref(t);
+    json_decref(mentioned);
     return vb_op_internal(c, rc);
 }
 
@@ -221,7 +226,7 @@ int vb_op_comment_update(vb_op_ctx *c)
     }
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "comment_updated", json_pack("{s:s}", "commentId", cid));
-    if (!rc) rc = comment_mentions(c, t, cid, text);
+    if (!rc) rc = comment_mentions(c, t, cid, text, NULL);
     if (!rc) rc = comment_result(c, cid);
 done:
     json_decref(t);
@@ -241,26 +246,25 @@ int vb_op_comment_delete(vb_op_ctx *c)
     int rc = comment_for_change(c, cid, &t);
 
     if (rc) return rc;
-    rc = vb_db_row(c->db, &ids,
+    rc = vb_db_ids(c->db, &ids,
                    "WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT c.id FROM comments c"
-                   " JOIN d ON c.parent_comment_id = d.id) SELECT json_group_array(id) AS \"j:ids\""
-                   " FROM d",
+                   " JOIN d ON c.parent_comment_id = d.id) SELECT id FROM d",
                    "s", cid);
-    if (!rc && !ids) rc = VB_EIO;
     if (rc) goto internal;
-    list = json_object_get(ids, "ids");
+    list = ids;
     n = (int64_t)json_array_size(list);
     rc = vb_db_exec(c->db,
                     "DELETE FROM mentions WHERE source_type = 'comment'"
-                    " AND source_id IN (SELECT value FROM json_each(?))",
+                    " AND source_id IN (SELECT value FROM VB_IDS(?) j)",
                     "j", list);
     if (!rc)
-        rc = vb_db_exec(c->db, "DELETE FROM comments WHERE id IN (SELECT value FROM json_each(?))",
+        rc = vb_db_exec(c->db, "DELETE FROM comments WHERE id IN (SELECT value FROM VB_IDS(?) j)",
                         "j", list);
     if (!rc)
         rc = vb_db_exec(c->db,
-                        "UPDATE tasks SET comment_count = MAX(0, comment_count - ?) WHERE id = ?",
-                        "is", n, vb_arg_str(t, "id"));
+                        "UPDATE tasks SET comment_count = CASE WHEN comment_count > ?"
+                        " THEN comment_count - ? ELSE 0 END WHERE id = ?",
+                        "iis", n, n, vb_arg_str(t, "id"));
     if (rc) goto internal;
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "comment_deleted",

@@ -10,6 +10,7 @@
  * invitee's own expired one; ALREADY_MEMBER (409). The rate of invitations
  * per inviter is limited before the store (INVITE_RATE_LIMIT, app chain).
  */
+#include "store/vb_ops_mail.h"
 #include "store/vb_ops_ws.h"
 
 #include "core/vb_common.h"
@@ -112,6 +113,14 @@ int vb_op_invite_create(vb_op_ctx *c)
                                  role, "invitedBy", vb_arg_actor(c)));
         if (rc < 0) goto done;
     }
+    /* The mail goes to the address whether or not it has an account yet; the
+     * link opens the app, where pending invitations are listed on every page. */
+    rc = vb_mail_enqueue(c, VB_MAIL_INVITATION, user ? vb_arg_str(user, "id") : email,
+                         json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:s}", "invitationId", id,
+                                   "workspaceName", vb_arg_str(inv, "workspaceName"), "inviterName",
+                                   vb_arg_str(inv, "invitedByName"), "role", role, "workspaceId",
+                                   wid, "path", "/"));
+    if (rc < 0) goto done;
     c->result = inv;
     inv = NULL;
     rc = 0;

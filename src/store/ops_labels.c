@@ -1,7 +1,7 @@
 /*
  * Label operations (see vb_ops_collab.h). Labels belong to a workspace; names
- * are unique per workspace without regard to case (the column is COLLATE
- * NOCASE). Their activity rows are workspace-level (no project, no task).
+ * are unique per workspace without regard to case (compared by lower()). Their activity rows are
+ * workspace-level (no project, no task).
  */
 #include "store/vb_ops_collab.h"
 
@@ -50,10 +50,11 @@ static int name_taken(vb_op_ctx *c, const char *name)
 static int name_free(vb_op_ctx *c, const char *wid, const char *name, const char *self)
 {
     int64_t n = 0;
-    int rc = vb_db_int(c->db, &n, 0,
-                       "SELECT COUNT(*) FROM labels WHERE workspace_id = ? AND name = ?"
-                       " COLLATE NOCASE AND (? IS NULL OR id <> ?)",
-                       "ssss", wid, name, self, self);
+    int rc =
+        vb_db_int(c->db, &n, 0,
+                  "SELECT COUNT(*) FROM labels WHERE workspace_id = ? AND lower(name) = lower(?)"
+                  " AND (? IS NULL OR id <> ?)",
+                  "ssss", wid, name, self, self);
     if (rc) return vb_op_internal(c, rc);
     return n ? name_taken(c, name) : 0;
 }
@@ -116,8 +117,7 @@ int vb_op_label_list(vb_op_ctx *c)
 
     if (rc) return rc;
     rc = vb_db_rows(c->db, &rows,
-                    LABEL_SELECT "WHERE l.workspace_id = ? ORDER BY l.name COLLATE NOCASE, l.id",
-                    "s", wid);
+                    LABEL_SELECT "WHERE l.workspace_id = ? ORDER BY lower(l.name), l.id", "s", wid);
     if (rc) return vb_op_internal(c, rc);
     c->result = vb_op_iso(rows);
     return 0;

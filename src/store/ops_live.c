@@ -96,10 +96,13 @@ int vb_op_live_workspace(vb_op_ctx *c)
     if (rc) return rc;
     if (last) {
         rc = vb_db_rows(c->db, &rows,
-                        "SELECT id, workspace_id AS workspaceId, project_id AS projectId,"
+                        "SELECT a.id AS id, workspace_id AS workspaceId, project_id AS projectId,"
                         " task_id AS taskId, actor_id AS actorId, action,"
-                        " changes AS \"j:changes\", created_at AS createdAt"
-                        " FROM activity WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        " changes AS \"j:changes\", created_at AS createdAt,"
+                        " (SELECT t.key FROM tasks t WHERE t.id = a.task_id) AS taskKey,"
+                        " (SELECT t.title FROM tasks t WHERE t.id = a.task_id) AS taskTitle"
+                        " FROM activity a WHERE workspace_id = ? AND a.id > ? ORDER BY a.id"
+                        " LIMIT ?",
                         "ssi", wid, last, (int64_t)VB_LIVE_REPLAY_MAX);
         if (rc < 0) return vb_op_internal(c, rc);
     }

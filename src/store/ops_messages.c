@@ -103,12 +103,22 @@ static int content_take(vb_op_ctx *c, const char *content, char **out)
     return 0;
 }
 
-/* Queues an event of type with data (stolen) on "channel:<cid>". */
-static void channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data)
+/* Logs an event of type with data (stolen) for recovery and queues it on
+ * "channel:<cid>" with its log position as "seq". */
+static int channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data)
 {
     char topic[32 + VB_ID_LEN + 128];
+    int64_t seq = 0;
+    int rc = data ? vb_chat_log_event(c, cid, type, data, &seq) : VB_ENOMEM;
+    if (rc) {
+        json_decref(data);
+        return vb_op_internal(c, rc);
+    }
     snprintf(topic, sizeof topic, "channel:%s", cid);
     vb_op_event(c, topic, type, data);
+    json_t *ev = json_array_get(c->events, json_array_size(c->events) - 1);
+    if (ev && seq > 0) json_object_set_new(ev, "seq", json_integer(seq));
+    return 0;
 }
 
 /* 1 when text holds at least one @mention candidate (a parsed handle). A
@@ -235,15 +245,18 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
         rc = msg_mentions(c, ch, cid, id, sender, text);
         if (rc) goto done;
     }
-    channel_event(
+    rc = channel_event(
         c, cid, "message:new",
         json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "messageId", json_object_get(msg, "id"),
                   "channelId", json_object_get(msg, "channelId"), "senderId",
                   json_object_get(msg, "senderId"), "senderName",
                   json_object_get(msg, "senderName"), "content", json_object_get(msg, "content"),
                   "createdAt", json_object_get(msg, "createdAt")));
-    *message = msg;
-    msg = NULL;
+    if (rc) goto done;
+    if (message) {
+        *message = msg;
+        msg = NULL;
+    }
 done:
     free(text);
     json_decref(msg);
@@ -321,13 +334,16 @@ int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *c
                           text);
         if (rc) goto done;
     }
-    channel_event(c, vb_arg_str(msg, "channelId"), "message:edited",
-                  json_pack("{s:s, s:O, s:O, s:O}", "messageId", mid, "channelId",
-                            json_object_get(msg, "channelId"), "content",
-                            json_object_get(msg, "content"), "updatedAt",
-                            json_object_get(msg, "updatedAt")));
-    *message = msg;
-    msg = NULL;
+    rc = channel_event(c, vb_arg_str(msg, "channelId"), "message:edited",
+                       json_pack("{s:s, s:O, s:O, s:O}", "messageId", mid, "channelId",
+                                 json_object_get(msg, "channelId"), "content",
+                                 json_object_get(msg, "content"), "updatedAt",
+                                 json_object_get(msg, "updatedAt")));
+    if (rc) goto done;
+    if (message) {
+        *message = msg;
+        msg = NULL;
+    }
 done:
     free(text);
     json_decref(msg);
@@ -354,7 +370,7 @@ int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
                           "");
         if (rc) goto done;
     }
-    channel_event(
+    rc = channel_event(
         c, vb_arg_str(msg, "channelId"), "message:deleted",
         json_pack("{s:s, s:O}", "messageId", mid, "channelId", json_object_get(msg, "channelId")));
 done:

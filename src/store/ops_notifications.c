@@ -74,6 +74,11 @@ int vb_op_notification_read(vb_op_ctx *c)
     if (rc) return vb_op_internal(c, rc);
     if (!row)
         return vb_op_fail(c, VB_ENOTFOUND, "NOTIFICATION_NOT_FOUND", "Notification not found");
+    rc = vb_notify_unread(c, actor);
+    if (rc) {
+        json_decref(row);
+        return rc;
+    }
     c->result = notification_iso(row);
     return 0;
 }
@@ -89,6 +94,7 @@ int vb_op_notification_read_all(vb_op_ctx *c)
                     "is", vb_op_now(), actor);
     if (rc) return vb_op_internal(c, rc);
     c->result = json_pack("{s:I}", "updated", (json_int_t)vb_db_changes(c->db));
+    if (c->result && (rc = vb_notify_unread(c, actor)) != 0) return rc;
     return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
 }
 

@@ -124,7 +124,7 @@ fail:
     return rc;
 }
 
-/* Runs sql (which selects the offending ids as "id" from json_each of the
+/* Runs sql (which selects the offending ids as "id" from VB_IDS of the
  * bound ids and the workspace id) and appends one error per row. */
 static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids, const char *field,
                         const char *what, json_t *errors)
@@ -150,7 +150,7 @@ static int pt_check_ids(vb_db *db, const char *sql, const char *wid, json_t *ids
 int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
-                        "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
+                        "SELECT j.value AS id FROM VB_IDS(?) j WHERE NOT EXISTS"
                         " (SELECT 1 FROM workspace_members m WHERE m.workspace_id = ?"
                         " AND m.user_id = j.value)",
                         wid, ids, field, "is not a member of this workspace", errors);
@@ -159,7 +159,7 @@ int vb_pt_check_members(vb_db *db, const char *wid, json_t *ids, const char *fie
 int vb_pt_check_labels(vb_db *db, const char *wid, json_t *ids, const char *field, json_t *errors)
 {
     return pt_check_ids(db,
-                        "SELECT j.value AS id FROM json_each(?) j WHERE NOT EXISTS"
+                        "SELECT j.value AS id FROM VB_IDS(?) j WHERE NOT EXISTS"
                         " (SELECT 1 FROM labels l WHERE l.workspace_id = ? AND l.id = j.value)",
                         wid, ids, field, "is not a label of this workspace", errors);
 }
@@ -185,8 +185,8 @@ int vb_pt_set_labels(vb_db *db, const char *tid, json_t *ids)
     int rc = vb_db_exec(db, "DELETE FROM task_labels WHERE task_id = ?", "s", tid);
     if (rc || !json_is_array(ids) || json_array_size(ids) == 0) return rc;
     return vb_db_exec(db,
-                      "INSERT OR IGNORE INTO task_labels (task_id, label_id)"
-                      " SELECT ?, value FROM json_each(?)",
+                      "INSERT INTO task_labels (task_id, label_id)"
+                      " SELECT ?, value FROM VB_IDS(?) j WHERE true ON CONFLICT DO NOTHING",
                       "sj", tid, ids);
 }
 
@@ -195,8 +195,8 @@ int vb_pt_set_assignees(vb_db *db, const char *tid, json_t *ids)
     int rc = vb_db_exec(db, "DELETE FROM task_assignees WHERE task_id = ?", "s", tid);
     if (rc || !json_is_array(ids) || json_array_size(ids) == 0) return rc;
     return vb_db_exec(db,
-                      "INSERT OR IGNORE INTO task_assignees (task_id, user_id)"
-                      " SELECT ?, value FROM json_each(?)",
+                      "INSERT INTO task_assignees (task_id, user_id)"
+                      " SELECT ?, value FROM VB_IDS(?) j WHERE true ON CONFLICT DO NOTHING",
                       "sj", tid, ids);
 }
 
@@ -229,8 +229,8 @@ void vb_pt_task_event(vb_op_ctx *c, const char *pid, const char *tid, const char
     vb_op_event(c, topic, "task_changed", data);
 }
 
-int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const char *type,
-                      const char *title, json_t *data)
+int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const json_t *skip,
+                      const char *type, const char *title, json_t *data)
 {
     json_t *who = vb_pt_unique_ids(json_object_get(task, "assigneeIds"));
     const char *wid = vb_arg_str((json_t *)task, "workspaceId");
@@ -245,6 +245,10 @@ int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const
     }
     json_array_foreach(who, i, v)
     {
+        int skipped = 0;
+        for (size_t k = 0; k < json_array_size(skip) && !skipped; k++)
+            skipped = json_equal(json_array_get(skip, k), v);
+        if (skipped) continue;
         rc = vb_notify(c, json_string_value(v), wid, type, title, json_deep_copy(data));
         if (rc) break;
     }
@@ -267,20 +271,33 @@ int vb_pt_move_to_end(vb_op_ctx *c, const json_t *task, const char *to, int64_t 
     return rc;
 }
 
+const char *vb_pt_status_name(const char *status, char *out, size_t n)
+{
+    size_t i = 0;
+    if (!n) return out;
+    for (; status && status[i] && i + 1 < n; i++) {
+        char ch = status[i] == '-' || status[i] == '_' ? ' ' : status[i];
+        out[i] = i == 0 && ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+    }
+    out[i] = '\0';
+    return out;
+}
+
 int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to)
 {
     json_t *t = (json_t *)task;
     const char *from = vb_arg_str(t, "status");
     const char *key = vb_arg_str(t, "key");
-    char title[256];
+    char title[256], name[64];
     int rc = vb_pt_move_to_end(c, task, to, vb_op_now());
     if (rc) return vb_op_internal(c, rc);
     rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"),
                      vb_arg_str(t, "id"), "status_changed",
                      json_pack("{s:{s:s?, s:s}}", "status", "from", from, "to", to));
     if (rc) return vb_op_internal(c, rc);
-    snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task", to);
-    rc = vb_pt_notify_task(c, task, 1, "task_status_changed", title,
+    snprintf(title, sizeof title, "%s moved to %s", key ? key : "Task",
+             vb_pt_status_name(to, name, sizeof name));
+    rc = vb_pt_notify_task(c, task, 1, NULL, "task_status_changed", title,
                            json_pack("{s:s?, s:s?, s:s?, s:s?, s:s}", "taskId", vb_arg_str(t, "id"),
                                      "projectId", vb_arg_str(t, "projectId"), "key", key, "from",
                                      from, "to", to));
@@ -318,9 +335,9 @@ void vb_pt_ids_hook(vb_db_text *out, const char *key, const char *text, size_t n
 
 /* The page's assignees (k 0) and labels (k 1) by row position i (the key of
  * the id array), sorted as the subqueries of VB_PT_TASK_SELECT_API sort them. */
-static const char ids_sql[] = "SELECT j.key AS i, 0 AS k, a.user_id AS v FROM json_each(?1) j"
+static const char ids_sql[] = "SELECT j.idx AS i, 0 AS k, a.user_id AS v FROM VB_IDS(?) j"
                               " JOIN task_assignees a ON a.task_id = j.value"
-                              " UNION ALL SELECT j.key, 1, l.label_id FROM json_each(?1) j"
+                              " UNION ALL SELECT j.idx, 1, l.label_id FROM VB_IDS(?) j"
                               " JOIN task_labels l ON l.task_id = j.value ORDER BY 1, 2, 3";
 
 int vb_pt_ids_fill(vb_db *db, vb_db_text *out, vb_pt_ids *x)
@@ -335,7 +352,7 @@ int vb_pt_ids_fill(vb_db *db, vb_db_text *out, vb_pt_ids *x)
         rc = VB_ENOMEM;
         goto done;
     }
-    rc = vb_db_rows(db, &rows, ids_sql, "s", x->ids.data);
+    rc = vb_db_rows(db, &rows, ids_sql, "ss", x->ids.data, x->ids.data);
     if (rc) goto done;
     nrows = json_array_size(rows);
     for (size_t g = 0; g < x->n; g++) {

@@ -181,7 +181,8 @@ static char *like_pattern(const char *q)
     " AND (? IS NULL OR t.parent_task_id = ?)"                                                     \
     " AND (? IS NULL OR EXISTS (SELECT 1 FROM task_assignees a"                                    \
     "      WHERE a.task_id = t.id AND a.user_id = ?))"                                             \
-    " AND (? IS NULL OR t.title LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')"
+    " AND (? IS NULL OR lower(t.title) LIKE lower(?) ESCAPE '\\'"                                  \
+    "      OR lower(t.key) LIKE lower(?) ESCAPE '\\')"
 
 /*
  * GET /projects/:pid/tasks?status=&assigneeId=&priority=&q=&parentTaskId=

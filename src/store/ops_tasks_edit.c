@@ -91,12 +91,13 @@ static int check_parent(vb_op_ctx *c, json_t *t, const char *parent, json_t *err
  * VB_EIO.
  */
 static int update_diff(vb_op_ctx *c, json_t *t, json_t *p, json_t *body, json_t *changes,
-                       json_t *errors, json_t **labels)
+                       json_t *errors, json_t **labels, json_t **assignees)
 {
     static const char *const strs[] = {"title", "description", "priority", "dueDate"};
     json_t *v;
     int rc;
     *labels = NULL;
+    *assignees = NULL;
     for (size_t i = 0; i < VB_ARRAY_LEN(strs); i++) {
         v = json_object_get(body, strs[i]);
         if (!v) continue;
@@ -140,6 +141,13 @@ static int update_diff(vb_op_ctx *c, json_t *t, json_t *p, json_t *body, json_t 
         if (!same_set(*labels, json_object_get(t, "labelIds")))
             add_change(changes, "labelIds", json_object_get(t, "labelIds"), *labels);
     }
+    v = json_object_get(body, "assigneeIds");
+    if (v) {
+        *assignees = vb_pt_unique_ids(v);
+        rc = vb_pt_check_members(c->db, vb_arg_str(t, "workspaceId"), *assignees, "assigneeIds",
+                                 errors);
+        if (rc) return rc;
+    }
     return 0;
 }
 
@@ -152,19 +160,21 @@ static json_t *new_value(json_t *changes, json_t *t, const char *field)
 
 /*
  * PATCH /tasks/:id {title, description, priority, dueDate, estimatePoints,
- * labelIds, parentTaskId, status} (members; 409 when archived). One
- * task_updated row for the fields that really changed; a status change is
+ * labelIds, assigneeIds, parentTaskId, status} (members; 409 when archived):
+ * every field create accepts. One task_updated row for the fields that really
+ * changed; assignees are replaced like PATCH /tasks/:id/assignees
+ * (assignee_changed row, task_assigned notifications) and a status change is
  * applied like PATCH /tasks/:id/status (status_changed row).
  */
 int vb_op_task_update(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id");
     json_t *body = vb_arg_body(c), *t = NULL, *p = NULL, *changes = json_object(),
-           *errors = json_array(), *labels = NULL;
+           *errors = json_array(), *labels = NULL, *assignees = NULL;
     const char *status;
     int rc = vb_pt_task_access(c, tid, 1, &t, &p, NULL);
     if (rc) goto done;
-    rc = update_diff(c, t, p, body, changes, errors, &labels);
+    rc = update_diff(c, t, p, body, changes, errors, &labels, &assignees);
     if (rc) goto internal;
     if (json_array_size(errors)) {
         rc = vb_pt_fail_errors(c, errors);
@@ -188,6 +198,12 @@ int vb_op_task_update(vb_op_ctx *c)
         if (rc) goto internal;
         vb_pt_task_event(c, vb_arg_str(t, "projectId"), tid, vb_arg_str(t, "status"), NULL);
     }
+    /* The notifications that follow name the task by its new title. */
+    json_object_set(t, "title", new_value(changes, t, "title"));
+    if (assignees) {
+        rc = vb_pt_replace_assignees(c, t, assignees);
+        if (rc) goto internal;
+    }
     status = vb_arg_str(body, "status");
     if (status && !same_str(status, vb_arg_str(t, "status"))) {
         rc = vb_pt_change_status(c, t, status);
@@ -208,6 +224,7 @@ done:
     json_decref(changes);
     json_decref(errors);
     json_decref(labels);
+    json_decref(assignees);
     return rc;
 }
 
@@ -232,23 +249,21 @@ int vb_op_task_delete(vb_op_ctx *c)
     /* The task and its subtasks at any depth, deleted explicitly (with their
      * links) so that this holds even where the database does not enforce the
      * schema's ON DELETE CASCADE. */
-    rc = vb_db_row(c->db, &ids,
+    rc = vb_db_ids(c->db, &ids,
                    "WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT t.id FROM tasks t"
-                   " JOIN d ON t.parent_task_id = d.id) SELECT json_group_array(id) AS \"j:ids\""
-                   " FROM d",
+                   " JOIN d ON t.parent_task_id = d.id) SELECT id FROM d",
                    "s", tid);
-    if (!rc && !ids) rc = VB_EIO;
     if (!rc)
         rc = vb_db_exec(
-            c->db, "DELETE FROM task_assignees WHERE task_id IN (SELECT value FROM json_each(?))",
-            "j", json_object_get(ids, "ids"));
+            c->db, "DELETE FROM task_assignees WHERE task_id IN (SELECT value FROM VB_IDS(?) j)",
+            "j", ids);
     if (!rc)
         rc = vb_db_exec(c->db,
-                        "DELETE FROM task_labels WHERE task_id IN (SELECT value FROM json_each(?))",
-                        "j", json_object_get(ids, "ids"));
+                        "DELETE FROM task_labels WHERE task_id IN (SELECT value FROM VB_IDS(?) j)",
+                        "j", ids);
     if (!rc)
-        rc = vb_db_exec(c->db, "DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(?))",
-                        "j", json_object_get(ids, "ids"));
+        rc = vb_db_exec(c->db, "DELETE FROM tasks WHERE id IN (SELECT value FROM VB_IDS(?) j)", "j",
+                        ids);
     json_array_foreach(json_object_get(p, "columns"), i, col)
     {
         if (!rc) rc = vb_pt_renumber(c->db, vb_arg_str(p, "id"), vb_arg_str(col, "name"));

@@ -61,6 +61,43 @@ static json_t *ids_minus(const json_t *a, const json_t *b)
     return out;
 }
 
+int vb_pt_replace_assignees(vb_op_ctx *c, const json_t *task, json_t *ids)
+{
+    json_t *t = (json_t *)task, *v;
+    const char *tid = vb_arg_str(t, "id");
+    json_t *added = ids_minus(ids, json_object_get(t, "assigneeIds"));
+    json_t *removed = ids_minus(json_object_get(t, "assigneeIds"), ids);
+    char title[700];
+    size_t i;
+    int rc = 0;
+    if (!json_array_size(added) && !json_array_size(removed)) goto done;
+    rc = vb_pt_set_assignees(c->db, tid, ids);
+    if (!rc)
+        rc = vb_db_exec(c->db, "UPDATE tasks SET updated_at = ? WHERE id = ?", "is", vb_op_now(),
+                        tid);
+    if (!rc)
+        rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"), tid,
+                         "assignee_changed",
+                         json_pack("{s:O, s:O}", "added", added, "removed", removed));
+    if (rc) goto done;
+    snprintf(title, sizeof title, "You were assigned to %s: %s", vb_arg_str(t, "key"),
+             vb_arg_str(t, "title"));
+    json_array_foreach(added, i, v)
+    {
+        rc =
+            vb_notify(c, json_string_value(v), vb_arg_str(t, "workspaceId"), "task_assigned", title,
+                      json_pack("{s:s?, s:s?, s:s?, s:s?}", "taskId", tid, "projectId",
+                                vb_arg_str(t, "projectId"), "key", vb_arg_str(t, "key"), "title",
+                                vb_arg_str(t, "title")));
+        if (rc) goto done;
+    }
+    vb_pt_task_event(c, vb_arg_str(t, "projectId"), tid, vb_arg_str(t, "status"), NULL);
+done:
+    json_decref(added);
+    json_decref(removed);
+    return rc;
+}
+
 /*
  * PATCH /tasks/:id/assignees {assigneeIds} (members; 409 when archived).
  * Replaces the set; every id must be a workspace member (422). Writes
@@ -70,9 +107,7 @@ int vb_op_task_assignees(vb_op_ctx *c)
 {
     const char *tid = vb_arg_param(c, "id");
     json_t *given = json_object_get(vb_arg_body(c), "assigneeIds");
-    json_t *t = NULL, *ids = NULL, *added = NULL, *removed = NULL, *errors = NULL, *v;
-    char title[700];
-    size_t i;
+    json_t *t = NULL, *ids = NULL, *errors = NULL;
     int rc = vb_pt_task_access(c, tid, 1, &t, NULL, NULL);
     if (rc) return rc;
     if (!json_is_array(given)) {
@@ -88,31 +123,8 @@ int vb_op_task_assignees(vb_op_ctx *c)
         errors = NULL;
         goto done;
     }
-    added = ids_minus(ids, json_object_get(t, "assigneeIds"));
-    removed = ids_minus(json_object_get(t, "assigneeIds"), ids);
-    if (json_array_size(added) || json_array_size(removed)) {
-        rc = vb_pt_set_assignees(c->db, tid, ids);
-        if (!rc)
-            rc = vb_db_exec(c->db, "UPDATE tasks SET updated_at = ? WHERE id = ?", "is",
-                            vb_op_now(), tid);
-        if (!rc)
-            rc = vb_activity(c, vb_arg_str(t, "workspaceId"), vb_arg_str(t, "projectId"), tid,
-                             "assignee_changed",
-                             json_pack("{s:O, s:O}", "added", added, "removed", removed));
-        if (rc) goto internal;
-        snprintf(title, sizeof title, "You were assigned to %s: %s", vb_arg_str(t, "key"),
-                 vb_arg_str(t, "title"));
-        json_array_foreach(added, i, v)
-        {
-            rc = vb_notify(c, json_string_value(v), vb_arg_str(t, "workspaceId"), "task_assigned",
-                           title,
-                           json_pack("{s:s?, s:s?, s:s?, s:s?}", "taskId", tid, "projectId",
-                                     vb_arg_str(t, "projectId"), "key", vb_arg_str(t, "key"),
-                                     "title", vb_arg_str(t, "title")));
-            if (rc) goto internal;
-        }
-        vb_pt_task_event(c, vb_arg_str(t, "projectId"), tid, vb_arg_str(t, "status"), NULL);
-    }
+    rc = vb_pt_replace_assignees(c, t, ids);
+    if (rc) goto internal;
     rc = result_task(c, tid);
     goto done;
 internal:
@@ -120,8 +132,6 @@ internal:
 done:
     json_decref(t);
     json_decref(ids);
-    json_decref(added);
-    json_decref(removed);
     json_decref(errors);
     return rc;
 }
@@ -193,14 +203,15 @@ int vb_op_task_reorder(vb_op_ctx *c)
     rc = place_in_column(c->db, pid, tid, to, want, vb_op_now(), &placed);
     if (rc) goto internal;
     if (strcmp(from, to)) {
-        char title[256];
+        char title[256], name[64];
         rc = vb_pt_renumber(c->db, pid, from);
         if (!rc)
             rc = vb_activity(c, vb_arg_str(t, "workspaceId"), pid, tid, "status_changed",
                              json_pack("{s:{s:s, s:s}}", "status", "from", from, "to", to));
         if (rc) goto internal;
-        snprintf(title, sizeof title, "%s moved to %s", vb_arg_str(t, "key"), to);
-        rc = vb_pt_notify_task(c, t, 1, "task_status_changed", title,
+        snprintf(title, sizeof title, "%s moved to %s", vb_arg_str(t, "key"),
+                 vb_pt_status_name(to, name, sizeof name));
+        rc = vb_pt_notify_task(c, t, 1, NULL, "task_status_changed", title,
                                json_pack("{s:s, s:s, s:s?, s:s, s:s}", "taskId", tid, "projectId",
                                          pid, "key", vb_arg_str(t, "key"), "from", from, "to", to));
         if (rc) goto internal;

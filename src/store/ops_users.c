@@ -21,7 +21,8 @@ int vb_op_user_me(vb_op_ctx *c)
 }
 
 /*
- * PATCH /users/me {firstName?, lastName?, avatarUrl? (nullable)} -> user.
+ * PATCH /users/me {firstName?, lastName?, avatarUrl? (nullable), emailNotifications?}
+ * -> user.
  * Only the fields present change; the body is already validated.
  */
 int vb_op_user_update_me(vb_op_ctx *c)
@@ -29,15 +30,19 @@ int vb_op_user_update_me(vb_op_ctx *c)
     const char *actor = vb_arg_actor(c);
     json_t *body = vb_arg_body(c);
     json_t *avatar = json_object_get(body, "avatarUrl");
+    json_t *notify = json_object_get(body, "emailNotifications");
     int rc;
 
     rc = vb_db_exec(c->db,
                     "UPDATE users SET first_name = COALESCE(?, first_name),"
                     " last_name = COALESCE(?, last_name),"
-                    " avatar_url = CASE WHEN ? THEN ? ELSE avatar_url END,"
+                    " avatar_url = CASE WHEN ? <> 0 THEN ? ELSE avatar_url END,"
+                    " email_notifications = CASE WHEN ? <> 0 THEN ? ELSE email_notifications END,"
                     " updated_at = ? WHERE id = ?",
-                    "ssisis", vb_arg_str(body, "firstName"), vb_arg_str(body, "lastName"),
-                    (int64_t)(avatar != NULL), json_string_value(avatar), vb_op_now(), actor);
+                    "ssisiiis", vb_arg_str(body, "firstName"), vb_arg_str(body, "lastName"),
+                    (int64_t)(avatar != NULL), json_string_value(avatar),
+                    (int64_t)json_is_boolean(notify), (int64_t)json_is_true(notify), vb_op_now(),
+                    actor);
     if (rc < 0) return vb_op_internal(c, rc);
     if (vb_db_changes(c->db) == 0)
         return vb_op_fail(c, VB_ENOTFOUND, "USER_NOT_FOUND", "User not found");

@@ -102,9 +102,9 @@ static void slug_from_name(const char *name, char out[SLUG_BASE_MAX + 1])
 /* *taken = 1 if a workspace other than except (may be NULL) uses slug. */
 static int slug_taken(vb_op_ctx *c, const char *slug, const char *except, int64_t *taken)
 {
-    int rc =
-        vb_db_int(c->db, taken, 0, "SELECT COUNT(*) FROM workspaces WHERE slug = ? AND id IS NOT ?",
-                  "ss", slug, except);
+    int rc = vb_db_int(c->db, taken, 0,
+                       "SELECT COUNT(*) FROM workspaces WHERE slug = ? AND id IS DISTINCT FROM ?",
+                       "ss", slug, except);
     return rc < 0 ? vb_op_internal(c, rc) : 0;
 }
 
@@ -159,6 +159,12 @@ int vb_op_ws_create(vb_op_ctx *c)
     rc = vb_activity(c, wid, NULL, NULL, "workspace_created",
                      json_pack("{s:s?, s:s}", "name", vb_arg_str(body, "name"), "slug", slug));
     if (rc < 0) return rc;
+    /* The creator's open chat connections join the new workspace at once
+     * (its room, and presence there). */
+    char topic[64 + VB_ID_LEN];
+    snprintf(topic, sizeof topic, "user:%s", actor);
+    vb_op_event(c, topic, "workspace_joined",
+                json_pack("{s:s, s:s}", "userId", actor, "workspaceId", wid));
     return vb_ws_result(c, wid);
 }
 
@@ -209,8 +215,8 @@ int vb_op_ws_update(vb_op_ctx *c)
     }
     rc = vb_db_exec(c->db,
                     "UPDATE workspaces SET name = COALESCE(?, name), slug = COALESCE(?, slug),"
-                    " description = CASE WHEN ? THEN ? ELSE description END,"
-                    " logo_url = CASE WHEN ? THEN ? ELSE logo_url END, updated_at = ?"
+                    " description = CASE WHEN ? <> 0 THEN ? ELSE description END,"
+                    " logo_url = CASE WHEN ? <> 0 THEN ? ELSE logo_url END, updated_at = ?"
                     " WHERE id = ?",
                     "ssisisis", vb_arg_str(body, "name"), slug, (int64_t)(desc != NULL),
                     json_string_value(desc), (int64_t)(logo != NULL), json_string_value(logo),

@@ -25,9 +25,36 @@
  * already compact JSON (as SQLite's JSON functions and the store write it) is
  * copied as it is; anything else is re-encoded through jansson.
  *
- * Errors: VB_ECONFLICT for a UNIQUE/PRIMARY KEY violation, VB_EIO for anything
- * else (the SQL error is logged). Statements are prepared once and cached per
- * SQL text.
+ * Errors: VB_ECONFLICT for a UNIQUE/PRIMARY KEY violation, VB_EBUSY when the
+ * database server cannot be reached (503 DATABASE_UNAVAILABLE), VB_EIO for
+ * anything else (the SQL error is logged). Statements are prepared once and
+ * cached per SQL text.
+ *
+ * Portable SQL. The same statement text runs on SQLite and PostgreSQL
+ * (see ARCHITECTURE.md, "Writing portable SQL"):
+ * - placeholders are plain '?' (never ?1); the PostgreSQL backend numbers
+ *   them. A value used twice is bound twice.
+ * - a list of values (ids) is bound as ONE 'j' parameter holding a JSON array
+ *   and read through VB_IDS(?), a row source with the columns value (text)
+ *   and idx (0-based position):
+ *     ... WHERE id IN (SELECT value FROM VB_IDS(?) j)
+ *     ... FROM VB_IDS(?) j WHERE NOT EXISTS (...)
+ *   (SQLite: json_each; PostgreSQL: jsonb_array_elements_text).
+ * - case-insensitive match: lower(col) = lower(?), lower(col) LIKE lower(?)
+ *   ESCAPE '\', ORDER BY lower(col) (never COLLATE NOCASE, never a bare
+ *   LIKE, which differs in case between the two).
+ * - insert-if-absent: INSERT ... VALUES (...) ON CONFLICT DO NOTHING, or
+ *   INSERT ... SELECT ... WHERE true ON CONFLICT DO NOTHING (the WHERE is
+ *   SQLite's parsing rule). Never INSERT OR IGNORE / OR REPLACE.
+ * - a JSON array of a subquery's values: COALESCE((SELECT VB_JSON_AGG(x) FROM
+ *   (SELECT x ... ORDER BY x) s), '[]') (SQLite json_group_array,
+ *   PostgreSQL json_agg); read it with a "j:" alias. A subquery in FROM
+ *   always has an alias.
+ * - the ids of a subtree: WITH RECURSIVE d(id) AS (SELECT ? UNION SELECT
+ *   ...) SELECT id FROM d, collected with vb_db_ids(), then bound as a list.
+ * - no json_each/json_group_array/scalar MAX(a,b) (use CASE), no typeof, no
+ *   rowid; conditions are boolean expressions (x <> 0, not a bare integer);
+ *   ORDER BY a nullable column says NULLS FIRST/LAST; times are integer ms.
  */
 #ifndef VB_DB_H
 #define VB_DB_H
@@ -90,6 +117,9 @@ int vb_db_row(vb_db *db, json_t **row, const char *sql, const char *fmt, ...);
 /* Runs a query whose first column of the first row is an integer; *out gets
  * it, or dflt when there is no row or the value is NULL. */
 int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char *fmt, ...);
+/* Runs a query and collects the first column of every row into *ids, a new
+ * JSON array (for a list parameter, VB_IDS(?)). */
+int vb_db_ids(vb_db *db, json_t **ids, const char *sql, const char *fmt, ...);
 /* Rows changed by the last exec. */
 int64_t vb_db_changes(vb_db *db);
 /* Runs a script of several statements without parameters (migrations). */

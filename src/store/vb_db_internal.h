@@ -26,6 +26,21 @@ int vb_db_open(vb_db **out, const char *path);
  * used by one thread at a time like any vb_db. 0 or VB_EIO/VB_ENOMEM.
  */
 int vb_db_open_reader(vb_db **out, const char *path);
+/*
+ * Opens a PostgreSQL connection; conninfo is a libpq connection string or
+ * URI (postgres://, postgresql://: sslmode, application_name, a socket
+ * host work as libpq reads them). Sets synchronous_commit on. The reader
+ * variant makes the session read-only. Never logs conninfo (it may hold a
+ * password). 0, VB_EBUSY (server unreachable) or VB_EIO/VB_ENOMEM.
+ * (vb_db_pg.c)
+ */
+int vb_db_open_pg(vb_db **out, const char *conninfo);
+int vb_db_open_pg_reader(vb_db **out, const char *conninfo);
+/* 0 when db's connection is usable; a lost one is reconnected first (one
+ * attempt). VB_EBUSY while the server cannot be reached. */
+int vb_db_check(vb_db *db);
+/* "sqlite" or "postgresql". */
+const char *vb_db_backend_name(const vb_db *db);
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void vb_db_close(vb_db *db);
 
@@ -48,9 +63,12 @@ int vb_db_release(vb_db *db);
  * The whole batch must then be rolled back, never committed.
  */
 int vb_db_txn_broken(const vb_db *db);
+/* Nonzero when the broken transaction failed on a serialization failure or
+ * deadlock (PostgreSQL): the batch may be run again. */
+int vb_db_txn_retry(const vb_db *db);
 
 /*
- * Applies the pending migrations of vb_migrations (vb_migrations.h), each in
+ * Applies the pending migrations of db's dialect (vb_migrations.h), each in
  * its own transaction, recording them in schema_migrations. *version receives
  * the schema version afterwards. Returns 0, or VB_EIO when a migration fails
  * or the database is newer than this binary (logged).

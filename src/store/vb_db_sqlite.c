@@ -19,9 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How a statement's rows are consumed by run(). */
-enum vb_db_mode { VB_DB_EXEC, VB_DB_ROWS, VB_DB_ROW, VB_DB_INT };
-
 /* The conversion kind of a column name's alias prefix ('j', 'b', 't', 'x'
  * or 0); *name is advanced past the prefix. 'x' (a hook column of
  * vb_db_rows_text_hook) converts like no prefix outside that function. */
@@ -99,9 +96,10 @@ static json_t *row_json(sqlite3_stmt *st)
  * (INT). The statement is always reset. 0, VB_ECONFLICT, VB_EIO or VB_ENOMEM.
  * (vb_db_rows_text has its own loop, run_text below.)
  */
-static int run(vb_db *db, enum vb_db_mode mode, json_t **out, int64_t *iout, int64_t dflt,
+static int run(vb_db *base, vb_db_mode mode, json_t **out, int64_t *iout, int64_t dflt,
                const char *sql, const char *fmt, va_list ap)
 {
+    vb_sq *db = (vb_sq *)base;
     if (out) *out = NULL;
     if (iout) *iout = dflt;
     sqlite3_stmt *st = vb_db_stmt_get(db, sql);
@@ -233,9 +231,10 @@ static int column_keys(sqlite3_stmt *st, int n, vb_db_text *keys, size_t *off, c
 
 /* vb_db_rows_text(_hook) with a va_list; fn may be NULL (then "x:" columns
  * are written like unprefixed ones). */
-static int run_text(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
+static int run_text(vb_db *base, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
                     const char *fmt, va_list ap)
 {
+    vb_sq *db = (vb_sq *)base;
     sqlite3_stmt *st = vb_db_stmt_get(db, sql);
     if (!st) return VB_EIO;
     vb_db_text keys = {0};
@@ -278,67 +277,12 @@ done:
     return err;
 }
 
-int vb_db_rows_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt, ...)
+static int64_t sq_changes(vb_db *db)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run_text(db, out, NULL, NULL, sql, fmt, ap);
-    va_end(ap);
-    return err;
+    return (int64_t)sqlite3_changes64(((vb_sq *)db)->h);
 }
 
-int vb_db_rows_text_hook(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
-                         const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run_text(db, out, fn, ud, sql, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int vb_db_exec(vb_db *db, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run(db, VB_DB_EXEC, NULL, NULL, 0, sql, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int vb_db_rows(vb_db *db, json_t **rows, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run(db, VB_DB_ROWS, rows, NULL, 0, sql, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int vb_db_row(vb_db *db, json_t **row, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run(db, VB_DB_ROW, row, NULL, 0, sql, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int err = run(db, VB_DB_INT, NULL, out, dflt, sql, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-int64_t vb_db_changes(vb_db *db)
-{
-    return (int64_t)sqlite3_changes64(db->h);
-}
-
-int vb_db_script(vb_db *db, const char *sql)
+static int sq_script_raw(vb_sq *db, const char *sql)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
@@ -347,17 +291,25 @@ int vb_db_script(vb_db *db, const char *sql)
 }
 
 /* Runs one pragma and logs its failure; 0 or VB_EIO. */
-static int pragma(vb_db *db, const char *sql)
+static int pragma(vb_sq *db, const char *sql)
 {
-    return vb_db_script(db, sql);
+    return sq_script_raw(db, sql);
 }
+
+static int sq_script(vb_db *db, const char *sql)
+{
+    return sq_script_raw((vb_sq *)db, sql);
+}
+
+static void sq_close(vb_db *base);
 
 /* Opens the connection of vb_db_open (create set: may create the file) or
  * vb_db_open_reader, without pragmas. *out is set only on success. */
-static int open_conn(vb_db **out, const char *path, int create)
+static int open_conn(vb_sq **out, const char *path, int create)
 {
-    vb_db *db = calloc(1, sizeof *db);
+    vb_sq *db = calloc(1, sizeof *db);
     if (!db) return VB_ENOMEM;
+    db->base.be = &vb_db_sqlite_backend;
     /* No mutex inside SQLite: a vb_db is used by one thread at a time (see
      * vb_db_internal.h), and the per-call mutex cost ~10% of a list. */
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -365,7 +317,7 @@ static int open_conn(vb_db **out, const char *path, int create)
     if (rc != SQLITE_OK) {
         vb_log(VB_LOG_ERROR, "cannot open database %s: %s", path,
                db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-        vb_db_close(db);
+        sq_close(&db->base);
         return VB_EIO;
     }
     sqlite3_extended_result_codes(db->h, 1);
@@ -376,22 +328,22 @@ static int open_conn(vb_db **out, const char *path, int create)
 
 int vb_db_open_reader(vb_db **out, const char *path)
 {
-    vb_db *db = NULL;
+    vb_sq *db = NULL;
     int err = open_conn(&db, path, 0);
     if (err) return err;
     /* query_only: a write on the reader (an op submitted without
      * VB_STORE_WRITE that writes) fails instead of racing the writer. */
     if (pragma(db, "PRAGMA query_only=1") != 0) {
-        vb_db_close(db);
+        sq_close(&db->base);
         return VB_EIO;
     }
-    *out = db;
+    *out = &db->base;
     return 0;
 }
 
 int vb_db_open(vb_db **out, const char *path)
 {
-    vb_db *db = NULL;
+    vb_sq *db = NULL;
     int err = open_conn(&db, path, 1);
     if (err) return err;
 
@@ -402,7 +354,7 @@ int vb_db_open(vb_db **out, const char *path)
      * syncs the WAL at every commit, for that case: VB_SQLITE_SYNC=FULL. */
     json_t *mode = NULL;
     const char *wal_sql = "PRAGMA journal_mode=WAL";
-    if (vb_db_row(db, &mode, wal_sql, NULL) != 0) goto fail;
+    if (vb_db_row(&db->base, &mode, wal_sql, NULL) != 0) goto fail;
     const char *got = json_string_value(json_object_get(mode, "journal_mode"));
     if (!got || (strcmp(got, "wal") != 0 && strcmp(got, "memory") != 0))
         vb_log(VB_LOG_WARN, "database %s: journal_mode is %s, not wal", path, got ? got : "?");
@@ -415,61 +367,97 @@ int vb_db_open(vb_db **out, const char *path)
     if (pragma(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") != 0 ||
         pragma(db, "PRAGMA foreign_keys=ON") != 0)
         goto fail;
-    *out = db;
+    *out = &db->base;
     return 0;
 fail:
-    vb_db_close(db);
+    sq_close(&db->base);
     return VB_EIO;
 }
 
-void vb_db_close(vb_db *db)
+static void sq_close(vb_db *base)
 {
-    if (!db) return;
+    vb_sq *db = (vb_sq *)base;
     vb_db_cache_clear(db);
     if (db->h && sqlite3_close(db->h) != SQLITE_OK)
         vb_log(VB_LOG_ERROR, "closing the database: %s", sqlite3_errmsg(db->h));
     free(db);
 }
 
-int vb_db_begin(vb_db *db, int immediate)
+static int sq_begin(vb_db *base, int immediate)
 {
+    vb_sq *db = (vb_sq *)base;
     db->broken = 0;
-    int err = vb_db_exec(db, immediate ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
+    int err = vb_db_exec(base, immediate ? "BEGIN IMMEDIATE" : "BEGIN", NULL);
     db->in_txn = err == 0;
     return err ? VB_EIO : 0;
 }
 
-int vb_db_commit(vb_db *db)
+static int sq_commit(vb_db *base)
 {
-    int err = vb_db_exec(db, "COMMIT", NULL);
+    vb_sq *db = (vb_sq *)base;
+    int err = vb_db_exec(base, "COMMIT", NULL);
     if (err == 0) db->in_txn = 0;
     return err ? VB_EIO : 0;
 }
 
-int vb_db_rollback(vb_db *db)
+static int sq_rollback(vb_db *base)
 {
+    vb_sq *db = (vb_sq *)base;
     int err = 0;
-    if (!sqlite3_get_autocommit(db->h)) err = vb_db_exec(db, "ROLLBACK", NULL);
+    if (!sqlite3_get_autocommit(db->h)) err = vb_db_exec(base, "ROLLBACK", NULL);
     db->in_txn = 0;
     return err ? VB_EIO : 0;
 }
 
-int vb_db_savepoint(vb_db *db)
+static int sq_savepoint(vb_db *db)
 {
     return vb_db_exec(db, "SAVEPOINT vb_op", NULL) ? VB_EIO : 0;
 }
 
-int vb_db_rollback_to(vb_db *db)
+static int sq_rollback_to(vb_db *db)
 {
     return vb_db_exec(db, "ROLLBACK TO vb_op", NULL) ? VB_EIO : 0;
 }
 
-int vb_db_release(vb_db *db)
+static int sq_release(vb_db *db)
 {
     return vb_db_exec(db, "RELEASE vb_op", NULL) ? VB_EIO : 0;
 }
 
-int vb_db_txn_broken(const vb_db *db)
+static int sq_txn_broken(const vb_db *base)
 {
+    const vb_sq *db = (const vb_sq *)base;
     return db->broken || (db->in_txn && sqlite3_get_autocommit(db->h));
 }
+
+static int sq_txn_retry(const vb_db *db)
+{
+    (void)db;
+    return 0;
+}
+
+static int sq_check(vb_db *db)
+{
+    (void)db;
+    return 0;
+}
+
+const vb_db_backend vb_db_sqlite_backend = {
+    .name = "sqlite",
+    .migrations = vb_migrations,
+    .migrations_count = &vb_migrations_count,
+    .run = run,
+    .run_text = run_text,
+    .changes = sq_changes,
+    .script = sq_script,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .rollback_to = sq_rollback_to,
+    .release = sq_release,
+    .txn_broken = sq_txn_broken,
+    .txn_retry = sq_txn_retry,
+    .check = sq_check,
+};

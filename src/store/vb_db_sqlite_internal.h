@@ -8,6 +8,7 @@
 #ifndef VB_DB_SQLITE_INTERNAL_H
 #define VB_DB_SQLITE_INTERNAL_H
 
+#include "store/vb_db_backend.h"
 #include "store/vb_db_internal.h"
 
 #include <stdarg.h>
@@ -26,27 +27,29 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 typedef struct vb_db_stmt {
     struct vb_db_stmt *next;
     const char *key; /* the caller's pointer, compared only, never dereferenced */
+    char *text;      /* a copy of the caller's (untranslated) SQL */
     sqlite3_stmt *stmt;
 } vb_db_stmt;
 
-struct vb_db {
+typedef struct vb_sq {
+    vb_db base; /* first: a vb_sq is a vb_db */
     sqlite3 *h;
     vb_db_stmt *buckets[VB_DB_BUCKETS];
     size_t cached;
     int in_txn; /* vb_db_begin succeeded and no commit/rollback since */
     int broken; /* a statement failed in a way that spoils the transaction */
-};
+} vb_sq;
 
 /* Finalizes every cached statement. (vb_db_stmt.c) */
-void vb_db_cache_clear(vb_db *db);
+void vb_db_cache_clear(vb_sq *db);
 /* Maps a failed SQLite call to a vb_err (logged; may mark the transaction
  * broken). (vb_db_stmt.c) */
-int vb_db_sql_error(vb_db *db, int rc, const char *sql);
+int vb_db_sql_error(vb_sq *db, int rc, const char *sql);
 /* The cached statement for sql, prepared on a miss. NULL on error (logged).
  * (vb_db_stmt.c) */
-sqlite3_stmt *vb_db_stmt_get(vb_db *db, const char *sql);
+sqlite3_stmt *vb_db_stmt_get(vb_sq *db, const char *sql);
 /* Binds the parameters described by fmt (see vb_db.h) from ap. 0 or VB_EIO
  * (logged). (vb_db_stmt.c) */
-int vb_db_bind_params(vb_db *db, sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap);
+int vb_db_bind_params(vb_sq *db, sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap);
 
 #endif

@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The dialect tokens of vb_db.h in SQLite. */
+static const vb_db_token k_tokens[] = {
+    {"VB_IDS(?)", "(SELECT key AS idx, value FROM json_each(?))"},
+    {"VB_JSON_AGG(", "json_group_array("},
+    {NULL, NULL},
+};
+
 static size_t bucket_of(const char *sql)
 {
     uintptr_t p = (uintptr_t)sql;
@@ -20,13 +27,14 @@ static size_t bucket_of(const char *sql)
 }
 
 /* Finalizes every cached statement. */
-void vb_db_cache_clear(vb_db *db)
+void vb_db_cache_clear(vb_sq *db)
 {
     for (size_t i = 0; i < VB_DB_BUCKETS; i++) {
         vb_db_stmt *e = db->buckets[i];
         while (e) {
             vb_db_stmt *next = e->next;
             sqlite3_finalize(e->stmt);
+            free(e->text);
             free(e);
             e = next;
         }
@@ -38,7 +46,7 @@ void vb_db_cache_clear(vb_db *db)
 /* Maps a failed SQLite call to a vb_err, logs it (conflicts only at debug
  * level: they are expected outcomes) and marks the transaction broken for the
  * errors after which SQLite may have rolled it back or cannot go on. */
-int vb_db_sql_error(vb_db *db, int rc, const char *sql)
+int vb_db_sql_error(vb_sq *db, int rc, const char *sql)
 {
     if ((rc & 0xff) == SQLITE_CONSTRAINT) rc = sqlite3_extended_errcode(db->h);
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -68,16 +76,17 @@ int vb_db_sql_error(vb_db *db, int rc, const char *sql)
 
 /* Returns the cached statement for sql, preparing and caching it on a miss.
  * NULL on error (logged). */
-sqlite3_stmt *vb_db_stmt_get(vb_db *db, const char *sql)
+sqlite3_stmt *vb_db_stmt_get(vb_sq *db, const char *sql)
 {
     size_t b = bucket_of(sql);
     vb_db_stmt **link = &db->buckets[b];
     for (vb_db_stmt *e = *link; e; link = &e->next, e = e->next) {
         if (e->key != sql) continue;
-        if (strcmp(sqlite3_sql(e->stmt), sql) == 0) return e->stmt;
+        if (strcmp(e->text, sql) == 0) return e->stmt;
         /* Same pointer, another text: the old entry is stale. */
         *link = e->next;
         sqlite3_finalize(e->stmt);
+        free(e->text);
         free(e);
         db->cached--;
         break;
@@ -86,13 +95,16 @@ sqlite3_stmt *vb_db_stmt_get(vb_db *db, const char *sql)
 
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    char *native = NULL;
+    if (vb_db_sql_translate(sql, k_tokens, 0, &native) != 0) return NULL;
+    int rc = sqlite3_prepare_v3(db->h, native, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
     if (rc != SQLITE_OK || !st) {
         if (rc == SQLITE_OK)
             vb_log(VB_LOG_ERROR, "sql error: empty statement");
         else
             vb_db_sql_error(db, rc, sql);
         sqlite3_finalize(st);
+        free(native);
         return NULL;
     }
     while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
@@ -100,14 +112,20 @@ sqlite3_stmt *vb_db_stmt_get(vb_db *db, const char *sql)
     if (tail && *tail) {
         vb_log(VB_LOG_ERROR, "sql error: more than one statement in \"%s\"", sql);
         sqlite3_finalize(st);
+        free(native);
         return NULL;
     }
+    free(native);
     vb_db_stmt *e = malloc(sizeof *e);
-    if (!e) {
+    char *text = strdup(sql);
+    if (!e || !text) {
+        free(e);
+        free(text);
         sqlite3_finalize(st);
         return NULL;
     }
     e->key = sql;
+    e->text = text;
     e->stmt = st;
     e->next = db->buckets[b];
     db->buckets[b] = e;
@@ -143,7 +161,7 @@ static int bind_json(sqlite3_stmt *st, int idx, json_t *v)
 /* Binds the parameters described by fmt (see vb_db.h) from ap. Text is bound
  * without a copy: the statement is reset and its bindings cleared before the
  * calling vb_db_* function returns. 0 or VB_EIO (logged). */
-int vb_db_bind_params(vb_db *db, sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
+int vb_db_bind_params(vb_sq *db, sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
 {
     int n = fmt ? (int)strlen(fmt) : 0;
     if (n != sqlite3_bind_parameter_count(st)) {

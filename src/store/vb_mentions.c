@@ -143,7 +143,7 @@ static int mentions_resolve(vb_db *db, const char *wid, const char *channel_id, 
     rc = vb_db_rows(db, &rows,
                     "SELECT u.id AS id FROM users u JOIN workspace_members m"
                     " ON m.user_id = u.id AND m.workspace_id = ?"
-                    " WHERE u.handle IN (SELECT value FROM json_each(?))"
+                    " WHERE lower(u.handle) IN (SELECT lower(value) FROM VB_IDS(?) j)"
                     " AND (? IS NULL OR EXISTS (SELECT 1 FROM channel_members cm"
                     "      WHERE cm.channel_id = ? AND cm.user_id = u.id))"
                     " ORDER BY u.id",

@@ -5,13 +5,14 @@
  */
 #include "core/vb_common.h"
 #include "core/vb_log.h"
+#include "store/vb_db_backend.h"
 #include "store/vb_db_internal.h"
 #include "store/vb_migrations.h"
 
 static const char k_create[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
                                "  version INTEGER PRIMARY KEY,"
                                "  name TEXT NOT NULL,"
-                               "  applied_at INTEGER NOT NULL)";
+                               "  applied_at BIGINT NOT NULL)";
 static const char k_current[] = "SELECT max(version) FROM schema_migrations";
 static const char k_record[] =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
@@ -45,11 +46,12 @@ fail:
 
 int vb_migrate_run(vb_db *db, int *version)
 {
-    int known = vb_migrations_count;
+    const vb_migration *list = db->be->migrations;
+    int known = *db->be->migrations_count;
     for (int i = 0; i < known; i++) {
-        if (vb_migrations[i].version != i + 1) {
+        if (list[i].version != i + 1) {
             vb_log(VB_LOG_ERROR, "migration list is not 1..n: entry %d has version %d", i,
-                   vb_migrations[i].version);
+                   list[i].version);
             return VB_EIO;
         }
     }
@@ -64,7 +66,7 @@ int vb_migrate_run(vb_db *db, int *version)
         return VB_EIO;
     }
     for (int i = (int)cur; i < known; i++)
-        if (apply_one(db, &vb_migrations[i]) != 0) return VB_EIO;
+        if (apply_one(db, &list[i]) != 0) return VB_EIO;
     if (vb_db_int(db, &cur, 0, k_current, NULL) != 0) return VB_EIO;
     *version = (int)cur;
     return 0;

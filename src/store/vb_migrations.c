@@ -221,10 +221,108 @@ static const char m003_invitations[] =
     "CREATE INDEX invitations_email ON invitations(email, status);"
     "CREATE INDEX invitations_workspace ON invitations(workspace_id, status);";
 
+/* Connection state recovery of the chat (Socket.IO 4.6+), served from the
+ * database. chat_events: every message:new/edited/deleted in commit order
+ * (seq is the offset the clients see), written in the same transaction as
+ * the message change; pruned by prefix once older than the recovery window.
+ * chat_sessions: a socket's identity, keyed by the SHA-256 of its private
+ * session id (pid); chat_session_rooms: the channels it has joined, each
+ * with the last seq before the join. */
+static const char m004_chat_recovery[] =
+    "CREATE TABLE chat_events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  channel_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  origin TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX chat_events_channel ON chat_events(channel_id, seq);"
+
+    "CREATE TABLE chat_sessions ("
+    "  pid_hash TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  sid TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  alive_at INTEGER NOT NULL,"
+    "  closed_at INTEGER);"
+
+    "CREATE TABLE chat_session_rooms ("
+    "  pid_hash TEXT NOT NULL REFERENCES chat_sessions(pid_hash) ON DELETE CASCADE,"
+    "  channel_id TEXT NOT NULL,"
+    "  since_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (pid_hash, channel_id));";
+
+/* Mail, password reset and scheduled jobs. */
+static const char m005_mail_jobs[] =
+    "ALTER TABLE users ADD COLUMN email_notifications INTEGER NOT NULL DEFAULT 1;"
+
+    /* The outbox: a mail is a row written in the transaction of the change
+     * that causes it. status: pending (due at next_attempt_at), sending
+     * (claimed under a lease, DATA not finished: safe to retry when the lease
+     * expires), committing (the end of DATA is on the wire: never sent again),
+     * sent, failed. params is the template's JSON. */
+    "CREATE TABLE mail_outbox ("
+    "  id TEXT PRIMARY KEY,"
+    "  template TEXT NOT NULL,"
+    "  to_email TEXT NOT NULL,"
+    "  to_name TEXT,"
+    "  user_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  params TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending','sending','committing','sent','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  lease_owner TEXT,"
+    "  lease_until INTEGER,"
+    "  last_error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  sent_at INTEGER);"
+    "CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);"
+
+    /* Password reset tokens, stored as SHA-256 hex; single use. */
+    "CREATE TABLE password_resets ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX password_resets_user ON password_resets(user_id);"
+
+    /* One due-date reminder per task and due date. */
+    "CREATE TABLE task_reminders ("
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  due_date TEXT NOT NULL,"
+    "  sent_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (task_id, due_date));"
+
+    /* Scheduled jobs: a job runs where it holds the lease (one instance at a
+     * time); a lease that expires is taken over. */
+    "CREATE TABLE job_leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  owner TEXT,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0,"
+    "  last_run_at INTEGER);"
+    "CREATE INDEX tasks_due_date ON tasks(due_date);"
+    "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);"
+    "CREATE INDEX password_resets_expires ON password_resets(expires_at);"
+    "INSERT INTO job_leases (name) VALUES ('due_reminders');"
+    "INSERT INTO job_leases (name) VALUES ('cleanup');";
+
+/* Lookups by lower(column), the portable case-insensitive match (vb_db.h);
+ * uniqueness stays with the NOCASE columns of migration 1. */
+static const char m006_nocase[] =
+    "CREATE INDEX users_email_lower ON users(lower(email));"
+    "CREATE INDEX users_handle_lower ON users(lower(handle));"
+    "CREATE INDEX labels_name_lower ON labels(workspace_id, lower(name));";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
     {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
     {3, "invitations: pending workspace invitations", m003_invitations},
+    {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery},
+    {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs},
+    {6, "case-insensitive lookups through lower()", m006_nocase},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

@@ -8,7 +8,12 @@ typedef struct vb_migration {
     const char *sql; /* a script of statements, run in one transaction */
 } vb_migration;
 
+/* SQLite's list (vb_migrations.c) and PostgreSQL's (vb_migrations_pg.c):
+ * the same versions and schema, each in its own dialect. A migration added to
+ * one is added to the other with the same version. */
 extern const vb_migration vb_migrations[];
 extern const int vb_migrations_count;
+extern const vb_migration vb_migrations_pg[];
+extern const int vb_migrations_pg_count;
 
 #endif

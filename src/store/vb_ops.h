@@ -35,14 +35,18 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
 
 /* ---- activity: inserts one row (same transaction) and queues the event
  * "activity" with the row's API shape {id, workspaceId, projectId, taskId,
- * actorId, action, changes, createdAt} on topic "workspace:<wid>" and, when
+ * actorId, action, changes, createdAt, taskKey, taskTitle} on topic "workspace:<wid>" and, when
  * pid is set, "project:<pid>". changes is stolen (NULL means {}). */
 int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
                 json_t *changes);
 /* ---- notification for user_id (skipped when user_id is the actor); queues the
- * event "notification" on topic "user:<uid>". data is stolen. */
+ * event "notification" {notification, unreadCount} on topic "user:<uid>".
+ * data is stolen. */
 int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *type,
               const char *title, json_t *data);
+/* Queues "notification_unread" {unreadCount} on topic "user:<uid>" (after
+ * notifications were marked read). Returns 0 or fails c. */
+int vb_notify_unread(vb_op_ctx *c, const char *user_id);
 
 /* ---- pagination: reads page (>=1, default 1) and limit (1..100, default 20)
  * from the (already validated) query. */

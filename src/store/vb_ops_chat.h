@@ -42,8 +42,36 @@ int vb_op_message_delete(vb_op_ctx *c);
 int vb_op_message_list(vb_op_ctx *c);
 
 /* Gateway helpers (ops_chat_session.c): the user's display name and
- * workspaces at connect, and the access check of channel:join. */
+ * workspaces at connect (and its recovery session, see below), and the
+ * access check of channel:join (args pidHash: recorded for the session). */
 int vb_op_chat_session(vb_op_ctx *c);
 int vb_op_chat_channel(vb_op_ctx *c);
+
+/* ---- connection state recovery (ops_chat_recovery.c) ----
+ * chat_events logs every message:new/edited/deleted (seq = the offset the
+ * clients see) in the transaction of the change; the message ops put "seq"
+ * on their event beside "origin". */
+/* Logs event type with data (borrowed) for channel cid; *seq gets its
+ * position (0 when logging is off). The args' "origin" is kept with it. */
+int vb_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data, int64_t *seq);
+/* Turns the log on or off for the process (on by default; off when
+ * recovery is off, so nothing is written for it). Any thread. */
+void vb_chat_log_enable(int on);
+/* For vb_op_chat_session when its args carry "session" {pidHash, sid,
+ * window, maxEvents[, recover:{pidHash, offset}]}: restores the session to
+ * recover when it is uid's and can be replayed whole (result "recovered"
+ * {sid, rooms:[{channelId, workspaceId}], events:[{seq, type, data}]}),
+ * else stores a new session (pidHash, sid). result gets "head": the last
+ * logged seq. */
+int vb_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *result);
+/* Records that session hash joined channel cid (after the access check). */
+int vb_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid);
+/* args {pidHash, channelId}: the session left the channel. */
+int vb_op_chat_session_leave(vb_op_ctx *c);
+/* args {pidHash, sid}: the session's socket closed. */
+int vb_op_chat_session_close(vb_op_ctx *c);
+/* args {window, idleMax} (ms): drops log entries and sessions no client can
+ * recover any more. */
+int vb_op_chat_prune(vb_op_ctx *c);
 
 #endif

@@ -4,6 +4,7 @@
  * They run on the store thread inside the calling operation's savepoint.
  */
 #include "store/vb_ops.h"
+#include "store/vb_ops_mail.h"
 #include "store/vb_ops_ws.h"
 
 #include "core/vb_common.h"
@@ -101,7 +102,8 @@ int vb_user_shape(vb_op_ctx *c, const char *uid, json_t **out)
 {
     int rc = vb_db_row(c->db, out,
                        "SELECT id, email, first_name AS firstName, last_name AS lastName,"
-                       " avatar_url AS avatarUrl, role, created_at AS createdAt,"
+                       " avatar_url AS avatarUrl, role,"
+                       " email_notifications AS \"b:emailNotifications\", created_at AS createdAt,"
                        " updated_at AS updatedAt FROM users WHERE id = ?",
                        "s", uid);
     if (rc < 0) return vb_op_internal(c, rc);
@@ -200,10 +202,12 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
                        " t.reporter_id AS reporterId, t.parent_task_id AS parentTaskId,"
                        " t.due_date AS dueDate, t.estimate_points AS estimatePoints,"
                        " t.order_index AS orderIndex, t.comment_count AS commentCount,"
-                       " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"
-                       "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","
-                       " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"
-                       "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","
+                       " COALESCE((SELECT VB_JSON_AGG(user_id) FROM (SELECT user_id FROM"
+                       "   task_assignees WHERE task_id = t.id ORDER BY user_id) s), '[]')"
+                       "   AS \"j:assigneeIds\","
+                       " COALESCE((SELECT VB_JSON_AGG(label_id) FROM (SELECT label_id FROM"
+                       "   task_labels WHERE task_id = t.id ORDER BY label_id) s), '[]')"
+                       "   AS \"j:labelIds\","
                        " t.created_at AS createdAt, t.updated_at AS updatedAt,"
                        " m.role AS memberRole"
                        " FROM tasks t JOIN workspace_members m"
@@ -229,7 +233,7 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
     const char *actor = vb_arg_actor(c);
     char id[VB_ID_LEN + 1], iso[32], topic[64 + VB_ID_LEN];
     int64_t now = vb_op_now();
-    json_t *ev;
+    json_t *ev, *task = NULL;
     int rc;
 
     if (!changes) changes = json_object();
@@ -249,6 +253,22 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
                    str_or_null(wid), "projectId", str_or_null(pid), "taskId", str_or_null(tid),
                    "actorId", actor, "action", action, "changes", changes, "createdAt", iso);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    /* The entry names its task, as the activity reads do. */
+    rc = tid ? vb_db_row(c->db, &task,
+                         "SELECT key AS taskKey, title AS taskTitle FROM tasks"
+                         " WHERE id = ?",
+                         "s", tid)
+             : 0;
+    if (rc < 0) {
+        json_decref(ev);
+        return vb_op_internal(c, rc);
+    }
+    for (int k = 0; k < 2; k++) {
+        const char *f = k ? "taskTitle" : "taskKey";
+        json_t *v = task ? json_object_get(task, f) : NULL;
+        json_object_set(ev, f, v ? v : json_null());
+    }
+    json_decref(task);
     if (pid) {
         snprintf(topic, sizeof topic, "project:%s", pid);
         vb_op_event(c, topic, "activity", json_incref(ev));
@@ -263,7 +283,7 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
 {
     const char *actor = vb_arg_actor(c);
     char id[VB_ID_LEN + 1], iso[32], topic[64 + VB_ID_LEN];
-    int64_t now = vb_op_now();
+    int64_t now = vb_op_now(), unread = 0;
     json_t *ev;
     int rc;
 
@@ -282,13 +302,46 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
         json_decref(data);
         return vb_op_internal(c, rc);
     }
+    rc = vb_db_int(c->db, &unread, 0,
+                   "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL", "s",
+                   user_id);
+    if (rc < 0) {
+        json_decref(data);
+        return vb_op_internal(c, rc);
+    }
     vb_iso8601(now, iso);
-    ev = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:n, s:s}", "id", id, "userId", user_id,
-                   "workspaceId", str_or_null(wid), "type", type, "title", title, "data", data,
-                   "read", 0, "readAt", "createdAt", iso);
+    ev = json_pack("{s:{s:s, s:s, s:o, s:s, s:s, s:o, s:b, s:n, s:s}, s:I}", "notification", "id",
+                   id, "userId", user_id, "workspaceId", str_or_null(wid), "type", type, "title",
+                   title, "data", data, "read", 0, "readAt", "createdAt", iso, "unreadCount",
+                   (json_int_t)unread);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
     snprintf(topic, sizeof topic, "user:%s", user_id);
     vb_op_event(c, topic, "notification", ev);
+    /* The notification mails (assigned, mentioned, due) go in the same
+     * transaction; vb_mail_enqueue drops them for users who turned them off. */
+    if (vb_mail_is_notification(type)) {
+        json_t *params = json_deep_copy(data);
+        if (!params) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+        json_object_set_new(params, "subject", json_string(title));
+        json_object_set_new(params, "workspaceId", str_or_null(wid));
+        return vb_mail_enqueue(c, type, user_id, params);
+    }
+    return 0;
+}
+
+int vb_notify_unread(vb_op_ctx *c, const char *user_id)
+{
+    char topic[64 + VB_ID_LEN];
+    int64_t unread = 0;
+    json_t *ev;
+    int rc = vb_db_int(c->db, &unread, 0,
+                       "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL",
+                       "s", user_id);
+    if (rc < 0) return vb_op_internal(c, rc);
+    ev = json_pack("{s:I}", "unreadCount", (json_int_t)unread);
+    if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    snprintf(topic, sizeof topic, "user:%s", user_id);
+    vb_op_event(c, topic, "notification_unread", ev);
     return 0;
 }
 

@@ -56,10 +56,10 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
     " t.updated_at AS \"" TP "updatedAt\" FROM tasks t "
 /* The id sets by subquery, one pair per task. */
 #define VB_PT_TASK_IDS_SUBQUERY                                                                    \
-    " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM task_assignees"                  \
-    "   WHERE task_id = t.id ORDER BY user_id)) AS \"j:assigneeIds\","                             \
-    " (SELECT json_group_array(label_id) FROM (SELECT label_id FROM task_labels"                   \
-    "   WHERE task_id = t.id ORDER BY label_id)) AS \"j:labelIds\","
+    " COALESCE((SELECT VB_JSON_AGG(user_id) FROM (SELECT user_id FROM task_assignees"              \
+    "   WHERE task_id = t.id ORDER BY user_id) s), '[]') AS \"j:assigneeIds\","                    \
+    " COALESCE((SELECT VB_JSON_AGG(label_id) FROM (SELECT label_id FROM task_labels"               \
+    "   WHERE task_id = t.id ORDER BY label_id) s), '[]') AS \"j:labelIds\","
 #define VB_PT_TASK_COLUMNS(TP) VB_PT_TASK_COLUMNS_(TP, VB_PT_TASK_IDS_SUBQUERY)
 /* A raw task (integer times). */
 #define VB_PT_TASK_SELECT VB_PT_TASK_COLUMNS("")
@@ -147,13 +147,21 @@ int vb_pt_renumber(vb_db *db, const char *pid, const char *status);
 void vb_pt_task_event(vb_op_ctx *c, const char *pid, const char *tid, const char *status,
                       const char *prev);
 /* Notifies each assignee of task (raw), and its reporter when with_reporter is
- * set, with type/title/data (data is copied per user; stolen). Returns 0 or
- * a negative vb_err. */
-int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const char *type,
-                      const char *title, json_t *data);
+ * set, except the user ids in skip (array or NULL), with type/title/data
+ * (data is copied per user; stolen). Returns 0 or a negative vb_err. */
+int vb_pt_notify_task(vb_op_ctx *c, const json_t *task, int with_reporter, const json_t *skip,
+                      const char *type, const char *title, json_t *data);
+/* Replaces the assignees of task (raw) with ids (unique, checked members):
+ * when the set changes, activity assignee_changed {added, removed},
+ * task_assigned notifications to the newly added and the task_changed event.
+ * Returns 0 or a negative vb_err (c may have failed). */
+int vb_pt_replace_assignees(vb_op_ctx *c, const json_t *task, json_t *ids);
 /* Moves task (raw) to the end of column to (different from its status),
  * renumbers the old column, sets updated_at. Returns 0 or VB_EIO. */
 int vb_pt_move_to_end(vb_op_ctx *c, const json_t *task, const char *to, int64_t now);
+/* The status key in words for people ("in-progress" -> "In progress") into
+ * out (n bytes); returns out. */
+const char *vb_pt_status_name(const char *status, char *out, size_t n);
 /* Applies a status change of task (raw) to column to: move to the end,
  * activity status_changed, notifications task_status_changed, event. */
 int vb_pt_change_status(vb_op_ctx *c, const json_t *task, const char *to);

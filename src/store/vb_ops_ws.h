@@ -9,7 +9,8 @@
  * operations only ever see hashes.
  *
  * Shapes (times are ISO 8601 strings):
- *   user      {id, email, firstName, lastName, avatarUrl, role, createdAt, updatedAt}
+ *   user      {id, email, firstName, lastName, avatarUrl, role, emailNotifications,
+ *              createdAt, updatedAt}
  *   workspace {id, name, slug, description, logoUrl, ownerId, createdAt, updatedAt,
  *              role (the caller's), memberCount}
  *   member    {userId, email, firstName, lastName, role, joinedAt}
@@ -37,6 +38,10 @@ int vb_op_auth_refresh(vb_op_ctx *c);
 /* {actor, tokenHash?} -> null. With tokenHash: revokes that token's family if
  * the token is the actor's (else nothing). Without: all the actor's tokens. */
 int vb_op_auth_logout(vb_op_ctx *c);
+/* {actor} -> {passwordHash} of the actor ({} if the user is gone). Read-only. */
+int vb_op_auth_hash_of(vb_op_ctx *c);
+/* {actor, passwordHash} -> null: stores the actor's new password hash. */
+int vb_op_auth_set_password(vb_op_ctx *c);
 
 /* ---- users (route operations) */
 int vb_op_user_me(vb_op_ctx *c);        /* GET /users/me */

@@ -1,6 +1,6 @@
 /*
- * The store (vb_store.h): a writer thread and a reader thread ("lanes"),
- * each with its own connection and queue, batches (group commit on the
+ * The store (vb_store.h): a writer thread and reader threads ("lanes"),
+ * each with its own connection (the readers share one queue), batches (group commit on the
  * writer), and completions posted back to the loop thread.
  *
  * Threads and locks:
@@ -58,6 +58,7 @@ static void complete_job(vb_store *s, vb_job *j)
         .message = j->status == 0 ? "" : j->message,
         .errors = j->status == 0 ? NULL : j->errors,
     };
+    s->pending--;
     if (j->cb) j->cb(&res, j->ud);
     job_free(j);
 }
@@ -67,9 +68,11 @@ static void on_async_closed(uv_handle_t *h)
     vb_store *s = h->data;
     void (*cb)(void *) = s->close_cb;
     void *arg = s->close_arg;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 1 + VB_STORE_READERS_MAX; i++)
         vb_db_close(s->lanes[i].db);
-        if (s->lanes[i].started) uv_cond_destroy(&s->lanes[i].cond);
+    if (s->conds_init) {
+        uv_cond_destroy(&s->conds[0]);
+        uv_cond_destroy(&s->conds[1]);
     }
     uv_mutex_destroy(&s->lock);
     uv_mutex_destroy(&s->db_lock);
@@ -112,64 +115,101 @@ static void on_async(uv_async_t *h)
     }
 }
 
-/*
- * Opens the writer connection, migrates, and (for a database file) opens the
- * reader connection; then starts the lane threads. A reader that cannot be
- * opened or started is not fatal: reads then stay on the writer (logged).
- */
-int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
+/* Opens the writer connection of url and migrates; then the readers: one for
+ * a SQLite file (none in memory), opts->readers for PostgreSQL. A reader that
+ * cannot be opened is not fatal (fewer readers; none: reads on the writer). */
+static int open_dbs(vb_store *s, const char *url, const vb_store_opts *opts)
 {
+    int pg = vb_store_url_is_pg(url);
     char *path = NULL;
-    int err = vb_store_url_to_path(url, &path);
+    int err = pg ? 0 : vb_store_url_to_path(url, &path);
     if (err) return err;
-    vb_store *s = calloc(1, sizeof *s);
-    if (!s) {
-        free(path);
-        return VB_ENOMEM;
-    }
-    s->loop = loop;
-    s->nlanes = 1;
-    err = vb_db_open(&s->db, path);
+    err = pg ? vb_db_open_pg(&s->db, url) : vb_db_open(&s->db, path);
+    if (err == VB_EBUSY) err = VB_EIO;
     if (!err) err = vb_migrate_run(s->db, &s->schema_version);
     s->lanes[VB_LANE_WRITE].db = s->db;
-    /* An in-memory database is private to its connection: no reader. */
-    if (!err && strcmp(path, ":memory:") != 0) {
-        if (vb_db_open_reader(&s->lanes[VB_LANE_READ].db, path) == 0)
-            s->nlanes = 2;
+    int want = pg ? opts->readers : strcmp(path, ":memory:") != 0;
+    if (want > VB_STORE_READERS_MAX) want = VB_STORE_READERS_MAX;
+    for (int i = 0; !err && i < want; i++) {
+        vb_db **r = &s->lanes[s->nlanes].db;
+        if ((pg ? vb_db_open_pg_reader(r, url) : vb_db_open_reader(r, path)) == 0)
+            s->nlanes++;
         else
-            vb_log(VB_LOG_WARN, "store: no reader connection; reads run on the writer");
+            vb_log(VB_LOG_WARN, "store: reader connection %d not opened", i + 1);
     }
+    if (!err && s->nlanes == 1 && want > 0)
+        vb_log(VB_LOG_WARN, "store: no reader connection; reads run on the writer");
     free(path);
+    return err;
+}
+
+/*
+ * Opens the connections, migrates, then starts the lane threads. A reader
+ * thread that cannot be started is not fatal: fewer readers (logged).
+ */
+int vb_store_open_opts(vb_store **out, uv_loop_t *loop, const char *url, const vb_store_opts *opts)
+{
+    vb_store_opts dflt = {.readers = 2};
+    if (!opts) opts = &dflt;
+    vb_store *s = calloc(1, sizeof *s);
+    if (!s) return VB_ENOMEM;
+    s->loop = loop;
+    s->nlanes = 1;
+    s->max_queue = VB_STORE_DEFAULT_MAX_QUEUE;
+    int err = open_dbs(s, url, opts);
     if (err) goto fail_db;
     if (uv_mutex_init(&s->lock) != 0) goto fail_db;
     if (uv_mutex_init(&s->db_lock) != 0) goto fail_lock;
-    if (uv_async_init(loop, &s->async, on_async) != 0) goto fail_db_lock;
+    if (uv_cond_init(&s->conds[0]) != 0) goto fail_db_lock;
+    if (uv_cond_init(&s->conds[1]) != 0) {
+        uv_cond_destroy(&s->conds[0]);
+        goto fail_db_lock;
+    }
+    s->conds_init = 1;
+    if (uv_async_init(loop, &s->async, on_async) != 0) goto fail_conds;
     s->async.data = s;
     if (vb_store_lane_start(s, VB_LANE_WRITE) != 0) {
         /* The handle is closed and s freed by its close callback. */
         s->close_cb = NULL;
+        s->nlanes = 0;
         uv_close((uv_handle_t *)&s->async, on_async_closed);
         vb_log(VB_LOG_ERROR, "store: cannot start its thread");
         return VB_EIO;
     }
-    if (s->nlanes == 2 && vb_store_lane_start(s, VB_LANE_READ) != 0) {
-        /* No submit has happened yet: the writer may simply take the reads. */
-        vb_log(VB_LOG_WARN, "store: cannot start the reader thread; reads run on the writer");
-        vb_db_close(s->lanes[VB_LANE_READ].db);
-        s->lanes[VB_LANE_READ].db = NULL;
-        s->nlanes = 1;
+    int started = 1;
+    for (int i = 1; i < s->nlanes; i++) {
+        if (vb_store_lane_start(s, i) != 0) {
+            vb_log(VB_LOG_WARN, "store: cannot start reader thread %d", i);
+            break;
+        }
+        started++;
     }
+    /* No submit has happened yet: lanes not started simply do not exist. */
+    for (int i = started; i < s->nlanes; i++) {
+        vb_db_close(s->lanes[i].db);
+        s->lanes[i].db = NULL;
+    }
+    s->nlanes = started;
     *out = s;
     return 0;
+fail_conds:
+    uv_cond_destroy(&s->conds[0]);
+    uv_cond_destroy(&s->conds[1]);
 fail_db_lock:
     uv_mutex_destroy(&s->db_lock);
 fail_lock:
     uv_mutex_destroy(&s->lock);
 fail_db:
-    vb_db_close(s->lanes[VB_LANE_READ].db);
+    for (int i = 1; i < s->nlanes; i++)
+        vb_db_close(s->lanes[i].db);
     vb_db_close(s->db);
     free(s);
     return err ? err : VB_EIO;
+}
+
+int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url)
+{
+    return vb_store_open_opts(out, loop, url, NULL);
 }
 
 void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud)
@@ -178,12 +218,18 @@ void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud)
     s->event_ud = ud;
 }
 
+void vb_store_set_max_queue(vb_store *s, size_t max)
+{
+    s->max_queue = max ? max : VB_STORE_DEFAULT_MAX_QUEUE;
+}
+
 int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud)
 {
     if (!args) args = json_object();
-    if (s->closing || !fn || !args) {
+    int full = s->closing || s->pending >= s->max_queue;
+    if (full || !fn || !args) {
         json_decref(args);
-        return !fn ? VB_EINVAL : s->closing ? VB_EBUSY : VB_ENOMEM;
+        return !fn ? VB_EINVAL : full ? VB_EBUSY : VB_ENOMEM;
     }
     vb_job *j = calloc(1, sizeof *j);
     if (!j) {
@@ -196,14 +242,14 @@ int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_
     j->args = args;
     j->cb = cb;
     j->ud = ud;
+    s->pending++;
     /* Reads go to the reader, whose next batch begins a new read transaction:
      * it sees every write whose callback ran before this submit. */
-    int writer_lane = j->write || (flags & VB_STORE_ORDERED) || s->nlanes == 1;
-    vb_lane *l = &s->lanes[writer_lane ? VB_LANE_WRITE : VB_LANE_READ];
+    int q = j->write || (flags & VB_STORE_ORDERED) || s->nlanes == 1 ? 0 : 1;
     uv_mutex_lock(&s->lock);
-    jobq_push(&l->queue, j);
+    jobq_push(&s->queues[q], j);
     s->stats.queue_depth++;
-    uv_cond_signal(&l->cond);
+    uv_cond_signal(&s->conds[q]);
     uv_mutex_unlock(&s->lock);
     return 0;
 }
@@ -281,8 +327,8 @@ void vb_store_close(vb_store *s, void (*cb)(void *arg), void *arg)
     s->close_arg = arg;
     uv_mutex_lock(&s->lock);
     s->stop = 1;
-    for (int i = 0; i < s->nlanes; i++)
-        uv_cond_signal(&s->lanes[i].cond);
+    uv_cond_broadcast(&s->conds[0]);
+    uv_cond_broadcast(&s->conds[1]);
     uv_mutex_unlock(&s->lock);
     /* Each thread drains its queue, counts itself in exited and wakes
      * on_async, which runs the remaining completions, joins them (once all

@@ -1,8 +1,9 @@
 /*
  * The store: every database access of vibed goes through here.
  *
- * The store owns two database threads, each with its own connection: the
- * writer and the reader. Callers on the loop thread submit an operation (a
+ * The store owns database threads, each with its own connection: the writer
+ * and the readers (one for SQLite, DB_READERS for PostgreSQL, sharing one
+ * queue). Callers on the loop thread submit an operation (a
  * vb_op_fn with JSON arguments); one with VB_STORE_WRITE goes to the writer's
  * queue, one without to the reader's. Each thread runs its queued operations
  * in batches, one transaction per batch (group commit on the writer), each
@@ -26,7 +27,7 @@
  * thread, so the loop thread only copies bytes.
  *
  * No database type appears in this header: operations see a vb_db (vb_db.h),
- * which a SQLite backend implements today and a PostgreSQL one can later.
+ * implemented by a SQLite and a PostgreSQL backend (vb_db_backend.h).
  */
 #ifndef VB_STORE_H
 #define VB_STORE_H
@@ -102,6 +103,13 @@ typedef struct vb_store_stats {
  * logged).
  */
 int vb_store_open(vb_store **out, uv_loop_t *loop, const char *url);
+/* Options of vb_store_open_opts. */
+typedef struct vb_store_opts {
+    int readers; /* reader connections and threads for PostgreSQL (default 2; SQLite: 1) */
+} vb_store_opts;
+/* vb_store_open with options (NULL: the defaults). url may also be
+ * postgres://... or postgresql://... (a libpq connection URI). */
+int vb_store_open_opts(vb_store **out, uv_loop_t *loop, const char *url, const vb_store_opts *opts);
 /* Sets the sink for committed events (may be called once, before submits). */
 void vb_store_set_event_sink(vb_store *s, vb_store_event_fn fn, void *ud);
 /* Flags of vb_store_submit. */
@@ -119,13 +127,20 @@ enum {
                              slip between the check and the subscription. */
 };
 
+/* Operations submitted and not yet completed, over both lanes, by default
+ * (STORE_MAX_QUEUE); one more is refused with VB_EBUSY. */
+#define VB_STORE_DEFAULT_MAX_QUEUE 10000
+/* Sets the queue bound (0: VB_STORE_DEFAULT_MAX_QUEUE). Loop thread. */
+void vb_store_set_max_queue(vb_store *s, size_t max);
+
 /*
  * Queues fn with args (stolen; may be NULL, then {} is used). flags:
  * VB_STORE_WRITE for an operation that changes data (runs on the writer
  * thread); without it the operation is read-only and runs on the reader
  * thread, inside a read batch. VB_STORE_TEXT as above.
  * cb runs later on the loop thread, exactly once, unless this returns an error
- * (VB_EBUSY after close began), in which case cb is never called.
+ * (VB_EBUSY when the queue is full, see vb_store_set_max_queue, or after
+ * close began), in which case cb is never called.
  */
 int vb_store_submit(vb_store *s, vb_op_fn fn, int flags, json_t *args, vb_store_cb cb, void *ud);
 /*

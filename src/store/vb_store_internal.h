@@ -39,25 +39,32 @@ typedef struct vb_jobq {
     vb_job *head, *tail;
 } vb_jobq;
 
-/* One database thread with its connection and queue. */
+/* One database thread with its connection. The writer has its own queue;
+ * the readers (one for SQLite, a pool for PostgreSQL) share one. */
 typedef struct vb_lane {
     vb_store *s;
     vb_db *db;
     int writer; /* batches may write (BEGIN IMMEDIATE when one does) */
     int started;
     uv_thread_t thread;
-    uv_cond_t cond; /* signalled (under s->lock) when queue gets work or stop */
-    vb_jobq queue;  /* under s->lock */
+    uv_cond_t *cond; /* s->conds[..]: signalled (under s->lock) on work or stop */
+    vb_jobq *queue;  /* s->queues[..], under s->lock */
 } vb_lane;
 
+/* Lane 0 is the writer, lanes 1.. the readers; queue/cond 0 the writer's,
+ * 1 the readers'. */
 enum { VB_LANE_WRITE, VB_LANE_READ };
+#define VB_STORE_READERS_MAX 16
 
 struct vb_store {
     uv_loop_t *loop;
     vb_db *db; /* the writer's connection (lanes[VB_LANE_WRITE].db) */
     int schema_version;
-    vb_lane lanes[2];
-    int nlanes; /* 2, or 1 when reads stay on the writer (in-memory database) */
+    vb_lane lanes[1 + VB_STORE_READERS_MAX];
+    int nlanes; /* 1 + readers; 1 when reads stay on the writer (in-memory database) */
+    vb_jobq queues[2];
+    uv_cond_t conds[2];
+    int conds_init;
     uv_mutex_t lock;
     uv_mutex_t db_lock;
     uv_async_t async;
@@ -67,6 +74,8 @@ struct vb_store {
     int exited; /* how many lane threads have pushed their last batch */
     vb_store_stats stats;
     /* loop thread only */
+    size_t pending;   /* submitted, callback not yet run */
+    size_t max_queue; /* bound of pending (vb_store_set_max_queue) */
     int closing;
     int async_closed;
     vb_store_event_fn event_fn;
@@ -83,6 +92,8 @@ const char *vb_store_default_code(int status);
 json_t *vb_store_text_to_tree(const char *text, size_t len);
 /* Starts lane i's thread (its cond first). 0 or VB_EIO. (vb_store_lane.c) */
 int vb_store_lane_start(vb_store *s, int i);
+/* 1 if url names PostgreSQL (postgres:// or postgresql://). (vb_store_url.c) */
+int vb_store_url_is_pg(const char *url);
 /* Turns "sqlite:PATH" into a path for SQLite and creates PATH's parent
  * folders (mkdir -p). *path is malloc'ed. 0, VB_EINVAL or VB_EIO (logged).
  * (vb_store_url.c) */

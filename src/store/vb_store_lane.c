@@ -74,10 +74,11 @@ const char *vb_store_default_code(int status)
     }
 }
 
-/* Marks j failed with VB_EIO because its batch was not committed. */
-static void job_set_db_error(vb_job *j)
+/* Marks j failed because its batch was not committed: VB_EBUSY (503
+ * DATABASE_UNAVAILABLE) when the database cannot be reached, else VB_EIO. */
+static void job_set_db_error(vb_job *j, int unavailable)
 {
-    j->status = VB_EIO;
+    j->status = unavailable ? VB_EBUSY : VB_EIO;
     free(j->result_text);
     j->result_text = NULL;
     j->result_len = 0;
@@ -85,8 +86,9 @@ static void job_set_db_error(vb_job *j)
     json_decref(j->events);
     json_decref(j->errors);
     j->result = j->events = j->errors = NULL;
-    snprintf(j->code, sizeof j->code, "DATABASE_ERROR");
-    snprintf(j->message, sizeof j->message, "Database error");
+    snprintf(j->code, sizeof j->code, unavailable ? "DATABASE_UNAVAILABLE" : "DATABASE_ERROR");
+    snprintf(j->message, sizeof j->message,
+             unavailable ? "The database is unavailable; try again" : "Database error");
 }
 
 /* Runs one job inside its savepoint; records the outcome on j. Returns
@@ -134,6 +136,9 @@ static int run_job(vb_db *db, vb_job *j)
     return broken;
 }
 
+/* Runs of a batch that failed on a serialization failure or deadlock. */
+#define VB_STORE_RETRIES 5
+
 /* Runs a batch of n jobs (linked through next) in one transaction on db.
  * Every job gets an outcome; when the transaction cannot be committed, all of
  * them fail with VB_EIO. Called on db's lane thread (the writer's with
@@ -144,15 +149,26 @@ static void run_batch(vb_db *db, vb_job *batch)
     int any_write = 0;
     for (vb_job *j = batch; j; j = j->next)
         any_write |= j->write;
-    int ok = vb_db_begin(db, any_write) == 0;
-    for (vb_job *j = batch; ok && j; j = j->next)
-        if (run_job(db, j) != 0) ok = 0;
-    if (ok && vb_db_commit(db) != 0) ok = 0;
-    if (ok) return;
-    vb_db_rollback(db);
-    vb_log(VB_LOG_ERROR, "store: batch rolled back; its operations fail");
-    for (vb_job *j = batch; j; j = j->next)
-        job_set_db_error(j);
+    for (int attempt = 1;; attempt++) {
+        int rc = vb_db_begin(db, any_write);
+        /* A connection lost while idle is noticed at BEGIN: one reconnect. */
+        if (rc == VB_EBUSY) rc = vb_db_begin(db, any_write);
+        int ok = rc == 0;
+        for (vb_job *j = batch; ok && j; j = j->next)
+            if (run_job(db, j) != 0) ok = 0;
+        if (ok && vb_db_commit(db) != 0) ok = 0;
+        if (ok) return;
+        int retry = vb_db_txn_retry(db);
+        vb_db_rollback(db);
+        int unavailable = rc == VB_EBUSY || vb_db_check(db) != 0;
+        for (vb_job *j = batch; j; j = j->next)
+            job_set_db_error(j, unavailable);
+        if (retry && attempt < VB_STORE_RETRIES) continue;
+        vb_log(unavailable ? VB_LOG_WARN : VB_LOG_ERROR,
+               "store: batch rolled back; its operations fail%s",
+               unavailable ? " (database unavailable)" : "");
+        return;
+    }
 }
 
 /* Parses an op's text result into a tree for a caller that wants one.
@@ -196,11 +212,11 @@ static void lane_thread(void *arg)
 {
     vb_lane *l = arg;
     vb_store *s = l->s;
-    vb_jobq *q = &l->queue;
+    vb_jobq *q = l->queue;
     uv_mutex_lock(&s->lock);
     for (;;) {
         while (!q->head && !s->stop)
-            uv_cond_wait(&l->cond, &s->lock);
+            uv_cond_wait(l->cond, &s->lock);
         if (!q->head) break;
         vb_job *head = q->head, *tail = head;
         uint64_t n = 1;
@@ -233,17 +249,15 @@ static void lane_thread(void *arg)
     uv_async_send(&s->async);
 }
 
-/* Starts lane i's thread (its cond first). 0 or VB_EIO. */
+/* Starts lane i's thread. 0 or VB_EIO. */
 int vb_store_lane_start(vb_store *s, int i)
 {
     vb_lane *l = &s->lanes[i];
     l->s = s;
     l->writer = i == VB_LANE_WRITE;
-    if (uv_cond_init(&l->cond) != 0) return VB_EIO;
-    if (uv_thread_create(&l->thread, lane_thread, l) != 0) {
-        uv_cond_destroy(&l->cond);
-        return VB_EIO;
-    }
+    l->queue = &s->queues[l->writer ? 0 : 1];
+    l->cond = &s->conds[l->writer ? 0 : 1];
+    if (uv_thread_create(&l->thread, lane_thread, l) != 0) return VB_EIO;
     l->started = 1;
     return 0;
 }

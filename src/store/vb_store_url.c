@@ -1,4 +1,5 @@
-/* The store's database URL: "sqlite:PATH" to a path for SQLite. */
+/* The store's database URL: "sqlite:PATH" for SQLite, postgres:// or
+ * postgresql:// for PostgreSQL (handed to libpq as it is). */
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "store/vb_store_internal.h"
@@ -8,6 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+int vb_store_url_is_pg(const char *url)
+{
+    return url && (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0);
+}
+
 /* Turns "sqlite:PATH" into a path for SQLite and creates PATH's parent
  * folders (mkdir -p). *path is malloc'ed. 0, VB_EINVAL or VB_EIO (logged). */
 int vb_store_url_to_path(const char *url, char **path)
@@ -16,7 +22,7 @@ int vb_store_url_to_path(const char *url, char **path)
         /* Only the scheme is logged: the rest may hold a password. */
         const char *colon = url ? strchr(url, ':') : NULL;
         vb_log(VB_LOG_ERROR,
-               "database scheme \"%.*s\": that backend is not built yet (use sqlite:PATH)",
+               "database scheme \"%.*s\" is not known (use sqlite:PATH or postgres://...)",
                colon ? (int)(colon - url) : 0, url ? url : "");
         return VB_EINVAL;
     }

@@ -1,10 +1,12 @@
 // Activity is really written: one row per change, none for reads or refused
-// writes. There is no REST route for it yet, so this reads the SQLite file
-// with the sqlite3 CLI (skipped where the CLI is not installed).
+// writes. There is no REST route for it yet, so this reads the database
+// directly: the SQLite file with the sqlite3 CLI (skipped where the CLI is not
+// installed), or PostgreSQL with psql.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { PG_URL } from './lib/server.mjs';
 import {
   api, expectOk, expectError, expectNoContent, registerUser, createWorkspace, createProject,
   createTask, addMember,
@@ -13,17 +15,15 @@ import {
 const hasSqlite = (() => {
   try { execFileSync('sqlite3', ['-version'], { stdio: 'ignore' }); return true; } catch { return false; }
 })();
-const skip = !hasSqlite && 'sqlite3 CLI not installed';
+const skip = !hasSqlite && !PG_URL && 'sqlite3 CLI not installed';
 
 const ctx = serverSuite();
 
 /** Rows of the activity table for one workspace, oldest first. */
 function activity(wid) {
   assert.match(wid, /^[A-Za-z0-9_-]+$/);
-  const out = execFileSync('sqlite3', ['-readonly', '-json', '-cmd', '.timeout 5000', ctx.srv.dbPath,
-    `SELECT action, actor_id AS actorId, project_id AS projectId, task_id AS taskId, changes FROM activity WHERE workspace_id = '${wid}' ORDER BY id`],
-  { encoding: 'utf8' }).trim();
-  return out ? JSON.parse(out) : [];
+  return ctx.srv.queryRows(
+    `SELECT action, actor_id AS "actorId", project_id AS "projectId", task_id AS "taskId", changes FROM activity WHERE workspace_id = '${wid}' ORDER BY id`);
 }
 
 test('every change of a workspace, its members, projects and tasks writes one row', { skip }, async () => {

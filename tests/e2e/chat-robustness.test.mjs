@@ -16,7 +16,9 @@ import {
   expectAckOk, RawWs, rawChatConnect, rawEmitAck,
 } from './lib/chat.mjs';
 
-const ctx = serverSuite();
+// The load tests here send hundreds of messages per user as fast as they
+// are acknowledged: the per-user rate limit is off (limits.test.mjs tests it).
+const ctx = serverSuite({ env: { CHAT_RATE_LIMIT: '0' } });
 const WS_ONLY = ['websocket'];
 const MAX_CONTENT = 10000;
 
@@ -231,6 +233,71 @@ test('a client that stops reading is disconnected at its output limit while the 
   assert.ok(await raw.ws.waitClosed(15000), 'the server closed the paused client\'s connection');
   const totalBytes = sent.length * MAX_CONTENT;
   assert.ok(raw.ws.bytesIn < totalBytes, `the paused client did not get everything (${raw.ws.bytesIn} of ~${totalBytes} bytes)`);
+});
+
+// A 5000-byte frame (over the server's 4096-byte buffer for incomplete
+// frames) whose header is split across two reads: 0x81 ends one write,
+// 0xFE 0x13 0x88, the key and the payload come in later ones. The ack of
+// the request in the first write proves the server read it on its own.
+test('a large frame whose header is split across reads is delivered (no crash)', { timeout: 30000 }, async () => {
+  const ch = await newChannel();
+  const c = await rawChatConnect(ctx.srv.port, bob.accessToken);
+  const watcher = await conn(alice, WS_ONLY);
+  await join(watcher, ch.id);
+  const head = `42${NAMESPACE},2["message:send",{"channelId":"${ch.id}","content":"`;
+  const tail = '"}]';
+  const content = `split ${uniq()} `.padEnd(5000 - head.length - tail.length, 'x');
+  const payload = Buffer.from(head + content + tail, 'utf8');
+  assert.equal(payload.length, 5000);
+  const key = randomBytes(4);
+  const masked = Buffer.from(payload.map((b, i) => b ^ key[i & 3]));
+  const join1 = Buffer.from(`42${NAMESPACE},1["channel:join",{"channelId":"${ch.id}"}]`, 'utf8');
+  const first = Buffer.alloc(6 + join1.length);
+  first[0] = 0x81;
+  first[1] = 0x80 | join1.length;
+  const k1 = randomBytes(4);
+  k1.copy(first, 2);
+  for (let i = 0; i < join1.length; i++) first[6 + i] = join1[i] ^ k1[i & 3];
+  c.ws.write(Buffer.concat([first, Buffer.from([0x81])]));
+  const ack1 = await c.ws.next({ what: 'the join ack', filter: (m) => typeof m === 'string' && m.startsWith(`43${NAMESPACE},1[`) });
+  assert.match(ack1, /"ok":true/);
+  c.ws.write(Buffer.concat([Buffer.from([0xfe, 0x13, 0x88]), key, masked.subarray(0, 100)]));
+  c.ws.write(masked.subarray(100));
+  const ack2 = await c.ws.next({ what: 'the send ack', filter: (m) => typeof m === 'string' && m.startsWith(`43${NAMESPACE},2[`) });
+  assert.match(ack2, /"ok":true/);
+  await seen(watcher, 'message:new', byContent(content), { what: 'the 5000-byte message reaches the room' });
+  c.ws.destroy();
+});
+
+// Binary attachments are buffered only after a namespace connect, and one
+// packet's text and attachments together stay within CHAT_MAX_PAYLOAD
+// (1,000,000 here): an offender is disconnected at once instead of holding
+// 64 x 999,000 bytes until its connect times out.
+test('binary packets: none before the namespace connect, at most CHAT_MAX_PAYLOAD per packet', { timeout: 30000 }, async () => {
+  const placeholders = Array.from({ length: 64 }, (_, i) => `{"_placeholder":true,"num":${i}}`).join(',');
+  const pkt = `4564-${NAMESPACE},["message:send",${placeholders}]`;
+  const path = `${WS_PATH}/?EIO=4&transport=websocket`;
+  // before any CONNECT: closed at the packet's text
+  const w = await RawWs.open(ctx.srv.port, path);
+  await w.next({ what: 'open packet' });
+  w.send(pkt);
+  assert.ok(await w.waitClosed(5000), 'a binary packet before the namespace connect closes the session');
+  w.destroy();
+  // after the CONNECT: closed once the attachments pass the limit
+  const c = await rawChatConnect(ctx.srv.port, bob.accessToken);
+  c.ws.send(pkt);
+  const chunk = Buffer.alloc(999000, 0x62);
+  for (let i = 0; i < 3 && !c.ws.ended; i++) c.ws.sendFrame(0x2, chunk);
+  assert.ok(await c.ws.waitClosed(5000), 'attachments over CHAT_MAX_PAYLOAD close the session');
+  c.ws.destroy();
+  // a binary packet within the limit is still fine (ignored by the gateway, the session stays)
+  const d = await rawChatConnect(ctx.srv.port, bob.accessToken);
+  d.ws.send(`451-${NAMESPACE},["nothing",{"_placeholder":true,"num":0}]`);
+  d.ws.sendFrame(0x2, Buffer.alloc(1000, 1));
+  const ack = await rawEmitAck(d.ws, 5, 'channel:leave', { channelId: UNKNOWN_ID });
+  assert.equal(typeof ack, 'object');
+  d.ws.destroy();
+  await assertChatAlive('after binary floods');
 });
 
 test('garbage on raw WebSockets (frames, Engine.IO and Socket.IO packets) does not hurt the server', { timeout: 90000 }, async () => {

@@ -39,6 +39,9 @@ struct tctx {
     int handler_called;
     /* "/probe": other connections seen, and how many of them held parse state */
     int probe_others, probe_with_state;
+    /* "/bodycap": the body buffer of another connection once 10 bytes of its
+     * body have arrived (0: none seen within 5 s) */
+    size_t body_cap_seen, body_len_seen;
 };
 
 /* Runs the test's client (on the client thread). */
@@ -56,6 +59,7 @@ static void echo(vb_http_req *req)
     const char *h = vb_http_header_get(req, "x-test");
     int n = snprintf(out, sizeof(out), "M=%s P=%s Q=%s H=%s B=%.*s", req->method, req->path,
                      req->query ? req->query : "-", h ? h : "-", (int)req->body_len, req->body);
+    if (n >= (int)sizeof(out)) n = (int)sizeof(out) - 1; /* a long body is cut */
     vb_http_add_header(req, "X-Echo-Id", req->request_id);
     vb_http_respond(req, 200, "text/plain", out, (size_t)n);
 }
@@ -86,16 +90,38 @@ static void on_later_poll(uv_timer_t *tm)
     uv_close((uv_handle_t *)tm, on_timer_closed);
 }
 
+/* Polls a "/bodycap" request until another connection has received 10
+ * bytes of a body, then records that buffer's size and answers. */
+static void on_bodycap_poll(uv_timer_t *tm)
+{
+    vb_http_req *req = tm->data;
+    tctx *t = VB_CONTAINER_OF(tm->loop->data, tctx, net);
+    vb_http_conn *seen = NULL;
+    for (vb_http_conn *c = req->server->conns; c && req->conn; c = c->next)
+        if (c != req->conn && c->p && c->p->body_len >= 10) seen = c;
+    if (!seen && req->conn && vb_now_ns() - req->start_ns < 5000000000ull) return;
+    if (seen) {
+        t->body_cap_seen = seen->p->body_cap;
+        t->body_len_seen = seen->p->body_len;
+    }
+    vb_http_respond(req, 200, "text/plain", "cap", 3);
+    uv_timer_stop(tm);
+    uv_close((uv_handle_t *)tm, on_timer_closed);
+}
+
 static void handler(vb_http_req *req, void *ud)
 {
     tctx *t = VB_CONTAINER_OF(ud, tctx, net);
     vbt_net_note(&t->net, &t->handler_called, t->handler_called + 1);
-    if (strcmp(req->path, "/async") == 0 || strcmp(req->path, "/later") == 0) {
+    if (strcmp(req->path, "/async") == 0 || strcmp(req->path, "/later") == 0 ||
+        strcmp(req->path, "/bodycap") == 0) {
         uv_timer_t *tm = malloc(sizeof(*tm));
         uv_timer_init(&t->net.loop, tm);
         tm->data = req;
         if (req->path[1] == 'a')
             uv_timer_start(tm, on_async_reply, 10, 0);
+        else if (req->path[1] == 'b')
+            uv_timer_start(tm, on_bodycap_poll, 1, 1);
         else
             uv_timer_start(tm, on_later_poll, 5, 5);
         return;
@@ -578,6 +604,82 @@ static void test_max_connections(void **state)
     free(t);
 }
 
+/* Two connections per address: a third is answered 429 TOO_MANY_CONNECTIONS
+ * and closed; once one of the two has gone, a new one is served (tried until
+ * the server has seen the close: each refused try is a full round trip). */
+static void c_per_address(tctx *t)
+{
+    vbt_net_conn a, b, c;
+    if (vbt_net_conn_open(&a, t->net.port) != 0 || vbt_net_conn_open(&b, t->net.port) != 0) return;
+    vbt_net_conn_puts(&a, "GET /a HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&a, t->res[0], RES_CAP, 0);
+    vbt_net_conn_puts(&b, "GET /b HTTP/1.1\r\n\r\n");
+    t->rc[1] = vbt_net_conn_response(&b, t->res[1], RES_CAP, 0);
+    if (vbt_net_conn_open(&c, t->net.port) != 0) return;
+    t->rc[2] = vbt_net_conn_response(&c, t->res[2], RES_CAP, 0);
+    t->rc[3] = vbt_net_conn_wait_close(&c);
+    vbt_net_conn_close(&c);
+    vbt_net_conn_close(&a);
+    for (int i = 0; i < 200; i++) {
+        if (vbt_net_conn_open(&c, t->net.port) != 0) break;
+        vbt_net_conn_puts(&c, "GET /again HTTP/1.1\r\n\r\n");
+        t->rc[4] = vbt_net_conn_response(&c, t->res[4], RES_CAP, 0);
+        vbt_net_conn_close(&c);
+        if (strstr(t->res[4], "P=/again")) break;
+    }
+    vbt_net_conn_close(&b);
+}
+
+static void test_connections_per_address(void **state)
+{
+    vb_http_limits l;
+    vb_http_limits_default(&l);
+    assert_int_equal(l.max_connections_per_address, 1000);
+    l.max_connections_per_address = 2;
+    tctx *t = run(c_per_address, &l);
+    assert_non_null(strstr(t->res[0], "P=/a"));
+    assert_non_null(strstr(t->res[1], "P=/b"));
+    assert_true(strncmp(t->res[2], "HTTP/1.1 429 ", 13) == 0);
+    assert_non_null(strstr(t->res[2], "\"code\":\"TOO_MANY_CONNECTIONS\""));
+    assert_int_equal(t->rc[3], 1);
+    assert_non_null(strstr(t->res[4], "P=/again"));
+    free(t);
+}
+
+/* A body's memory follows the bytes received, not the declared length: a
+ * request declaring 4 MB and sending 10 bytes holds a small buffer; the
+ * whole body still arrives intact, and one declared over the limit is 413. */
+static void c_body_growth(tctx *t)
+{
+    vbt_net_conn a, b;
+    if (vbt_net_conn_open(&a, t->net.port) != 0 || vbt_net_conn_open(&b, t->net.port) != 0) return;
+    enum { LEN = 4000000 };
+    char head[128];
+    snprintf(head, sizeof(head), "POST /big HTTP/1.1\r\nContent-Length: %d\r\n\r\n", LEN);
+    vbt_net_conn_puts(&a, head);
+    vbt_net_conn_puts(&a, "0123456789");
+    vbt_net_conn_puts(&b, "GET /bodycap HTTP/1.1\r\n\r\n");
+    t->rc[0] = vbt_net_conn_response(&b, t->res[0], RES_CAP, 0);
+    char *rest = malloc(LEN);
+    memset(rest, 'z', LEN);
+    vbt_net_conn_write(&a, rest, LEN - 10);
+    free(rest);
+    t->rc[1] = vbt_net_conn_response(&a, t->res[1], RES_CAP, 0);
+    vbt_net_conn_close(&a);
+    vbt_net_conn_close(&b);
+}
+
+static void test_body_growth(void **state)
+{
+    tctx *t = run(c_body_growth, NULL);
+    assert_int_equal(t->body_len_seen, 10);
+    assert_true(t->body_cap_seen >= 11);
+    assert_true(t->body_cap_seen <= 64 * 1024);
+    assert_true(strncmp(t->res[1], "HTTP/1.1 200 ", 13) == 0);
+    assert_non_null(strstr(t->res[1], "B=0123456789zzz"));
+    free(t);
+}
+
 static void test_query_get(void **state)
 {
     vb_http_req req;
@@ -643,6 +745,8 @@ int main(void)
         cmocka_unit_test(test_peer_gone_fin),
         cmocka_unit_test(test_header_injection),
         cmocka_unit_test(test_max_connections),
+        cmocka_unit_test(test_connections_per_address),
+        cmocka_unit_test(test_body_growth),
         cmocka_unit_test(test_query_get),
         cmocka_unit_test(test_reason_and_decode),
         cmocka_unit_test(test_bind_failure),

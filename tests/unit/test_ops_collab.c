@@ -388,8 +388,8 @@ static void test_mentions_apply(void **state)
     assert_int_equal(notif_count(T.ann, "mentioned"), 0);
     assert_int_equal(notif_count(T.bob, "mentioned"), 1);
     assert_int_equal(count2("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND"
-                            " json_extract(data, '$.sourceId') = 'src1' AND"
-                            " json_extract(data, '$.k') = 'v' AND title = ?",
+                            " data LIKE '%\"sourceId\":\"src1\"%' AND"
+                            " data LIKE '%\"k\":\"v\"%' AND title = ?",
                             T.bob, "You were mentioned"),
                      1);
 }
@@ -456,8 +456,7 @@ static void test_labels(void **state)
                      VB_ENOTFOUND);
     assert_string_equal(T.fx.code, "LABEL_NOT_FOUND");
     assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE action = ? AND"
-                            " json_extract(changes, '$.name.from') = 'bug' AND"
-                            " json_extract(changes, '$.name.to') = 'Bug'",
+                            " changes LIKE '%\"name\":{\"from\":\"bug\",\"to\":\"Bug\"}%'",
                             "label_updated", NULL),
                      1);
 
@@ -560,18 +559,19 @@ static void test_notifications(void **state)
 {
     json_t *res = NULL, *data, *n;
     char first[ID_BUF];
-    /* bob gets: comment_added (T1 assignee) x2, mentioned x1 */
+    /* bob gets: comment_added (T1 assignee) for ann's comment; for carl's,
+     * which mentions him, the mention only (one notification, not two) */
     comment_on(T.ann, T.t1, "one", NULL);
     comment_on(T.carl, T.t1, "two @bob", NULL);
 
     assert_int_equal(call(vb_op_notification_unread, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(vbt_int(res, "count"), 3);
+    assert_int_equal(vbt_int(res, "count"), 2);
     json_decref(res);
     assert_int_equal(call(vb_op_notification_list, T.bob, NULL, NULL, NULL, &res), 0);
     data = json_object_get(res, "data");
-    assert_int_equal(json_array_size(data), 3);
-    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
-    n = json_array_get(data, 2); /* oldest: ann's comment */
+    assert_int_equal(json_array_size(data), 2);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 2);
+    n = json_array_get(data, 1); /* oldest: ann's comment */
     assert_string_equal(vbt_str(n, "type"), "comment_added");
     assert_string_equal(vbt_str(n, "workspaceId"), T.w1);
     assert_true(json_is_false(json_object_get(n, "read")));
@@ -601,16 +601,16 @@ static void test_notifications(void **state)
     /* unread filter */
     assert_int_equal(
         call(vb_op_notification_list, T.bob, NULL, json_pack("{s:b}", "unread", 1), NULL, &res), 0);
-    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 2);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 1);
     json_decref(res);
     assert_int_equal(
         call(vb_op_notification_list, T.bob, NULL, json_pack("{s:b}", "unread", 0), NULL, &res), 0);
-    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 3);
+    assert_int_equal(vbt_int(json_object_get(res, "meta"), "total"), 2);
     json_decref(res);
 
-    /* read-all: the two unread; then zero */
+    /* read-all: the one unread; then zero */
     assert_int_equal(call(vb_op_notification_read_all, T.bob, NULL, NULL, NULL, &res), 0);
-    assert_int_equal(vbt_int(res, "updated"), 2);
+    assert_int_equal(vbt_int(res, "updated"), 1);
     json_decref(res);
     assert_int_equal(call(vb_op_notification_read_all, T.bob, NULL, NULL, NULL, &res), 0);
     assert_int_equal(vbt_int(res, "updated"), 0);

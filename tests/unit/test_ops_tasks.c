@@ -450,11 +450,12 @@ static void test_update_assignees_delete(void **state)
     json_decref(r);
     assert_true(saw_task_changed(pid));
     assert_int_equal(activity_count("task_id", id1, "task_updated"), 1);
-    assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE task_id = ? AND action ="
-                            " 'task_updated' AND json_extract(changes, '$.title.to') = ?"
-                            " AND json_type(changes, '$.priority') IS NULL",
-                            id1, "renamed"),
-                     1);
+    assert_int_equal(
+        count2("SELECT COUNT(*) FROM activity WHERE task_id = ? AND action ="
+               " 'task_updated' AND changes LIKE '%\"title\":{%\"to\":\"' || ? || '\"}%'"
+               " AND changes NOT LIKE '%\"priority\"%'",
+               id1, "renamed"),
+        1);
     assert_int_equal(call(vb_op_task_update, T.bob, vbt_store_param("id", id1), NULL,
                           json_pack("{s:s}", "title", "renamed"), NULL),
                      0);
@@ -496,7 +497,7 @@ static void test_update_assignees_delete(void **state)
     json_decref(r);
     assert_int_equal(activity_count("task_id", id1, "assignee_changed"), 2);
     assert_int_equal(count2("SELECT COUNT(*) FROM activity WHERE task_id = ? AND action ="
-                            " 'assignee_changed' AND json_extract(changes, '$.removed[0]') = ?",
+                            " 'assignee_changed' AND changes LIKE '%\"removed\":[\"' || ? || '\"%'",
                             id1, T.bob),
                      1);
 

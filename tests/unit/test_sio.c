@@ -178,7 +178,12 @@ static void *client(void *arg)
 static void on_connect(vb_sio_socket *s, const char *auth, size_t len, void *ud)
 {
     snprintf(T.auth, sizeof(T.auth), "%.*s", (int)len, auth);
-    assert_int_equal(vb_sio_accept(s, &T), 0);
+    /* A restored session: the given id and a pid in the CONNECT reply; ids
+     * that could break the JSON are refused and leave the socket pending. */
+    assert_int_equal(vb_sio_accept_session(s, &T, "bad \"id", NULL), VB_EINVAL);
+    assert_int_equal(vb_sio_accept_session(s, &T, NULL, ""), VB_EINVAL);
+    assert_int_equal(vb_sio_accept_session(s, &T, "abcdefghij0123456789", "Pid_1-x"), 0);
+    assert_string_equal(vb_sio_socket_id(s), "abcdefghij0123456789");
     vb_sio_emit(s, "welcome", "[\"hi\"]", 6);
 }
 
@@ -253,7 +258,8 @@ static void test_polling_session_and_fanout(void **state)
     assert_non_null(strstr(T.open_body, "\"upgrades\":[\"websocket\"]"));
     assert_int_equal(T.post_status, 200);
     assert_string_equal(T.auth, "{\"token\":\"t1\"}");
-    assert_true(strncmp(T.connect_body, "40{\"sid\":\"", 10) == 0);
+    static const char restored[] = "40{\"sid\":\"abcdefghij0123456789\",\"pid\":\"Pid_1-x\"}";
+    assert_true(strncmp(T.connect_body, restored, strlen(restored)) == 0);
     assert_non_null(strstr(T.connect_body, "\x1e"
                                            "42[\"welcome\",\"hi\"]"));
     assert_string_equal(T.ack_body, "431[1,{\"a\":[true]}]");

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/vb_common.h"
 #include "rt/vb_sio_packet.h"
@@ -176,6 +178,30 @@ static void test_placeholders(void **state)
                      0);
 }
 
+/* A packet ending inside a placeholder's number is read within its bounds:
+ * the text ends right before an inaccessible page (the old scanner ran
+ * strtoll past the end of the number). */
+static void test_number_at_end(void **state)
+{
+    static const char *texts[] = {"2/chat,[{\"num\":123456789", "51-[\"m\",{\"num\":1",
+                                  "51-[\"m\",{\"_placeholder\":true,\"num\":0"};
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, page, PROT_NONE), 0);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        size_t n = strlen(texts[i]);
+        char *s = map + page - n;
+        memcpy(s, texts[i], n);
+        vb_sio_packet pk;
+        assert_int_equal(vb_sio_packet_decode(s, n, &pk), VB_EBADREQ);
+    }
+    munmap(map, 2 * page);
+    vb_sio_packet pk;
+    assert_int_equal(dec("51-[\"m\",{\"_placeholder\":true,\"num\":0}]", &pk), 0);
+    assert_int_equal(dec("51-[\"m\",{\"_placeholder\":true,\"num\":1}]", &pk), VB_EBADREQ);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -184,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_encode),
         cmocka_unit_test(test_event_split_raw),
         cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_number_at_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

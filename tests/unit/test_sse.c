@@ -115,7 +115,8 @@ static void test_project_stats(void **state)
     assert_int_equal(json_object_size(by), 5);
     assert_int_equal(json_integer_value(json_object_get(by, "in-progress")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "totalTasks")), 3);
-    assert_true(json_real_value(json_object_get(st, "completionRate")) == 0.3333);
+    assert_true(json_is_integer(json_object_get(st, "completionRate")));
+    assert_int_equal(json_integer_value(json_object_get(st, "completionRate")), 33);
     /* order: the columns first */
     const char *first = json_object_iter_key(json_object_iter(by));
     assert_string_equal(first, "todo");
@@ -123,8 +124,19 @@ static void test_project_stats(void **state)
     json_decref(counts);
     counts = json_object();
     st = vb_live_project_stats(cols, counts, "t");
-    assert_true(json_real_value(json_object_get(st, "completionRate")) == 0.0);
+    assert_int_equal(json_integer_value(json_object_get(st, "completionRate")), 0);
     assert_int_equal(json_integer_value(json_object_get(st, "totalTasks")), 0);
+    json_decref(st);
+    json_decref(counts);
+    /* 2 of 3 done: 66.67 rounds to 67; 1 of 2: 50, not 0.5 */
+    counts = json_pack("{s:i, s:i}", "done", 2, "todo", 1);
+    st = vb_live_project_stats(cols, counts, "t");
+    assert_int_equal(json_integer_value(json_object_get(st, "completionRate")), 67);
+    json_decref(st);
+    json_decref(counts);
+    counts = json_pack("{s:i, s:i}", "done", 1, "todo", 1);
+    st = vb_live_project_stats(cols, counts, "t");
+    assert_int_equal(json_integer_value(json_object_get(st, "completionRate")), 50);
     json_decref(st);
     json_decref(counts);
     json_decref(cols);

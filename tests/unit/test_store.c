@@ -320,7 +320,9 @@ static void test_migrations(void **state)
 static void test_bad_url(void **state)
 {
     vb_store *s = NULL;
-    assert_int_equal(vb_store_open(&s, &T.loop, "postgres://u:p@localhost/db"), VB_EINVAL);
+    assert_int_equal(vb_store_open(&s, &T.loop, "mysql://u:p@localhost/db"), VB_EINVAL);
+    /* PostgreSQL that cannot be reached (nothing listens on port 1) */
+    assert_int_equal(vb_store_open(&s, &T.loop, "postgres://u:p@127.0.0.1:1/db"), VB_EIO);
     assert_int_equal(vb_store_open(&s, &T.loop, "sqlite:"), VB_EINVAL);
     assert_int_equal(vb_store_open(&s, &T.loop, "nonsense"), VB_EINVAL);
     assert_null(s);
@@ -365,6 +367,28 @@ static void test_group_commit(void **state)
     /* nothing ran twice */
     for (int id = 1; id <= n; id++)
         assert_int_equal(T.cb_count[id], 1);
+}
+
+/* The queue is bounded: with max_queue operations pending, one more is
+ * refused with VB_EBUSY (its callback never runs, its args are freed); once
+ * they complete there is room again. */
+static void test_queue_bound(void **state)
+{
+    vb_store *s = open_store();
+    vb_store_set_max_queue(s, 5);
+    block_store(s); /* pending: 1 */
+    for (int id = 1; id <= 4; id++)
+        assert_int_equal(submit_insert(s, id, 0), 0);
+    assert_int_equal(submit_insert(s, 5, 0), VB_EBUSY);
+    unblock();
+    run_until(&T.completed, 5);
+    assert_int_equal(T.cb_count[5], 0);
+    assert_int_equal(submit_insert(s, 6, 0), 0);
+    run_until(&T.completed, 6);
+    assert_int_equal(T.status[6], 0);
+    assert_int_equal(count_items(s), 5);
+    vb_store_set_max_queue(s, 0); /* the default */
+    close_store(s);
 }
 
 static void test_failing_op_rolled_back_alone(void **state)
@@ -625,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_url, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_op_rolled_back_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poisoned_batch_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains_and_persists, setup, teardown),

@@ -34,6 +34,9 @@ struct tctx {
     vbt_net_server net;
     client_fn client;
     uv_idle_t flood_idle;
+    uv_timer_t trim_watch; /* notes trims_seen once the server gave memory back */
+    int trims_seen;
+    size_t out_queued_at_trim;
     /* written by the client thread, read after the join */
     char res[4][RES_CAP];
     int rc[4];
@@ -81,9 +84,26 @@ static void on_flood(uv_idle_t *h)
     }
 }
 
+/* Watches for the server's trim after a burst (loop thread). */
+static void on_trim_watch(uv_timer_t *tm)
+{
+    tctx *t = tm->data;
+    if (vb_http_server_trims(t->net.srv) == 0) return;
+    t->out_queued_at_trim = t->net.srv->out_queued;
+    uv_timer_stop(tm);
+    vbt_net_note(&t->net, &t->trims_seen, 1);
+}
+
 static void raw_data(vb_stream *s, const char *data, size_t len, void *ud)
 {
     tctx *t = ud;
+    if (len == 5 && memcmp(data, "BURST", 5) == 0) {
+        /* 20 x 64 KiB: more than VB_HTTP_TRIM_AFTER_BYTES */
+        for (int i = 0; i < 20; i++)
+            vb_stream_send(s, t->chunk);
+        uv_timer_start(&t->trim_watch, on_trim_watch, 1, 1);
+        return;
+    }
     if (len == 4 && memcmp(data, "CORK", 4) == 0) {
         vb_stream_send_copy(s, "one", 3);
         vb_stream_send_copy(s, "two", 3);
@@ -138,6 +158,7 @@ static void on_shutdown(vbt_net_server *s)
 {
     tctx *t = VB_CONTAINER_OF(s, tctx, net);
     uv_close((uv_handle_t *)&t->flood_idle, NULL);
+    uv_close((uv_handle_t *)&t->trim_watch, NULL);
 }
 
 /* Runs the server and the client fn in a thread until the client finished
@@ -154,6 +175,8 @@ static tctx *run(client_fn fn)
     t->net.on_shutdown = on_shutdown;
     uv_idle_init(&t->net.loop, &t->flood_idle);
     t->flood_idle.data = t;
+    uv_timer_init(&t->net.loop, &t->trim_watch);
+    t->trim_watch.data = t;
     vbt_net_server_run(&t->net, client_main);
     assert_int_equal(t->nstreams, t->nclosed); /* on_close exactly once per stream */
     assert_int_equal(t->chunk->refs, 1);       /* every queued ref was dropped */
@@ -197,6 +220,32 @@ static void test_echo_and_pipelined(void **state)
     assert_true(t->rc[2]);
     assert_non_null(strstr(t->res[3], "HTTP/1.1 200 OK"));
     assert_int_equal(t->nstreams, 1);
+    tfree(t);
+}
+
+/* After an output burst is written, the server gives the freed memory back
+ * (once, for the whole burst), and only then. */
+static void c_burst(tctx *t)
+{
+    int fd = vbt_net_connect(t->net.port, 0);
+    if (fd < 0) return;
+    vbt_net_puts(fd, "GET /raw HTTP/1.1\r\n\r\nBURST");
+    enum { N = 20 * FLOOD_CHUNK };
+    char *buf = malloc(N + 1);
+    t->rc[0] = vbt_net_read_n(fd, buf, N);
+    t->rc[1] = buf[0] == 'z' && buf[N - 1] == 'z';
+    free(buf);
+    t->rc[2] = vbt_net_wait_note(&t->net, &t->trims_seen, 1);
+    close(fd);
+}
+
+static void test_trim_after_burst(void **state)
+{
+    tctx *t = run(c_burst);
+    assert_int_equal(t->rc[0], 20 * FLOOD_CHUNK);
+    assert_true(t->rc[1]);
+    assert_true(t->rc[2]);
+    assert_int_equal(t->out_queued_at_trim, 0);
     tfree(t);
 }
 
@@ -291,11 +340,9 @@ static void test_buf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_echo_and_pipelined),
-        cmocka_unit_test(test_corking),
-        cmocka_unit_test(test_output_limit),
-        cmocka_unit_test(test_shutdown_closes_streams),
+        cmocka_unit_test(test_buf),          cmocka_unit_test(test_echo_and_pipelined),
+        cmocka_unit_test(test_corking),      cmocka_unit_test(test_trim_after_burst),
+        cmocka_unit_test(test_output_limit), cmocka_unit_test(test_shutdown_closes_streams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -446,6 +446,54 @@ static void test_split_frames(void **state)
     free(t);
 }
 
+/* A frame over WS_PART_MAX whose header is split across two reads, after
+ * a complete frame: the first read ends with the frame's first byte (0x81),
+ * the second brings the rest of the header (0xFE 0x13 0x88: masked, 5000
+ * bytes), the key and the whole payload. The first echo proves the server
+ * has read the first write on its own before the second is sent (one small
+ * write on loopback arrives whole). The frame is echoed intact, and so is a
+ * frame after it. */
+static void c_split_header(tctx *t)
+{
+    vbt_net_conn *c = vbt_net_conn_new(t->net.port);
+    t->rc[0] = ws_handshake(c, RFC_KEY, t->hs[0], sizeof(t->hs[0]));
+    enum { N = 5000 };
+    unsigned char *p = malloc(N), *f = malloc(N + 64);
+    for (size_t i = 0; i < N; i++)
+        p[i] = (unsigned char)('a' + i % 26);
+    size_t n = ws_encode(f, 1, 1, "a", 1, 1);
+    size_t big = ws_encode(f + n, 1, 1, p, N, 1);
+    assert_true(f[n] == 0x81 && f[n + 1] == 0xFE && f[n + 2] == 0x13 && f[n + 3] == 0x88);
+    vbt_net_conn_write(c, f, n + 1);
+    ws_read(c, &t->fr[0]);
+    vbt_net_conn_write(c, f + n + 1, big - 1);
+    ws_read(c, &t->fr[1]);
+    t->rc[1] = t->fr[1].ok && t->fr[1].len == N && memcmp(t->fr[1].data, p, N) == 0;
+    ws_send(c, 1, 1, "after", 5, 1);
+    ws_read(c, &t->fr[2]);
+    free(p);
+    free(f);
+    static const char bye[] = {0x03, (char)0xE8};
+    ws_send(c, 1, 8, bye, sizeof(bye), 1);
+    ws_read(c, &t->fr[3]);
+    t->rc[2] = vbt_net_conn_wait_close(c);
+    vbt_net_conn_free(c);
+}
+
+static void test_split_large_header(void **state)
+{
+    tctx *t = run(c_split_header);
+    assert_int_equal(t->rc[0], 101);
+    assert_true(t->fr[0].ok);
+    assert_string_equal((char *)t->fr[0].data, "a");
+    assert_true(t->rc[1]);
+    assert_string_equal((char *)t->fr[2].data, "after");
+    assert_int_equal(close_code(&t->fr[3]), 1000);
+    assert_true(t->rc[2]);
+    assert_int_equal(t->codes[0], 1000);
+    free(t);
+}
+
 /* Protocol errors found by reading headers (answered by wslay) and a
  * fragmented message growing past max_message (1009 at its header). */
 static void c_errors2(tctx *t)
@@ -556,7 +604,7 @@ int main(void)
         cmocka_unit_test(test_frame_encoding), cmocka_unit_test(test_handshake_echo_close),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_broadcast),
         cmocka_unit_test(test_split_frames),   cmocka_unit_test(test_errors_fragments),
-        cmocka_unit_test(test_header_decode),
+        cmocka_unit_test(test_header_decode),  cmocka_unit_test(test_split_large_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,13 @@
 // Entry point: picks the signed-out pages or the workspace shell from the
 // session and the URL.
 //   /login, /register                      signed out
+//   /forgot-password, /reset-password?token=  password reset (signed in or not)
 //   /                                      first workspace's dashboard
 //   /w/:wid                                dashboard
 //   /w/:wid/projects                       projects
 //   /w/:wid/board/:pid[?task=:tid]         Kanban board (task detail open)
-//   /w/:wid/chat[/:cid]                    chat
+//   /w/:wid/chat[/:cid][?message=:mid]     chat (a message highlighted)
+//   /w/:wid/settings                       profile, labels, projects
 //   /w/:wid/members                        members
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -13,17 +15,21 @@ import { getSession, onSessionChange } from './lib/api.js';
 import { chat } from './lib/chat.js';
 import { html, navigate, onRoute, onToast } from './lib/ui.js';
 import { AuthPage } from './views/auth.js';
+import { ForgotPasswordPage, ResetPasswordPage } from './views/reset.js';
 import { Shell } from './views/shell.js';
+
+const RESET_PAGES = { 'forgot-password': ForgotPasswordPage, 'reset-password': ResetPasswordPage };
 
 function parseRoute() {
   const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(location.search);
-  if (parts[0] === 'login' || parts[0] === 'register') return { page: parts[0] };
+  if (parts[0] === 'login' || parts[0] === 'register' || RESET_PAGES[parts[0]]) return { page: parts[0] };
   if (parts[0] === 'w' && parts[1]) {
     const wid = parts[1];
     const sub = parts[2] || 'dashboard';
     return { page: sub, wid, pid: sub === 'board' ? parts[3] : undefined,
-      cid: sub === 'chat' ? parts[3] : undefined, task: q.get('task') || undefined };
+      cid: sub === 'chat' ? parts[3] : undefined, task: q.get('task') || undefined,
+      message: q.get('message') || undefined };
   }
   return { page: 'home' };
 }
@@ -53,12 +59,14 @@ function App() {
   }, [signedIn, userId]);
 
   useEffect(() => {
+    if (RESET_PAGES[route.page]) return;
     if (!signedIn && route.page !== 'login' && route.page !== 'register') navigate('/login', { replace: true });
     if (signedIn && (route.page === 'login' || route.page === 'register')) navigate('/', { replace: true });
   }, [signedIn, route.page]);
 
   let body;
-  if (!signedIn) body = html`<${AuthPage} mode=${route.page === 'register' ? 'register' : 'login'} />`;
+  if (RESET_PAGES[route.page]) body = html`<${RESET_PAGES[route.page]} />`;
+  else if (!signedIn) body = html`<${AuthPage} mode=${route.page === 'register' ? 'register' : 'login'} />`;
   else if (route.page === 'login' || route.page === 'register') body = null;
   else body = html`<${Shell} key=${userId} route=${route} user=${session.user} />`;
   return html`${body}<${Toasts} />`;

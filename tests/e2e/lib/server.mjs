@@ -1,10 +1,13 @@
 // Starts and stops a real vibed process for one test file.
 //
-// startServer() spawns the binary on a free port with a fresh SQLite database
-// in a temporary folder, waits for its "listening" log line and returns a
-// handle. Every stderr line is parsed as JSON and kept in `logs`; stop() sends
+// startServer() spawns the binary on a free port with a fresh database, waits
+// for its "listening" log line and returns a handle. The database is a SQLite
+// file in a temporary folder, or, when VIBED_TEST_PG_URL is set (a
+// postgres:// URL of a server where the user may create databases, e.g. the
+// one scripts/pg-test-server.sh prints), a new PostgreSQL database created
+// for this server (CREATE DATABASE through psql) and dropped after it. Every stderr line is parsed as JSON and kept in `logs`; stop() sends
 // SIGTERM, waits for the exit and asserts a clean one (code 0, no signal).
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,36 @@ process.on('exit', () => {
 });
 
 let serial = 0;
+/** The PostgreSQL database of each data folder, for restarts on the same data. */
+const pgOfDir = new Map();
+
+/** The PostgreSQL server of the tests, or null for SQLite. */
+export const PG_URL = process.env.VIBED_TEST_PG_URL || null;
+
+/** Runs one SQL command with psql against url; returns its unaligned output. */
+export function psql(url, sql) {
+  return execFileSync('psql', [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** url with its database (the path) replaced by name. */
+export function pgUrlWithDb(url, name) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates a fresh database on PG_URL; returns {name, url}. */
+export function createPgDatabase() {
+  const name = `vibed_t_${process.pid}_${serial}_${randomBytes(4).toString('hex')}`;
+  psql(PG_URL, `CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
+  return { name, url: pgUrlWithDb(PG_URL, name) };
+}
+
+/** Drops a database made by createPgDatabase (never throws). */
+export function dropPgDatabase(name) {
+  try { psql(PG_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); } catch { /* best effort */ }
+}
 
 /** A random printable secret of n characters. */
 export function randomSecret(n = 48) {
@@ -38,22 +71,34 @@ export function randomSecret(n = 48) {
 /**
  * Spawns vibed. opts.env is merged over process.env (after the harness
  * defaults, so a test can override AUTH_RATE_LIMIT); opts.name labels the
- * artifact log file. Resolves to
+ * artifact log file. A restart on the same database and port passes the
+ * previous handle as opts.restartOf (its dir, secret and port are reused);
+ * set keepDir on that handle before stopping it so its stop or kill keeps
+ * the folder (the last server's removes it). Resolves to
  * {url, port, logs, secret, dbPath, dir, child, stop(), kill()}.
  */
 export async function startServer(opts = {}) {
   if (!existsSync(VIBED_BIN)) {
     throw new Error(`vibed binary not found at ${VIBED_BIN} (set VIBED_BIN)`);
   }
-  // opts.dir reuses a data folder (a restart on the same database, with
-  // opts.secret so that tokens stay valid); opts.keepDir keeps it afterwards.
-  const dir = opts.dir || mkdtempSync(path.join(tmpdir(), 'vibed-e2e-'));
+  // opts.restartOf: a previous handle whose dir, secret and port are reused
+  // (a restart on the same database, where tokens stay valid); opts.dir and
+  // opts.secret reuse a data folder on a new port; opts.keepDir keeps the
+  // folder afterwards (so does setting keepDir on the handle before a stop).
+  const prev = opts.restartOf;
+  const dir = prev ? prev.dir : (opts.dir || mkdtempSync(path.join(tmpdir(), 'vibed-e2e-')));
   const keepDir = Boolean(opts.dir || opts.keepDir);
   const dbPath = path.join(dir, 'test.db');
-  const secret = opts.secret || randomSecret(48);
+  const secret = prev ? prev.secret : (opts.secret || randomSecret(48));
+  // On PostgreSQL a restart on the same data (restartOf, or dir) reuses the
+  // database of that folder; otherwise each server gets a fresh database.
+  const reuse = pgOfDir.get(dir);
+  const pg = reuse || (PG_URL && !opts.databaseUrl ? createPgDatabase() : null);
+  if (pg) pgOfDir.set(dir, pg);
+  const databaseUrl = opts.databaseUrl || (pg ? pg.url : `sqlite:${dbPath}`);
   const args = [
-    'serve', '--port', '0', '--host', '127.0.0.1',
-    '--database-url', `sqlite:${dbPath}`,
+    'serve', '--port', String(prev ? prev.port : (opts.port ?? 0)), '--host', '127.0.0.1',
+    '--database-url', databaseUrl,
     '--jwt-secret', secret,
     '--log-level', 'info',
     ...(opts.args || []),
@@ -102,6 +147,7 @@ export async function startServer(opts = {}) {
     child.kill('SIGKILL');
     await exited;
     saveArtifacts(name, logs, stdout);
+    if (pg) dropPgDatabase(pg.name);
     throw err;
   }
 
@@ -112,8 +158,23 @@ export async function startServer(opts = {}) {
     logs,
     secret,
     dbPath,
+    databaseUrl,
+    backend: databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgresql',
     dir,
     child,
+    /**
+     * Rows of a read-only SQL query straight from the database (sqlite3 CLI
+     * or psql), as an array of objects; the query must be portable.
+     */
+    queryRows(sql) {
+      if (databaseUrl.startsWith('sqlite:')) {
+        const out = execFileSync('sqlite3', ['-readonly', '-json', '-cmd', '.timeout 5000', dbPath, sql],
+          { encoding: 'utf8' }).trim();
+        return out ? JSON.parse(out) : [];
+      }
+      const out = psql(databaseUrl, `SELECT COALESCE(json_agg(q), '[]') FROM (${sql}) q`).trim();
+      return JSON.parse(out);
+    },
     get stopped() { return stopped; },
     get exitInfo() { return exitInfo; },
     /** SIGTERM, wait, and assert a clean exit (code 0, not a signal). */
@@ -146,7 +207,11 @@ export async function startServer(opts = {}) {
   };
   function finish() {
     saveArtifacts(name, logs, stdout);
-    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    if (!keepDir && !handle.keepDir) {
+      rmSync(dir, { recursive: true, force: true });
+      pgOfDir.delete(dir);
+      if (pg && !opts.keepDatabase) dropPgDatabase(pg.name);
+    }
   }
   return handle;
 }

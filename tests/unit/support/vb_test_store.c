@@ -71,7 +71,8 @@ int vbt_store_open(vbt_store *f)
 {
     memset(f, 0, sizeof *f);
     if (uv_loop_init(&f->loop) != 0) return -1;
-    return vb_store_open(&f->store, &f->loop, "sqlite::memory:") == 0 ? 0 : -1;
+    if (vbt_db_create(&f->db) != 0) return -1;
+    return vb_store_open(&f->store, &f->loop, f->db.url) == 0 ? 0 : -1;
 }
 
 int vbt_store_close(vbt_store *f)
@@ -83,6 +84,7 @@ int vbt_store_close(vbt_store *f)
         f->store = NULL;
     }
     uv_run(&f->loop, UV_RUN_DEFAULT);
+    vbt_db_drop(&f->db);
     json_decref(f->errors);
     json_decref(f->events);
     f->errors = NULL;

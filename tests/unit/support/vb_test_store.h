@@ -22,12 +22,15 @@
 
 #include "store/vb_db.h"
 #include "store/vb_store.h"
+#include "support/vb_test_db.h"
 
-/* One store fixture: a loop, a store on "sqlite::memory:", and what the last
- * vbt_store_run saw. Tests read code, errors and events directly. */
+/* One store fixture: a loop, a store on "sqlite::memory:" (or a fresh
+ * PostgreSQL database with VIBED_TEST_PG_URL, see vb_test_db.h), and what the
+ * last vbt_store_run saw. Tests read code, errors and events directly. */
 typedef struct vbt_store {
     uv_loop_t loop;
     vb_store *store;
+    vbt_db db;
     int closed;
     vb_op_fn target; /* the operation the probe runs */
     char code[48];   /* the last run's error code ("" on success) */

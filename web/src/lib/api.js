@@ -13,11 +13,12 @@ let timer = null;
 const listeners = new Set();
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter) {
     super((body && body.message) || `Request failed (${status})`);
     this.status = status;
     this.code = body && body.code;
     this.errors = (body && body.errors) || [];
+    this.retryAfter = retryAfter || 0; // seconds, from Retry-After on a 429
   }
 }
 
@@ -142,7 +143,7 @@ export async function api(method, path, body, { auth = true, retry = true } = {}
     return api(method, path, body, { auth, retry: false });
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, Number(res.headers.get('Retry-After')) || 0);
   return data;
 }
 

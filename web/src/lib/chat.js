@@ -7,6 +7,8 @@
 // whose ack never came (the connection dropped) is checked against the
 // channel's recent history after the reconnect before it is sent again, so
 // a message is neither lost nor posted twice. Views dedupe by messageId.
+// After a reconnect the server either recovers the session (the missed
+// events arrive, socket.recovered) or the views reload their history.
 import { ensureFresh, get, getAccessToken, getSession, refresh } from './api.js';
 
 const OUTBOX_KEY = 'vibed.outbox';
@@ -60,7 +62,9 @@ class Chat {
       this.retryMs = 1000;
       this.setState('connected');
       for (const id of this.joined) socket.emit('channel:join', { channelId: id }, () => {});
-      this.emitLocal('reconnected');
+      // A recovered connection (Socket.IO connection state recovery) has had
+      // every missed message replayed; otherwise the views reload history.
+      if (!socket.recovered) this.emitLocal('reconnected');
       this.flush(true);
     });
     socket.on('disconnect', (reason) => {
@@ -77,6 +81,7 @@ class Chat {
     for (const ev of [
       'message:new', 'message:edited', 'message:deleted', 'channel:typing', 'channel:stop_typing',
       'presence:online', 'presence:offline', 'channel:user_joined', 'channel:user_left', 'welcome',
+      'notification:new', 'notification:unread',
     ]) {
       socket.on(ev, (data) => this.emitLocal(ev, data));
     }
@@ -127,8 +132,18 @@ class Chat {
   }
 
   leave(channelId) {
+    if (this.watched && this.watched.has(channelId)) return; // still counted for unread
     this.joined.delete(channelId);
     if (this.socket && this.socket.connected) this.socket.emit('channel:leave', { channelId }, () => {});
+  }
+
+  /** Stays joined to every channel of ids (to count unread messages); the
+   * previous watch list is left, except the channels in ids. */
+  watch(ids) {
+    const old = this.watched || new Set();
+    this.watched = new Set(ids);
+    for (const id of ids) if (!this.joined.has(id)) this.join(id).catch(() => {});
+    for (const id of old) if (!this.watched.has(id)) this.leave(id);
   }
 
   typing(channelId, on) {

@@ -37,6 +37,7 @@ export function AuthPage({ mode }) {
         <label>Password<input name="password" type="password" minlength=${isRegister ? 8 : undefined} maxlength="128"
           autocomplete=${isRegister ? 'new-password' : 'current-password'} required value=${f.password} onInput=${set('password')} />
           ${isRegister && html`<small class="muted">At least 8 characters.</small>`}</label>
+        ${!isRegister && html`<p class="small"><${Link} href="/forgot-password">Forgot your password?</${Link}></p>`}
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <button class="btn primary" type="submit" disabled=${busy}>${busy ? 'Please wait…' : isRegister ? 'Create account' : 'Sign in'}</button>
       </form>

@@ -2,10 +2,13 @@
 // drag and drop (between and within columns) or by the card's menu (left,
 // right, up, down: the keyboard way); every move is optimistic and rolled
 // back when POST /tasks/:id/reorder fails. The board reloads when the
-// workspace's activity stream reports a change in this project.
+// workspace's activity stream reports a change in this project. A search box
+// and filters (assignee, priority, label) narrow the cards; a subtask whose
+// parent is in the same column is listed under it, others carry a link to
+// their parent; cards show the due date and mark overdue tasks.
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { get, post } from '../lib/api.js';
-import { AppCtx, Avatar, errorText, fullName, html, navigate, statusLabel, toast } from '../lib/ui.js';
+import { AppCtx, Avatar, dueDay, errorText, formatDay, fullName, html, navigate, statusLabel, toast, today } from '../lib/ui.js';
 import { TaskDetail, TaskForm } from './task.js';
 
 export function BoardPage({ pid, taskId }) {
@@ -19,6 +22,7 @@ export function BoardPage({ pid, taskId }) {
   const [drop, setDrop] = useState(null); // {status, index}
   const [menuFor, setMenuFor] = useState(null);
   const [focusId, setFocusId] = useState(null);
+  const [filter, setFilter] = useState({ q: '', assignee: '', priority: '', label: '' });
   const pending = useRef(0);
   const reloadTimer = useRef(null);
 
@@ -52,6 +56,23 @@ export function BoardPage({ pid, taskId }) {
   const columns = board.columns;
   const labelById = new Map(labels.map((l) => [l.id, l]));
   const archived = project.status === 'archived';
+  const lastCol = columns.length ? columns[columns.length - 1].name : 'done';
+  const byId = new Map(columns.flatMap((c) => c.tasks).map((t) => [t.id, t]));
+  const allTasks = [...byId.values()];
+  const childrenOf = (id) => allTasks.filter((t) => t.parentTaskId === id);
+  const filtering = !!(filter.q.trim() || filter.assignee || filter.priority || filter.label);
+  const q = filter.q.trim().toLowerCase();
+  const matches = (t) => (!q || t.title.toLowerCase().includes(q) || t.key.toLowerCase().includes(q)) &&
+    (!filter.assignee || (filter.assignee === 'none' ? !(t.assigneeIds || []).length : (t.assigneeIds || []).includes(filter.assignee))) &&
+    (!filter.priority || t.priority === filter.priority) &&
+    (!filter.label || (t.labelIds || []).includes(filter.label));
+  /** A subtask listed under its parent: the parent is in the same column. */
+  const nested = (t, col) => !!t.parentTaskId && col.tasks.some((x) => x.id === t.parentTaskId);
+  /** Whether t (or, for a parent, one of the subtasks listed under it) passes the filters. */
+  const shown = (t, col) => matches(t) || col.tasks.some((x) => x.parentTaskId === t.id && shown(x, col));
+  /** The column's cards on the board: not nested, passing the filters. */
+  const visibleOf = (col) => col.tasks.filter((t) => !nested(t, col) && (!filtering || shown(t, col)));
+  const shownCount = columns.reduce((n, c) => n + c.tasks.filter(matches).length, 0);
 
   /** Moves task id to column status at index (among the column's other tasks). */
   async function move(id, status, index) {
@@ -78,6 +99,14 @@ export function BoardPage({ pid, taskId }) {
     }
   }
 
+  /** The index in col's other tasks (all of them, hidden ones too) that puts
+   * the moved task just before card id (null: at the end). */
+  function realIndex(col, movedId, beforeId) {
+    const others = col.tasks.filter((t) => t.id !== movedId);
+    const k = beforeId ? others.findIndex((t) => t.id === beforeId) : -1;
+    return k >= 0 ? k : others.length;
+  }
+
   function moveBy(task, dx, dy) {
     const ci = columns.findIndex((c) => c.name === task.status);
     const col = columns[ci];
@@ -87,8 +116,14 @@ export function BoardPage({ pid, taskId }) {
       const to = columns[ci + dx];
       if (to) move(task.id, to.name, Math.min(i, to.tasks.length));
     } else {
-      const j = i + dy;
-      if (j >= 0 && j < col.tasks.length) move(task.id, col.name, j);
+      // Up and down step over the cards on the board (not the hidden ones).
+      const vis = visibleOf(col);
+      const v = vis.findIndex((t) => t.id === task.id);
+      const j = v + dy;
+      if (v < 0 || j < 0 || j >= vis.length) return;
+      const others = col.tasks.filter((t) => t.id !== task.id);
+      const at = others.findIndex((t) => t.id === vis[j].id);
+      move(task.id, col.name, dy < 0 ? at : at + 1);
     }
   }
 
@@ -96,7 +131,7 @@ export function BoardPage({ pid, taskId }) {
     if (!drag) return;
     e.preventDefault();
     e.dataTransfer.dropEffect = 'move';
-    const cards = [...e.currentTarget.querySelectorAll('.task-card')].filter((el) => el.dataset.id !== drag.id);
+    const cards = [...e.currentTarget.querySelectorAll(':scope > .task-card')].filter((el) => el.dataset.id !== drag.id);
     let index = cards.length;
     for (let k = 0; k < cards.length; k++) {
       const r = cards[k].getBoundingClientRect();
@@ -105,12 +140,14 @@ export function BoardPage({ pid, taskId }) {
         break;
       }
     }
-    if (!drop || drop.status !== status || drop.index !== index) setDrop({ status, index });
+    const beforeId = index < cards.length ? cards[index].dataset.id : null;
+    if (!drop || drop.status !== status || drop.index !== index) setDrop({ status, index, beforeId });
   }
   function dropOn(e, status) {
     e.preventDefault();
     const id = (drag && drag.id) || e.dataTransfer.getData('text/plain');
-    const index = drop && drop.status === status ? drop.index : 0;
+    const col = columns.find((c) => c.name === status);
+    const index = drop && drop.status === status ? realIndex(col, id, drop.beforeId) : 0;
     setDrag(null);
     setDrop(null);
     if (id) move(id, status, index);
@@ -118,6 +155,7 @@ export function BoardPage({ pid, taskId }) {
 
   const openTask = (id) => navigate(`/w/${ws.id}/board/${pid}?task=${id}`);
   const closeTask = () => navigate(`/w/${ws.id}/board/${pid}`);
+  const setF = (k) => (e) => setFilter({ ...filter, [k]: e.target.value });
 
   return html`<section class="page board-page">
     <header class="page-head">
@@ -126,19 +164,36 @@ export function BoardPage({ pid, taskId }) {
       <span class="spacer"></span>
       ${!archived && html`<button class="btn primary" type="button" onClick=${() => setForm({})}>New task</button>`}
     </header>
+    <form class="filters" role="search" aria-label="Filter tasks" onSubmit=${(e) => e.preventDefault()}>
+      <label class="filter-q"><span class="sr-only">Search tasks</span><input type="search" placeholder="Search tasks" value=${filter.q} onInput=${setF('q')} data-testid="board-search" /></label>
+      <label><span class="sr-only">Assignee</span><select value=${filter.assignee} onChange=${setF('assignee')} data-testid="filter-assignee">
+        <option value="">Any assignee</option><option value=${ctx.user.id}>Assigned to me</option><option value="none">Unassigned</option>
+        ${ctx.members.filter((m) => m.userId !== ctx.user.id).map((m) => html`<option value=${m.userId}>${fullName(m)}</option>`)}</select></label>
+      <label><span class="sr-only">Priority</span><select value=${filter.priority} onChange=${setF('priority')} data-testid="filter-priority">
+        <option value="">Any priority</option>${['critical', 'high', 'medium', 'low', 'none'].map((p) => html`<option value=${p}>${p === 'none' ? 'No priority' : p[0].toUpperCase() + p.slice(1)}</option>`)}</select></label>
+      <label><span class="sr-only">Label</span><select value=${filter.label} onChange=${setF('label')} data-testid="filter-label">
+        <option value="">Any label</option>${labels.map((l) => html`<option value=${l.id}>${l.name}</option>`)}</select></label>
+      ${filtering && html`<span class="muted small" role="status">${shownCount} of ${allTasks.length} tasks</span>
+        <button type="button" class="btn ghost small" onClick=${() => setFilter({ q: '', assignee: '', priority: '', label: '' })}>Clear filters</button>`}
+    </form>
     <p class="muted small board-help">Drag cards between columns, or use a card’s ⋯ menu to move it with the keyboard.</p>
     <div class="board" data-testid="board">
-      ${columns.map((col, ci) => html`<section key=${col.name} class=${`column${drop && drop.status === col.name ? ' drop-target' : ''}`}
+      ${columns.map((col, ci) => {
+        const vis = visibleOf(col);
+        const visNoDrag = drag ? vis.filter((t) => t.id !== drag.id) : vis;
+        return html`<section key=${col.name} class=${`column${drop && drop.status === col.name ? ' drop-target' : ''}`}
         aria-labelledby=${`col-${col.name}`} data-status=${col.name}>
         <header class="column-head"><span class="col-dot" style=${{ background: col.color }} aria-hidden="true"></span>
           <h2 id=${`col-${col.name}`}>${statusLabel(col.name)}</h2><span class="count" aria-label=${`${col.tasks.length} tasks`}>${col.tasks.length}</span></header>
         <ol class="cards" onDragOver=${(e) => dragOver(e, col.name)} onDrop=${(e) => dropOn(e, col.name)}
           onDragLeave=${(e) => { if (!e.currentTarget.contains(e.relatedTarget)) setDrop(null); }}>
-          ${col.tasks.map((t, i) => html`
-            ${drop && drag && drop.status === col.name && drop.index === indexWithout(col.tasks, drag.id, i) && t.id !== drag.id && html`<li class="drop-line" aria-hidden="true"></li>`}
+          ${vis.map((t, i) => html`
+            ${drop && drag && drop.status === col.name && t.id !== drag.id && drop.index === visNoDrag.indexOf(t) && html`<li class="drop-line" aria-hidden="true"></li>`}
             <${Card} key=${t.id} task=${t} labelById=${labelById} memberById=${memberById}
               dragging=${drag && drag.id === t.id} disabled=${archived}
-              first=${i === 0} last=${i === col.tasks.length - 1} firstCol=${ci === 0} lastCol=${ci === columns.length - 1}
+              parent=${t.parentTaskId ? byId.get(t.parentTaskId) : null} subtasks=${col.tasks.filter((x) => x.parentTaskId === t.id)}
+              allSubtasks=${childrenOf(t.id)} doneCol=${lastCol} onOpenId=${openTask}
+              first=${i === 0} last=${i === vis.length - 1} firstCol=${ci === 0} lastCol=${ci === columns.length - 1}
               menuOpen=${menuFor === t.id} setMenu=${(open) => setMenuFor(open ? t.id : null)}
               onOpen=${() => openTask(t.id)} onEdit=${() => setForm({ task: t })} onMove=${(dx, dy) => moveBy(t, dx, dy)}
               onDragStart=${(e) => {
@@ -148,25 +203,30 @@ export function BoardPage({ pid, taskId }) {
                 setDrag({ id: t.id, from: col.name });
               }}
               onDragEnd=${() => { setDrag(null); setDrop(null); }} />`)}
-          ${drop && drag && drop.status === col.name && drop.index >= col.tasks.filter((t) => t.id !== drag.id).length && html`<li class="drop-line" aria-hidden="true"></li>`}
-          ${col.tasks.length === 0 && html`<li class="empty-col muted small">No tasks</li>`}
+          ${drop && drag && drop.status === col.name && drop.index >= visNoDrag.length && html`<li class="drop-line" aria-hidden="true"></li>`}
+          ${vis.length === 0 && html`<li class="empty-col muted small">${col.tasks.length ? 'No matching tasks' : 'No tasks'}</li>`}
         </ol>
-      </section>`)}
+      </section>`;
+      })}
     </div>
-    ${form && html`<${TaskForm} project=${project} labels=${labels} task=${form.task} onClose=${() => setForm(null)}
+    ${form && html`<${TaskForm} project=${project} labels=${labels} task=${form.task} parent=${form.parent} onClose=${() => setForm(null)}
       onSaved=${() => { setForm(null); load(); }} />`}
     ${taskId && html`<${TaskDetail} key=${taskId} taskId=${taskId} project=${project} labels=${labels} onClose=${closeTask}
-      onEdit=${(t) => { closeTask(); setForm({ task: t }); }} onChanged=${load} />`}
+      tasks=${allTasks} onOpen=${openTask} returnFocus=${`.task-card[data-id="${taskId}"] .card-title`}
+      onEdit=${(t) => { closeTask(); setForm({ task: t }); }} onNewSubtask=${(t) => setForm({ parent: t })} onChanged=${load} />`}
   </section>`;
 }
 
-/** Index of position i among the tasks other than the dragged one. */
-function indexWithout(tasks, dragId, i) {
-  const d = tasks.findIndex((t) => t.id === dragId);
-  return d >= 0 && d < i ? i - 1 : i;
+/** Due date chip: the date as set, "Overdue" before today unless done. */
+export function Due({ task, doneCol }) {
+  const day = dueDay(task.dueDate);
+  if (!day) return null;
+  const overdue = task.status !== doneCol && day < today();
+  return html`<span class=${`due${overdue ? ' overdue' : ''}`} data-testid="due" data-due=${day}>
+    ${overdue ? html`<strong>Overdue</strong> · ` : 'Due '}${formatDay(day)}</span>`;
 }
 
-function Card({ task, labelById, memberById, dragging, disabled, first, last, firstCol, lastCol, menuOpen, setMenu, onOpen, onEdit, onMove, onDragStart, onDragEnd }) {
+function Card({ task, labelById, memberById, dragging, disabled, first, last, firstCol, lastCol, menuOpen, setMenu, onOpen, onEdit, onMove, onDragStart, onDragEnd, parent, subtasks, allSubtasks, doneCol, onOpenId }) {
   const menuRef = useRef(null);
   useEffect(() => {
     if (!menuOpen) return undefined;
@@ -210,8 +270,16 @@ function Card({ task, labelById, memberById, dragging, disabled, first, last, fi
         </div>`}
       </div>
     </div>
+    ${parent && html`<button type="button" class="parent-link small" onClick=${() => onOpenId(parent.id)}
+      aria-label=${`Subtask of ${parent.key}: ${parent.title}`}>↳ ${parent.key}</button>`}
     <button type="button" class="card-title" onClick=${onOpen}>${task.title}</button>
+    ${subtasks.length > 0 && html`<ul class="subtasks" aria-label=${`Subtasks of ${task.key}`}>
+      ${subtasks.map((st) => html`<li key=${st.id} class="subtask-row" data-id=${st.id} data-key=${st.key}>
+        <button type="button" class="link-plain" onClick=${() => onOpenId(st.id)}><span class="key">${st.key}</span> ${st.title}</button>
+        <${Due} task=${st} doneCol=${doneCol} /></li>`)}</ul>`}
     <div class="card-foot">
+      <${Due} task=${task} doneCol=${doneCol} />
+      ${allSubtasks.length > 0 && html`<span class="muted small" title="Subtasks done">${allSubtasks.filter((x) => x.status === doneCol).length}/${allSubtasks.length} subtasks</span>`}
       <span class="labels">${(task.labelIds || []).map((id) => labelById.get(id)).filter(Boolean).map((l) => html`<span class="label" key=${l.id}>
         <span class="label-dot" style=${{ background: l.color }} aria-hidden="true"></span>${l.name}</span>`)}</span>
       ${task.commentCount > 0 && html`<span class="muted small comment-count" title=${`${task.commentCount} comments`}><svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2Z"/></svg> ${task.commentCount}<span class="sr-only"> comments</span></span>`}

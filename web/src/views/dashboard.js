@@ -3,6 +3,7 @@
 // and the live activity feed. Nothing here polls: every number is pushed.
 import { useContext, useEffect, useState } from 'preact/hooks';
 import { openStream } from '../lib/live.js';
+import { describe, hrefOf } from '../lib/activity.js';
 import { AppCtx, html, Link, statusLabel, timeAgo } from '../lib/ui.js';
 import { MembersList } from './members.js';
 
@@ -27,7 +28,7 @@ export function DashboardPage() {
     setPid(e.target.value);
   };
   const reconnecting = state === 'reconnecting' || streamState.stats === 'reconnecting' || streamState.activity === 'reconnecting';
-  const rate = stats ? Math.round((stats.completionRate || 0) * 100) : null;
+  const rate = stats ? stats.completionRate || 0 : null; // an integer percentage
 
   return html`<section class="page dashboard">
     <header class="page-head">
@@ -64,9 +65,12 @@ export function DashboardPage() {
         <div class="card-head"><h2>Live activity</h2></div>
         <ul class="feed" data-testid="activity-feed" aria-live="polite">
           ${activity.length === 0 && html`<li class="muted">No activity yet.</li>`}
-          ${activity.slice(0, 25).map((a) => html`<li key=${a.id}>
-            <span class="feed-who">${a.actorName || nameOf(a.actorId)}</span> ${describe(a)}
-            <span class="muted small">${timeAgo(a.createdAt)}</span></li>`)}
+          ${activity.slice(0, 25).map((a) => {
+            const href = hrefOf(a, ws.id);
+            const text = html`<span class="feed-who">${a.actorName || nameOf(a.actorId)}</span> ${describe(a)}`;
+            return html`<li key=${a.id}>${href ? html`<${Link} class="feed-link" href=${href}>${text}</${Link}>` : text}
+            <span class="muted small">${timeAgo(a.createdAt)}</span></li>`;
+          })}
         </ul>
       </div>
     </div>
@@ -95,25 +99,4 @@ function StatusChart({ stats, columns }) {
       </g>`;
     })}
   </svg>`;
-}
-
-function describe(a) {
-  const ch = a.changes || {};
-  const key = ch.key ? `${ch.key} ` : '';
-  switch (a.action) {
-    case 'task_created': return `created ${key}${ch.title ? `“${ch.title}”` : 'a task'}`;
-    case 'status_changed': return ch.status ? `moved a task from ${statusLabel(ch.status.from)} to ${statusLabel(ch.status.to)}` : 'changed a status';
-    case 'task_updated': return ch.orderIndex ? 'reordered a task' : 'updated a task';
-    case 'task_deleted': return 'deleted a task';
-    case 'assignee_changed': return 'changed assignees';
-    case 'comment_added': return 'commented on a task';
-    case 'comment_updated': return 'edited a comment';
-    case 'comment_deleted': return 'deleted a comment';
-    case 'member_joined': return 'joined the workspace';
-    case 'member_left': return 'left the workspace';
-    case 'member_role_changed': return 'changed a member’s role';
-    case 'workspace_created': return 'created the workspace';
-    case 'channel_created': return `created a channel${ch.name ? ` #${ch.name}` : ''}`;
-    default: return a.action.replace(/_/g, ' ');
-  }
 }

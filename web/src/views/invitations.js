@@ -1,14 +1,21 @@
 // The signed-in user's pending workspace invitations, with Accept and Decline.
-// Renders nothing when there are none.
+// Renders nothing when there are none; a new invitation pushed over the chat
+// connection (notification:new of type workspace_invite) shows at once.
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../lib/api.js';
+import { chat } from '../lib/chat.js';
 import { errorText, html, toast } from '../lib/ui.js';
 
 export function PendingInvitations({ onAccepted }) {
   const [list, setList] = useState([]);
   const [busy, setBusy] = useState('');
   const load = () => get('/invitations?limit=100').then((r) => setList(r.data)).catch(() => {});
-  useEffect(() => { load(); }, []);
+  useEffect(() => {
+    load();
+    return chat.on('notification:new', ({ notification: n }) => {
+      if (n && n.type === 'workspace_invite') load();
+    });
+  }, []);
   async function act(inv, accept) {
     setBusy(inv.id);
     try {

@@ -1,33 +1,44 @@
-// The bell: unread count (polled, and refreshed on live activity), a panel
-// with the latest notifications, mark one or all read.
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+// The bell: the unread count and new notifications arrive over the chat
+// connection (notification:new, notification:unread) the moment they are
+// committed; the count is read once at start and after each reconnect. The
+// panel lists the latest; opening one goes to what it is about (the chat
+// message in its channel, the task, or, for an invitation, the pending invitations list).
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, patch, post } from '../lib/api.js';
-import { AppCtx, errorText, html, navigate, timeAgo, toast } from '../lib/ui.js';
-
-const POLL_MS = 30000;
+import { chat } from '../lib/chat.js';
+import { errorText, html, navigate, timeAgo, toast } from '../lib/ui.js';
 
 export function NotificationsButton() {
-  const ctx = useContext(AppCtx);
   const [count, setCount] = useState(0);
   const [open, setOpen] = useState(false);
   const [items, setItems] = useState(null);
   const wrap = useRef(null);
+  const button = useRef(null);
 
   const refreshCount = () => get('/notifications/unread-count').then((r) => setCount(r.data.count)).catch(() => {});
   const loadList = () => get('/notifications?limit=20').then((r) => setItems(r.data)).catch((e) => toast(errorText(e), 'error'));
 
   useEffect(() => {
     refreshCount();
-    const t = setInterval(refreshCount, POLL_MS);
-    return () => clearInterval(t);
+    const offs = [
+      chat.on('notification:new', ({ notification: n, unreadCount }) => {
+        if (typeof unreadCount === 'number') setCount(unreadCount);
+        if (!n) return;
+        setItems((xs) => (xs ? [n, ...xs.filter((x) => x.id !== n.id)].slice(0, 50) : xs));
+      }),
+      chat.on('notification:unread', ({ unreadCount }) => setCount(unreadCount)),
+      chat.on('reconnected', refreshCount),
+    ];
+    return () => offs.forEach((off) => off());
   }, []);
-  // Changes in the workspace may have notified us: recount soon after.
-  useEffect(() => ctx.onActivity(() => setTimeout(refreshCount, 300)), [ctx.ws && ctx.ws.id]);
   useEffect(() => {
     if (!open) return undefined;
     loadList();
     const close = (e) => {
-      if (e.type === 'keydown' ? e.key === 'Escape' : !wrap.current.contains(e.target)) setOpen(false);
+      if (e.type === 'keydown' ? e.key === 'Escape' : !wrap.current.contains(e.target)) {
+        setOpen(false);
+        if (e.type === 'keydown' && button.current) button.current.focus();
+      }
     };
     document.addEventListener('mousedown', close);
     document.addEventListener('keydown', close);
@@ -41,8 +52,7 @@ export function NotificationsButton() {
     if (n.read) return;
     try {
       await patch(`/notifications/${n.id}/read`);
-      setItems((xs) => xs.map((x) => (x.id === n.id ? { ...x, read: true } : x)));
-      setCount((c) => Math.max(0, c - 1));
+      setItems((xs) => (xs || []).map((x) => (x.id === n.id ? { ...x, read: true } : x)));
     } catch (e) {
       toast(errorText(e), 'error');
     }
@@ -56,23 +66,28 @@ export function NotificationsButton() {
       toast(errorText(e), 'error');
     }
   }
-  function openItem(n) {
+  async function openItem(n) {
     markRead(n);
+    setOpen(false);
     const d = n.data || {};
     const wid = n.workspaceId || d.workspaceId;
-    if (d.taskId && d.projectId && wid) navigate(`/w/${wid}/board/${d.projectId}?task=${d.taskId}`);
-    else if (wid) navigate(`/w/${wid}`);
-    setOpen(false);
+    // An invitation is answered in the pending invitations list, shown on
+    // every page; the workspace appears once it is accepted.
+    if (n.type === 'workspace_invite') return;
+    if (!wid) return;
+    if (d.channelId) navigate(`/w/${wid}/chat/${d.channelId}${d.messageId ? `?message=${d.messageId}` : ''}`);
+    else if (d.taskId && d.projectId) navigate(`/w/${wid}/board/${d.projectId}?task=${d.taskId}`);
+    else navigate(`/w/${wid}`);
   }
 
   return html`<div class="notif" ref=${wrap}>
-    <button type="button" class="icon-btn bell" aria-haspopup="true" aria-expanded=${open}
+    <button type="button" class="icon-btn bell" ref=${button} aria-haspopup="true" aria-expanded=${open}
       aria-label=${count ? `Notifications, ${count} unread` : 'Notifications'} onClick=${() => setOpen(!open)}>
       <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/></svg>
       ${count > 0 && html`<span class="badge" data-testid="unread-badge">${count > 99 ? '99+' : count}</span>`}
     </button>
-    ${open && html`<div class="popover" role="dialog" aria-label="Notifications">
-      <div class="popover-head"><strong>Notifications</strong>
+    ${open && html`<div class="popover" role="dialog" aria-label="Notifications" data-testid="notifications-panel">
+      <div class="popover-head"><h2>Notifications</h2>
         <button type="button" class="btn ghost small" onClick=${markAll} disabled=${!count}>Mark all read</button></div>
       ${items === null ? html`<p class="muted pad">Loading…</p>` : items.length === 0 ? html`<p class="muted pad">Nothing yet.</p>` : html`
       <ul class="notif-list">${items.map((n) => html`<li key=${n.id} class=${n.read ? 'read' : 'unread'}>

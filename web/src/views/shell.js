@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, post, signOut } from '../lib/api.js';
 import { chat } from '../lib/chat.js';
 import { openStream } from '../lib/live.js';
-import { AppCtx, Avatar, Dialog, errorText, fullName, html, Link, navigate, toast } from '../lib/ui.js';
+import { AppCtx, Avatar, Dialog, errorText, fullName, html, Link, navigate, setPeople, toast } from '../lib/ui.js';
 import { BoardPage } from './board.js';
 import { ChatPage } from './chat.js';
 import { DashboardPage } from './dashboard.js';
@@ -14,6 +14,7 @@ import { PendingInvitations } from './invitations.js';
 import { MembersPage } from './members.js';
 import { NotificationsButton } from './notifications.js';
 import { ProjectsPage } from './projects.js';
+import { SettingsPage } from './settings.js';
 
 export function Shell({ route, user }) {
   const [workspaces, setWorkspaces] = useState(null);
@@ -84,6 +85,8 @@ export function Shell({ route, user }) {
 
   const ctx = useMemo(() => {
     const memberById = new Map(members.map((m) => [m.userId, m]));
+    // Distinct avatar colours within the workspace, in the order people joined.
+    setPeople([...members].sort((a, b) => String(a.joinedAt || '').localeCompare(String(b.joinedAt || '')) || (a.userId < b.userId ? -1 : 1)).map((m) => m.userId));
     return {
       user, ws, workspaces, members, memberById, projects, online, activity, streamState, chatState,
       reloadMembers, reloadProjects, reloadWorkspaces: loadWorkspaces,
@@ -101,12 +104,14 @@ export function Shell({ route, user }) {
   if (!workspaces.length) page = html`<${Welcome} onCreate=${() => setCreating(true)} />`;
   else if (!ws) page = html`<p class="boot">Opening workspace…</p>`;
   else if (route.page === 'board') page = html`<${BoardPage} key=${route.pid} pid=${route.pid} taskId=${route.task} />`;
-  else if (route.page === 'chat') page = html`<${ChatPage} cid=${route.cid} />`;
+  else if (route.page === 'chat') page = html`<${ChatPage} cid=${route.cid} messageId=${route.message} />`;
   else if (route.page === 'members') page = html`<${MembersPage} />`;
   else if (route.page === 'projects') page = html`<${ProjectsPage} />`;
+  else if (route.page === 'settings') page = html`<${SettingsPage} />`;
   else page = html`<${DashboardPage} />`;
 
-  const live = chatState === 'connected' && streamState.stats === 'open';
+  // Without a workspace there is no stats stream: the chat alone is "live".
+  const live = chatState === 'connected' && (!ws || streamState.stats === 'open');
   return html`<${AppCtx.Provider} value=${ctx}>
     <div class="shell">
       <header class="topbar">
@@ -127,7 +132,7 @@ export function Shell({ route, user }) {
         <div class="me">
           <${Avatar} id=${user.id} name=${fullName(user)} />
           <span class="me-name">${fullName(user)}</span>
-          <button type="button" class="btn ghost small" onClick=${() => signOut()}>Sign out</button>
+          <button type="button" class="btn ghost small sign-out" onClick=${() => signOut()}>Sign out</button>
         </div>
       </header>
       ${ws && html`<nav class="sidenav" aria-label="Workspace">
@@ -137,6 +142,7 @@ export function Shell({ route, user }) {
           active=${route.page === 'board' && route.pid === p.id}><span class="key">${p.key}</span> ${p.name}</${NavLink}>`)}
         <${NavLink} href=${`/w/${ws.id}/chat`} active=${route.page === 'chat'}>Chat</${NavLink}>
         <${NavLink} href=${`/w/${ws.id}/members`} active=${route.page === 'members'}>Members <span class="count">${online.count}/${members.length || ws.memberCount || 0} online</span></${NavLink}>
+        <${NavLink} href=${`/w/${ws.id}/settings`} active=${route.page === 'settings'}>Settings</${NavLink}>
       </nav>`}
       <main class="content" id="main"><${PendingInvitations} onAccepted=${async (w) => { await loadWorkspaces(); navigate(`/w/${w.id}`); }} />${page}</main>
     </div>

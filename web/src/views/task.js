@@ -2,9 +2,11 @@
 // comments with @mentions, and its activity.
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { del, get, patch, post } from '../lib/api.js';
-import { AppCtx, Avatar, Dialog, errorText, fullName, html, PRIORITIES, statusLabel, timeAgo, toast } from '../lib/ui.js';
+import { describe } from '../lib/activity.js';
+import { Markdown } from '../lib/markdown.js';
+import { AppCtx, Avatar, Dialog, dueDay, errorText, formatDay, fullName, html, PRIORITIES, statusLabel, timeAgo, toast, today } from '../lib/ui.js';
 
-export function TaskForm({ project, labels, task, onClose, onSaved }) {
+export function TaskForm({ project, labels, task, parent, onClose, onSaved }) {
   const { members } = useContext(AppCtx);
   const editing = !!task;
   const [f, setF] = useState({
@@ -14,7 +16,7 @@ export function TaskForm({ project, labels, task, onClose, onSaved }) {
     priority: task?.priority || 'none',
     assigneeIds: task?.assigneeIds || [],
     labelIds: task?.labelIds || [],
-    dueDate: task?.dueDate ? task.dueDate.slice(0, 10) : '',
+    dueDate: dueDay(task?.dueDate),
     estimatePoints: task?.estimatePoints ?? '',
   });
   const [error, setError] = useState('');
@@ -33,10 +35,12 @@ export function TaskForm({ project, labels, task, onClose, onSaved }) {
       priority: f.priority,
       assigneeIds: f.assigneeIds,
       labelIds: f.labelIds,
-      dueDate: f.dueDate ? new Date(`${f.dueDate}T00:00:00Z`).toISOString() : null,
+      // A date-only value: the same day wherever it is read.
+      dueDate: f.dueDate || null,
       estimatePoints: f.estimatePoints === '' ? null : Number(f.estimatePoints),
     };
     if (!editing) for (const k of Object.keys(body)) if (body[k] === null) delete body[k];
+    if (!editing && parent) body.parentTaskId = parent.id;
     try {
       const r = editing ? await patch(`/tasks/${task.id}`, body) : await post(`/projects/${project.id}/tasks`, body);
       toast(editing ? `${r.data.key} saved` : `${r.data.key} created`);
@@ -48,13 +52,14 @@ export function TaskForm({ project, labels, task, onClose, onSaved }) {
   }
 
   const columns = project.columns.map((c) => c.name);
-  return html`<${Dialog} title=${editing ? `Edit ${task.key}` : `New task in ${project.key}`} onClose=${onClose} wide>
+  return html`<${Dialog} title=${editing ? `Edit ${task.key}` : parent ? `New subtask of ${parent.key}` : `New task in ${project.key}`} onClose=${onClose} wide>
     <form class="stack" onSubmit=${submit}>
       <label>Title<input required maxlength="500" value=${f.title} onInput=${set('title')} /></label>
-      <label>Description<textarea rows="5" value=${f.description} onInput=${set('description')}></textarea></label>
+      <label>Description<textarea rows="5" value=${f.description} onInput=${set('description')}></textarea>
+        <small class="muted">**bold**, *italics*, \`code\`, - lists and [links](https://…) are shown formatted.</small></label>
       <div class="row3">
         <label>Status<select value=${f.status} onChange=${set('status')}>${columns.map((s) => html`<option value=${s}>${statusLabel(s)}</option>`)}</select></label>
-        <label>Priority<select value=${f.priority} onChange=${set('priority')}>${PRIORITIES.map((p) => html`<option value=${p}>${p}</option>`)}</select></label>
+        <label>Priority<select value=${f.priority} onChange=${set('priority')}>${PRIORITIES.map((p) => html`<option value=${p}>${p === 'none' ? 'No priority' : p[0].toUpperCase() + p.slice(1)}</option>`)}</select></label>
         <label>Estimate<input type="number" min="0" max="1000" value=${f.estimatePoints} onInput=${set('estimatePoints')} /></label>
       </div>
       <label>Due date<input type="date" value=${f.dueDate} onInput=${set('dueDate')} /></label>
@@ -72,7 +77,7 @@ export function TaskForm({ project, labels, task, onClose, onSaved }) {
   </${Dialog}>`;
 }
 
-export function TaskDetail({ taskId, project, labels, onClose, onEdit, onChanged }) {
+export function TaskDetail({ taskId, project, labels, tasks = [], onClose, onOpen, onEdit, onNewSubtask, onChanged, returnFocus }) {
   const { memberById, members, user, onActivity } = useContext(AppCtx);
   const [task, setTask] = useState(null);
   const [comments, setComments] = useState([]);
@@ -105,25 +110,35 @@ export function TaskDetail({ taskId, project, labels, onClose, onEdit, onChanged
 
   const labelById = new Map(labels.map((l) => [l.id, l]));
   const nameOf = (id) => (memberById.get(id) ? fullName(memberById.get(id)) : 'Someone');
-  return html`<${Dialog} title=${task ? `${task.key} · ${task.title}` : 'Task'} onClose=${onClose} wide>
+  const doneCol = project.columns && project.columns.length ? [...project.columns].sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).at(-1).name : 'done';
+  const parent = task && task.parentTaskId ? tasks.find((t) => t.id === task.parentTaskId) : null;
+  const subtasks = task ? tasks.filter((t) => t.parentTaskId === task.id) : [];
+  const day = task && dueDay(task.dueDate);
+  return html`<${Dialog} title=${task ? `${task.key} · ${task.title}` : 'Task'} onClose=${onClose} wide returnFocus=${returnFocus}>
     ${error ? html`<p class="error" role="alert">${error}</p>` : !task ? html`<p class="muted">Loading…</p>` : html`
     <div class="detail">
       <div class="detail-meta">
         <span class="pill">${statusLabel(task.status)}</span>
         <span class=${`prio prio-${task.priority}`}>${task.priority}</span>
-        ${task.dueDate && html`<span class="muted small">Due ${new Date(task.dueDate).toLocaleDateString()}</span>`}
+        ${day && html`<span class=${`due${task.status !== doneCol && day < today() ? ' overdue' : ''}`} data-testid="detail-due">Due ${formatDay(day)}${task.status !== doneCol && day < today() ? ' (overdue)' : ''}</span>`}
         ${task.estimatePoints != null && html`<span class="muted small">${task.estimatePoints} pts</span>`}
         <span class="spacer"></span>
-        ${project.status !== 'archived' && html`<button type="button" class="btn small" onClick=${() => onEdit(task)}>Edit</button>
+        ${project.status !== 'archived' && html`<button type="button" class="btn small" onClick=${() => onNewSubtask(task)}>New subtask</button>
+        <button type="button" class="btn small" onClick=${() => onEdit(task)}>Edit</button>
         <button type="button" class="btn small danger" onClick=${remove}>Delete</button>`}
       </div>
+      ${task.parentTaskId && html`<p class="parent-of small">Subtask of <button type="button" class="link" onClick=${() => onOpen(task.parentTaskId)}
+        data-testid="parent-link">${parent ? `${parent.key} · ${parent.title}` : 'its parent task'}</button></p>`}
       <dl class="facts">
         <dt>Assignees</dt><dd>${task.assigneeIds.length ? task.assigneeIds.map((id) => html`<span class="person"><${Avatar} id=${id} name=${nameOf(id)} size="sm" /> ${nameOf(id)}</span>`) : html`<span class="muted">Nobody</span>`}</dd>
         <dt>Reporter</dt><dd>${nameOf(task.reporterId)}</dd>
         ${task.labelIds.length > 0 && html`<dt>Labels</dt><dd>${task.labelIds.map((id) => labelById.get(id)).filter(Boolean).map((l) => html`<span class="label"><span class="label-dot" style=${{ background: l.color }}></span>${l.name}</span>`)}</dd>`}
       </dl>
       <h3>Description</h3>
-      <p class="description">${task.description || html`<span class="muted">No description.</span>`}</p>
+      ${task.description ? html`<${Markdown} text=${task.description} class="md description" />` : html`<p class="muted">No description.</p>`}
+      ${subtasks.length > 0 && html`<h3>Subtasks (${subtasks.filter((t) => t.status === doneCol).length}/${subtasks.length} done)</h3>
+      <ul class="subtask-list">${subtasks.map((t) => html`<li key=${t.id}><button type="button" class="link" onClick=${() => onOpen(t.id)}>${t.key} · ${t.title}</button>
+        <span class="pill">${statusLabel(t.status)}</span></li>`)}</ul>`}
       <h3>Comments (${comments.length})</h3>
       <ul class="comments">${comments.map((c) => html`<li key=${c.id}>
         <${Avatar} id=${c.authorId} name=${c.authorName || nameOf(c.authorId)} size="sm" />
@@ -131,7 +146,7 @@ export function TaskDetail({ taskId, project, labels, onClose, onEdit, onChanged
           ${c.authorId === user.id && html` <button type="button" class="link small" onClick=${async () => {
             try { await del(`/comments/${c.id}`); load(); } catch (err) { toast(errorText(err), 'error'); }
           }}>Delete</button>`}</div>
-        <p class="comment-body">${withMentions(c.body)}</p></div>
+        <${Markdown} text=${c.body} class="md comment-body" /></div>
       </li>`)}</ul>
       <${CommentBox} members=${members} onSubmit=${async (body) => {
         await post(`/tasks/${task.id}/comments`, { body });
@@ -139,16 +154,11 @@ export function TaskDetail({ taskId, project, labels, onClose, onEdit, onChanged
         onChanged();
       }} />
       <h3>Activity</h3>
-      <ul class="feed small">${activity.map((a) => html`<li key=${a.id}><span class="feed-who">${a.actorName || nameOf(a.actorId)}</span>
-        ${a.action.replace(/_/g, ' ')}${a.changes && a.changes.status ? `: ${statusLabel(a.changes.status.from)} → ${statusLabel(a.changes.status.to)}` : ''}
+      <ul class="feed small" data-testid="task-history">${activity.map((a) => html`<li key=${a.id}><span class="feed-who">${a.actorName || nameOf(a.actorId)}</span>
+        ${' '}${describe(a)}
         <span class="muted">${timeAgo(a.createdAt)}</span></li>`)}</ul>
     </div>`}
   </${Dialog}>`;
-}
-
-/** Highlights @handles in text. */
-function withMentions(text) {
-  return String(text).split(/(@[A-Za-z0-9._+-]+)/g).map((part, i) => (i % 2 ? html`<span class="mention">${part}</span>` : part));
 }
 
 /** Comment input that suggests @handles (the email's local part) of members. */
