@@ -40,9 +40,9 @@ static void h_forgot(vb_http_req *req, const vb_route *route, json_t *args)
     lower[i] = '\0';
     vb_token_random(token);
     vb_sha256_hex(token, hash);
-    op_args = json_pack("{s:s, s:s, s:s, s:I}", "email", lower, "token", token, "tokenHash", hash,
-                        "expiresAt",
-                        (json_int_t)(vb_wall_ms() + vb_app_current()->cfg.reset_token_ttl_ms));
+    op_args =
+        json_pack("{s:s, s:s, s:s, s:I}", "email", lower, "token", token, "tokenHash", hash,
+                  "expiresAt", (json_int_t)vb_wall_ms() + vb_app_current()->cfg.reset_token_ttl_ms);
     sodium_memzero(token, sizeof token);
     if (!op_args) {
         vb_reply_error(req, 503, "UNAVAILABLE", "Out of memory", NULL);

@@ -48,7 +48,7 @@ static void release(job *j)
 {
     submit(vb_op_job_release,
            json_pack("{s:s, s:s, s:I}", "name", j->name, "owner", S.owner, "nextRunAt",
-                     (json_int_t)(vb_wall_ms() + S.app->cfg.jobs_interval_ms / 2)),
+                     (json_int_t)vb_wall_ms() + S.app->cfg.jobs_interval_ms / 2),
            on_released, j);
 }
 

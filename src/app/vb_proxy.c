@@ -147,7 +147,7 @@ void vb_proxy_rate_key(const char *ip, char out[VB_PROXY_ADDR_LEN])
         return;
     }
     memset(a + 8, 0, 8);
-    char text[VB_PROXY_ADDR_LEN];
-    addr_text(a, 0, text);
+    char text[VB_PROXY_ADDR_LEN - 4]; /* "xxxx:xxxx:xxxx:xxxx::" and room for "/64" */
+    if (!inet_ntop(AF_INET6, a, text, sizeof text)) text[0] = '\0';
     snprintf(out, VB_PROXY_ADDR_LEN, "%s/64", text);
 }

@@ -223,10 +223,6 @@ static size_t part_header(vb_ws *ws, const unsigned char *p, size_t n)
     while (ws->part && ws->part_need == 0 && used < n && !ws->closing && !ws->raw) {
         size_t want = ws->part_len < 2 ? 2 : vb_ws_hdr_len(ws->part);
         size_t k = WS_MIN(want - ws->part_len, n - used);
-        /* Real (issue 10, item 1): ws->part may be NULL here after part_free()
-         * when a frame header is split across reads; fixed with the WebSocket
-         * input rework, which removes this suppression. */
-        // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
         memcpy(ws->part + ws->part_len, p + used, k);
         ws->part_len += (uint32_t)k;
         used += k;

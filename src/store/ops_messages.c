@@ -253,10 +253,8 @@ int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *c
                   json_object_get(msg, "senderName"), "content", json_object_get(msg, "content"),
                   "createdAt", json_object_get(msg, "createdAt")));
     if (rc) goto done;
-    if (message) {
-        *message = msg;
-        msg = NULL;
-    }
+    *message = msg;
+    msg = NULL;
 done:
     free(text);
     json_decref(msg);
@@ -340,10 +338,8 @@ int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *c
                                  json_object_get(msg, "content"), "updatedAt",
                                  json_object_get(msg, "updatedAt")));
     if (rc) goto done;
-    if (message) {
-        *message = msg;
-        msg = NULL;
-    }
+    *message = msg;
+    msg = NULL;
 done:
     free(text);
     json_decref(msg);
