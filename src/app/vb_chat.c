@@ -9,6 +9,7 @@
 #include "app/vb_chat_args.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
+#include "core/vb_map.h"
 #include "hub/vb_presence.h"
 #include "store/vb_ops_chat.h"
 
@@ -17,7 +18,7 @@
 
 static vb_sio_server *g_srv;
 vb_sio_nsp *vb_chat_nsp;
-static chat_topic *g_topics;
+static vb_map g_topics; /* name -> chat_topic */
 
 static const char g_bad_token[] = "{\"message\":\"Invalid authentication token\"}";
 
@@ -40,16 +41,9 @@ void vb_chat_sock_unref(chat_sock *cs)
 
 /* ---- hub topics ----------------------------------------------------------- */
 
-static chat_topic *topic_find(const char *name)
-{
-    for (chat_topic *t = g_topics; t; t = t->next)
-        if (strcmp(t->name, name) == 0) return t;
-    return NULL;
-}
-
 int vb_chat_topic_hold(const char *name)
 {
-    chat_topic *t = topic_find(name);
+    chat_topic *t = vb_map_get(&g_topics, name);
     if (t) {
         t->users++;
         return 0;
@@ -59,25 +53,26 @@ int vb_chat_topic_hold(const char *name)
         free(t);
         return VB_ENOMEM;
     }
+    if (vb_map_put(&g_topics, t->name, t) != 0) {
+        free(t->name);
+        free(t);
+        return VB_ENOMEM;
+    }
     if (vb_hub_subscribe(&t->sub, name, vb_chat_on_hub, t)) {
+        vb_map_del(&g_topics, t->name);
         free(t->name);
         free(t);
         return VB_ENOMEM;
     }
     t->users = 1;
-    t->next = g_topics;
-    g_topics = t;
     return 0;
 }
 
 void vb_chat_topic_release(const char *name)
 {
-    chat_topic **pp = &g_topics;
-    while (*pp && strcmp((*pp)->name, name) != 0)
-        pp = &(*pp)->next;
-    chat_topic *t = *pp;
+    chat_topic *t = vb_map_get(&g_topics, name);
     if (!t || --t->users > 0) return;
-    *pp = t->next;
+    vb_map_del(&g_topics, t->name);
     vb_hub_unsubscribe(&t->sub);
     free(t->name);
     free(t);

@@ -213,12 +213,13 @@ int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options
     return 0;
 }
 
-static void free_nsp(void *val, void *ud)
+static int free_nsp(const char *name, void *val, void *ud)
 {
     vb_sio_nsp *nsp = val;
-    vb_rt_map_clear(&nsp->rooms);
+    vb_map_clear(&nsp->rooms);
     free(nsp->name);
     free(nsp);
+    return 0;
 }
 
 static void eio_freed(void *arg)
@@ -226,8 +227,8 @@ static void eio_freed(void *arg)
     vb_sio_server *srv = arg;
     void (*cb)(void *) = srv->free_cb;
     void *cb_arg = srv->free_arg;
-    vb_rt_map_each(&srv->nsps, free_nsp, NULL);
-    vb_rt_map_clear(&srv->nsps);
+    (void)vb_map_each(&srv->nsps, free_nsp, NULL);
+    vb_map_clear(&srv->nsps);
     free(srv);
     if (cb) cb(cb_arg);
 }
@@ -252,10 +253,10 @@ vb_eio_server *vb_sio_eio(vb_sio_server *srv)
 vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_nsp_handlers *h,
                            void *ud)
 {
-    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP || vb_rt_map_get(&srv->nsps, name))
+    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP || vb_map_get(&srv->nsps, name))
         return NULL;
     vb_sio_nsp *nsp = calloc(1, sizeof(*nsp));
-    if (!nsp || !(nsp->name = strdup(name)) || vb_rt_map_put(&srv->nsps, name, nsp) != 0) {
+    if (!nsp || !(nsp->name = strdup(name)) || vb_map_put(&srv->nsps, name, nsp) != 0) {
         if (nsp) free(nsp->name);
         free(nsp);
         return NULL;
@@ -268,7 +269,7 @@ vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_ns
 
 vb_sio_nsp *vb_sio_nsp_get(vb_sio_server *srv, const char *name)
 {
-    return vb_rt_map_get(&srv->nsps, name);
+    return vb_map_get(&srv->nsps, name);
 }
 
 const char *vb_sio_nsp_name(const vb_sio_nsp *nsp)

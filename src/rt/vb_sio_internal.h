@@ -3,7 +3,7 @@
 #ifndef VB_SIO_INTERNAL_H
 #define VB_SIO_INTERNAL_H
 
-#include "rt/vb_rt_map.h"
+#include "core/vb_map.h"
 #include "rt/vb_sio.h"
 #include "rt/vb_sio_packet.h"
 
@@ -18,7 +18,7 @@ struct vb_sio_server {
     uv_loop_t *loop;
     unsigned connect_timeout_ms;
     size_t max_binary; /* see vb_sio_options */
-    vb_rt_map nsps;    /* name -> vb_sio_nsp */
+    vb_map nsps;       /* name -> vb_sio_nsp */
     void (*free_cb)(void *arg);
     void *free_arg;
 };
@@ -28,7 +28,7 @@ struct vb_sio_nsp {
     char *name;
     vb_sio_nsp_handlers h;
     void *ud;
-    vb_rt_map rooms;     /* name -> vb_sio_room */
+    vb_map rooms;        /* name -> vb_sio_room */
     vb_sio_socket *head; /* connected sockets */
     size_t count;
 };

@@ -147,7 +147,7 @@ int vb_sio_refuse(vb_sio_socket *s, const char *data_json)
  * it is accepted or refused. */
 void vb_sio__on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, size_t auth_len)
 {
-    vb_sio_nsp *nsp = vb_rt_map_get(&c->srv->nsps, name);
+    vb_sio_nsp *nsp = vb_map_get(&c->srv->nsps, name);
     if (!nsp) {
         send_packet(c, VB_SIO_CONNECT_ERROR, name, "{\"message\":\"Invalid namespace\"}");
         return;

@@ -43,15 +43,15 @@ static void test_counts(void **state)
         e[i] = vb_addr_take(&t, key, 0);
         assert_non_null(e[i]);
     }
-    assert_int_equal(t.n, 301);
+    assert_int_equal(vb_map_size(&t.keys), 301);
     for (int i = 0; i < 300; i++)
         vb_addr_give(&t, e[i]);
-    assert_int_equal(t.n, 1);
+    assert_int_equal(vb_map_size(&t.keys), 1);
     vb_addr_give(&t, a1);
     assert_non_null(a2 = vb_addr_take(&t, "a", 2)); /* room again */
     vb_addr_give(&t, a2);
     vb_addr_give(&t, a2);
-    assert_int_equal(t.n, 0);
+    assert_int_equal(vb_map_size(&t.keys), 0);
     assert_int_equal(vb_addr_count_of(&t, "a"), 0);
     vb_addr_give(&t, NULL);
     vb_addr_clear(&t);
