@@ -236,12 +236,12 @@ static void on_session(const vb_store_res *res, void *ud)
     json_t *v;
     json_array_foreach(cs->workspaces, i, v)
     {
-        char room[128];
-        snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_WORKSPACE, json_string_value(v));
         if (vb_sio_join(s, room) == 0) vb_chat_topic_hold(room);
     }
-    char uroom[128];
-    snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+    char uroom[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(uroom, VB_HUB_USER, cs->user_id);
     if (vb_sio_join(s, uroom) == 0) vb_chat_topic_hold(uroom);
     vb_presence_connect(cs->user_id, cs->user_name, cs->workspaces);
     vb_chat_recovery_welcome(cs, res->result);
@@ -305,8 +305,8 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
     json_t *w;
     json_object_foreach(cs->channels, cid, w)
     {
-        char room[128];
-        snprintf(room, sizeof room, "channel:%s", cid);
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         vb_chat_broadcast(room, s, "channel:user_left",
                           json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         vb_chat_topic_release(room);
@@ -316,12 +316,12 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
         json_t *v;
         json_array_foreach(cs->workspaces, i, v)
         {
-            char room[128];
-            snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+            char room[VB_HUB_TOPIC_MAX];
+            vb_hub_topic(room, VB_HUB_WORKSPACE, json_string_value(v));
             vb_chat_topic_release(room);
         }
-        char uroom[128];
-        snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+        char uroom[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(uroom, VB_HUB_USER, cs->user_id);
         vb_chat_topic_release(uroom);
         vb_presence_disconnect(cs->user_id);
         vb_chat_recovery_closed(cs, s);

@@ -349,12 +349,11 @@ live_group *vb_live_group_get(int kind, const char *id)
     if (g) return g;
     g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    char topic[128];
+    char topic[VB_HUB_TOPIC_MAX];
     g->kind = kind;
     snprintf(g->id, sizeof g->id, "%s", id);
     if (kind != VB_LIVE_PROJECT_STATS) snprintf(g->wid, sizeof g->wid, "%s", id);
-    snprintf(topic, sizeof topic, "%s:%s", kind == VB_LIVE_PROJECT_STATS ? "project" : "workspace",
-             id);
+    vb_hub_topic(topic, kind == VB_LIVE_PROJECT_STATS ? VB_HUB_PROJECT : VB_HUB_WORKSPACE, id);
     if (vb_map_put(&g_groups, key, g) != 0) {
         free(g);
         return NULL;
@@ -397,9 +396,9 @@ void vb_live_group_unref(live_group *g)
 void vb_live_group_set_workspace(live_group *g, const char *wid)
 {
     if (g->wid[0] || !wid) return;
-    char topic[128];
+    char topic[VB_HUB_TOPIC_MAX];
     snprintf(g->wid, sizeof g->wid, "%s", wid);
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     (void)vb_hub_subscribe(&g->wsub, topic, on_group_ws_event, g);
 }
 

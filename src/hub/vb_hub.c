@@ -17,6 +17,7 @@
 #include "core/vb_map.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,18 @@ void vb_hub_publish(const char *topic, const char *type, json_t *data)
     t->cursors = cur.up;
     topic_maybe_free(t);
     json_decref(data);
+}
+
+char *vb_hub_topic(char buf[VB_HUB_TOPIC_MAX], vb_hub_kind kind, const char *id)
+{
+    static const char *const names[] = {
+        [VB_HUB_WORKSPACE] = "workspace",
+        [VB_HUB_PROJECT] = "project",
+        [VB_HUB_CHANNEL] = "channel",
+        [VB_HUB_USER] = "user",
+    };
+    snprintf(buf, VB_HUB_TOPIC_MAX, "%s:%s", names[kind], id ? id : "");
+    return buf;
 }
 
 static const char *g_origin;

@@ -53,8 +53,8 @@ static pres_ws *ws_get(const char *wid)
 {
     pres_ws *w = vb_map_get(&g_ws, wid);
     if (w) return w;
-    char topic[256];
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    char topic[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->id = strdup(wid);
@@ -85,8 +85,8 @@ static int ws_add(pres_user *u, const char *wid)
         }
         return VB_ENOMEM;
     }
-    char topic[256];
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    char topic[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     json_t *ev =
         json_pack("{s:s, s:s, s:s}", "userId", u->id, "userName", u->name, "workspaceId", wid);
     vb_hub_publish(topic, "presence:online", ev);
@@ -98,7 +98,7 @@ static int ws_add(pres_user *u, const char *wid)
 static void ws_remove(pres_user *u, const char *wid_in)
 {
     if (!json_object_get(u->wids, wid_in)) return;
-    char wid[256], topic[300];
+    char wid[256], topic[VB_HUB_TOPIC_MAX];
     snprintf(wid, sizeof wid, "%s", wid_in); /* wid_in may be a key of u->wids */
     json_object_del(u->wids, wid);
     pres_ws *w = vb_map_get(&g_ws, wid);
@@ -109,7 +109,7 @@ static void ws_remove(pres_user *u, const char *wid_in)
             ws_free(w);
         }
     }
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     json_t *ev = json_pack("{s:s, s:s}", "userId", u->id, "workspaceId", wid);
     vb_hub_publish(topic, "presence:offline", ev);
     json_decref(ev);
