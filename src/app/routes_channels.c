@@ -24,13 +24,8 @@ static const vb_field f_channel_create[] = {
 static const vb_field f_member_add[] = {
     {"userId", VB_F_STRING, 1, 0, 1, 0, VB_FMT_ID, NULL, "A member of the channel's workspace"},
 };
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-};
 static const vb_schema s_channel_create = VB_SCHEMA(f_channel_create);
 static const vb_schema s_member_add = VB_SCHEMA(f_member_add);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 /* Answers POST /channels/:id/members from {created, member}: 201 or 200. */
 static void on_member_added(const vb_store_res *res, void *ud)
@@ -67,7 +62,7 @@ static const vb_route routes[] = {
      vb_op_channel_create, 1, NULL, 201, OBJ},
     {"GET", W, "listChannels", "channels",
      "Public channels and the caller's private and direct channels, with isMember", B, NULL,
-     &s_page, vb_op_channel_list, 0, NULL, 200, VB_RESULT_PAGE},
+     &vb_routes_page, vb_op_channel_list, 0, NULL, 200, VB_RESULT_PAGE},
     {"GET", C, "getChannel", "channels", "A visible channel with its members", B, NULL, NULL,
      vb_op_channel_get, 0, NULL, 200, OBJ},
     {"DELETE", C, "deleteChannel", "channels",

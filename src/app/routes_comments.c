@@ -13,13 +13,8 @@ static const vb_field f_comment_create[] = {
 static const vb_field f_comment_patch[] = {
     {"body", VB_F_STRING, 1, 0, 1, 10000, VB_FMT_NONE, NULL, "Comment text (@handle mentions)"},
 };
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-};
 static const vb_schema s_comment_create = VB_SCHEMA(f_comment_create);
 static const vb_schema s_comment_patch = VB_SCHEMA(f_comment_patch);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 #define B VB_AUTH_BEARER
 #define OBJ VB_RESULT_OBJECT
@@ -28,8 +23,8 @@ static const vb_route routes[] = {
      "Comment on a task (members; notifies assignees, reporter and mentioned members)", B,
      &s_comment_create, NULL, vb_op_comment_create, 1, NULL, 201, OBJ},
     {"GET", "/api/v1/tasks/:id/comments", "listComments", "comments",
-     "A task's comments, oldest first (members)", B, NULL, &s_page, vb_op_comment_list, 0, NULL,
-     200, VB_RESULT_PAGE},
+     "A task's comments, oldest first (members)", B, NULL, &vb_routes_page, vb_op_comment_list, 0,
+     NULL, 200, VB_RESULT_PAGE},
     {"PATCH", "/api/v1/comments/:id", "updateComment", "comments", "Edit a comment (author only)",
      B, &s_comment_patch, NULL, vb_op_comment_update, 1, NULL, 200, OBJ},
     {"DELETE", "/api/v1/comments/:id", "deleteComment", "comments",

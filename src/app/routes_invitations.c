@@ -13,12 +13,7 @@ static const vb_field f_invite[] = {
      "Email to invite (registered or not; the answer is the same)"},
     {"role", VB_F_ENUM, 0, 0, 0, 0, VB_FMT_NONE, roles, "admin or member (default member)"},
 };
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-};
 static const vb_schema s_invite = VB_SCHEMA(f_invite);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 #define W "/api/v1/workspaces/:wid"
 #define I "/api/v1/invitations"
@@ -32,14 +27,14 @@ static const vb_route routes[] = {
      "not the email is registered; 409 ALREADY_MEMBER; 429 RATE_LIMITED",
      B, &s_invite, NULL, vb_op_invite_create, 1, NULL, 201, OBJ},
     {"GET", W "/invitations", "listWorkspaceInvitations", "invitations",
-     "The workspace's pending invitations, newest first (admins)", B, NULL, &s_page,
+     "The workspace's pending invitations, newest first (admins)", B, NULL, &vb_routes_page,
      vb_op_invite_list_ws, 0, NULL, 200, PAGE},
     {"DELETE", W "/invitations/:id", "revokeInvitation", "invitations",
      "Revoke a pending invitation (admins)", B, NULL, NULL, vb_op_invite_revoke, 1, NULL, 204,
      EMPTY},
     {"GET", I, "listMyInvitations", "invitations",
      "The caller's pending invitations (also those sent to their email before they registered)", B,
-     NULL, &s_page, vb_op_invite_list_mine, 0, NULL, 200, PAGE},
+     NULL, &vb_routes_page, vb_op_invite_list_mine, 0, NULL, 200, PAGE},
     {"POST", I "/:id/accept", "acceptInvitation", "invitations",
      "Accept an invitation: the caller becomes a member; answers the workspace", B, NULL, NULL,
      vb_op_invite_accept, 1, NULL, 200, OBJ},

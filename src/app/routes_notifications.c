@@ -6,8 +6,7 @@
 #include "store/vb_ops_collab.h"
 
 static const vb_field f_list[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
+    VB_ROUTES_PAGE_FIELDS,
     {"unread", VB_F_BOOL, 0, 0, 0, 0, VB_FMT_NONE, NULL, "true: only unread notifications"},
 };
 static const vb_schema s_list = VB_SCHEMA(f_list);

@@ -24,8 +24,7 @@ static const vb_field f_project_patch[] = {
 static const vb_field f_project_list[] = {
     {"status", VB_F_ENUM, 0, 0, 0, 0, VB_FMT_NONE, project_statuses,
      "Only projects in this state (default: all)"},
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
+    VB_ROUTES_PAGE_FIELDS,
 };
 static const vb_schema s_project_create = VB_SCHEMA(f_project_create);
 static const vb_schema s_project_patch = VB_SCHEMA_PATCH(f_project_patch);

@@ -23,14 +23,9 @@ static const vb_field f_ws_patch[] = {
 static const vb_field f_member_patch[] = {
     {"role", VB_F_ENUM, 1, 0, 0, 0, VB_FMT_NONE, roles, "admin or member"},
 };
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-};
 static const vb_schema s_ws_create = VB_SCHEMA(f_ws_create);
 static const vb_schema s_ws_patch = VB_SCHEMA_PATCH(f_ws_patch);
 static const vb_schema s_member_patch = VB_SCHEMA(f_member_patch);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 #define P "/api/v1/workspaces"
 #define B VB_AUTH_BEARER
@@ -38,7 +33,7 @@ static const vb_schema s_page = VB_SCHEMA(f_page);
 static const vb_route routes[] = {
     {"POST", P, "createWorkspace", "workspaces", "Create a workspace (the caller is its owner)", B,
      &s_ws_create, NULL, vb_op_ws_create, 1, NULL, 201, OBJ},
-    {"GET", P, "listWorkspaces", "workspaces", "The caller's workspaces", B, NULL, &s_page,
+    {"GET", P, "listWorkspaces", "workspaces", "The caller's workspaces", B, NULL, &vb_routes_page,
      vb_op_ws_list, 0, NULL, 200, VB_RESULT_PAGE},
     {"GET", P "/:wid", "getWorkspace", "workspaces", "A workspace (members)", B, NULL, NULL,
      vb_op_ws_get, 0, NULL, 200, OBJ},
@@ -48,7 +43,7 @@ static const vb_route routes[] = {
      "Delete a workspace and everything in it (the owner only)", B, NULL, NULL, vb_op_ws_delete, 1,
      NULL, 204, VB_RESULT_EMPTY},
     {"GET", P "/:wid/members", "listMembers", "members", "The workspace's members", B, NULL,
-     &s_page, vb_op_ws_members, 0, NULL, 200, VB_RESULT_PAGE},
+     &vb_routes_page, vb_op_ws_members, 0, NULL, 200, VB_RESULT_PAGE},
     {"PATCH", P "/:wid/members/:userId", "updateMemberRole", "members",
      "Change a member's role (admins)", B, &s_member_patch, NULL, vb_op_ws_member_update, 1, NULL,
      200, OBJ},
