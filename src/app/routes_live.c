@@ -37,7 +37,8 @@ static int live_auth(vb_http_req *req, char uid[64])
         token = qtok;
     }
     json_t *claims = NULL;
-    if (!token || !*token || vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0)
+    if (!token || !*token ||
+        vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0)
         return VB_EUNAUTH;
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     int rc = sub && strlen(sub) < 64 ? 0 : VB_EUNAUTH;

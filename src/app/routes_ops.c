@@ -56,7 +56,7 @@ static void h_metrics(vb_http_req *req, const vb_route *route, json_t *args)
     int allowed = is_loopback(req->client_ip);
     const char *h = vb_http_header_get(req, "authorization");
     if (!allowed && app->cfg.metrics_token[0] && h && strncasecmp(h, "Bearer ", 7) == 0)
-        allowed = vb_str_eq_ct(h + 7, app->cfg.metrics_token);
+        allowed = vb_auth_str_eq_ct(h + 7, app->cfg.metrics_token);
     if (!allowed) {
         vb_reply_error(req, 401, "UNAUTHORIZED", "The metrics token is required", NULL);
         return;

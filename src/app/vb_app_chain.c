@@ -152,7 +152,7 @@ static int authenticate(vb_app *app, vb_http_req *req, json_t **actor)
     while (*token == ' ')
         token++;
     json_t *claims = NULL;
-    if (vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
+    if (vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
     *actor = json_pack(
         "{s:O,s:O,s:O}", "id", json_object_get(claims, "sub"), "email",
         json_object_get(claims, "email") ? json_object_get(claims, "email") : json_null(), "role",

@@ -256,7 +256,7 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     const char *token = json_string_value(json_object_get(a, "token"));
     json_t *claims = NULL;
     /* The token is verified at every connect, a recovering one too. */
-    int ok = token && vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
+    int ok = token && vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
     const char *sub = ok ? json_string_value(json_object_get(claims, "sub")) : NULL;
     if (!sub || strlen(sub) >= 64) {
         json_decref(a);

@@ -71,7 +71,7 @@ typedef struct vb_http_req {
     vb_http_header resp_headers[VB_HTTP_MAX_RESP_HEADERS];
     size_t nresp_headers;
     int status; /* set by respond(), for logging; set by the caller (101 or
-                   200) before vb_http_takeover(), for the done callback */
+                   200) before vb_stream_takeover(), for the done callback */
     void *app;  /* free for the application (e.g. auth context); not touched by the server */
     /* Set by a handler that holds the request (long-polling): called once if
      * the peer closes or resets the connection before the answer. The handler

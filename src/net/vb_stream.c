@@ -391,7 +391,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
  * The done callback sees req with req->status as set by the caller (101 is
  * assumed for an Upgrade request, 200 otherwise, when the caller left 0).
  */
-vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud)
+vb_stream *vb_stream_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud)
 {
     static const char busy[] =
         "{\"statusCode\":503,\"code\":\"UNAVAILABLE\",\"message\":\"Server is shutting down\"}";

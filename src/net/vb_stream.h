@@ -35,7 +35,7 @@ typedef struct vb_stream_handlers {
  * stream, or NULL if the peer is already gone or memory ran out (req is then
  * answered or freed; on_close is not called).
  */
-vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud);
+vb_stream *vb_stream_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud);
 /* Queues b by reference (takes a new ref). Returns 0, or VB_ETOOBIG when the
  * output limit is exceeded (the stream is then closed), or VB_EIO if closed. */
 int vb_stream_send(vb_stream *s, vb_buf *b);
