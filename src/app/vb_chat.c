@@ -358,11 +358,6 @@ int vb_chat_handle(vb_http_req *req)
     return g_srv ? vb_sio_handle(g_srv, req) : 0;
 }
 
-size_t vb_chat_sockets(void)
-{
-    return vb_chat_nsp ? vb_sio_nsp_count(vb_chat_nsp) : 0;
-}
-
 static void (*g_stop_cb)(void *arg);
 static void *g_stop_arg;
 

@@ -401,8 +401,3 @@ void vb_live_group_set_workspace(live_group *g, const char *wid)
     vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     (void)vb_hub_subscribe(&g->wsub, topic, on_group_ws_event, g);
 }
-
-size_t vb_live_groups(void)
-{
-    return vb_map_size(&g_groups);
-}

@@ -62,7 +62,8 @@ static void begin_shutdown(vb_stream *s);
 
 /* ---- output accounting, and giving memory back after a burst ---- */
 
-void vb_stream_trim_cb(uv_timer_t *t)
+/* The trim timer's callback (vb_stream.c). */
+static void vb_stream_trim_cb(uv_timer_t *t)
 {
     vb_http_server *srv = t->data;
     srv->out_since_trim = 0;
@@ -135,7 +136,8 @@ static void mark_dirty(vb_stream *s)
     s->in_dirty = 1;
 }
 
-void vb_stream_abort(vb_stream *s)
+/* Closes now, dropping queued output. */
+static void vb_stream_abort(vb_stream *s)
 {
     if (is_closed(s)) return;
     dirty_unlink(s);
@@ -482,9 +484,4 @@ size_t vb_stream_queued(const vb_stream *s)
 const char *vb_stream_peer(const vb_stream *s)
 {
     return s->conn->client_ip;
-}
-
-void vb_stream_set_ud(vb_stream *s, void *ud)
-{
-    s->ud = ud;
 }

@@ -44,12 +44,9 @@ int vb_stream_send_copy(vb_stream *s, const void *data, size_t len);
 /* Closes after queued output is written (bounded by a short linger). on_close
  * runs once, later. Safe to call more than once and from inside callbacks. */
 void vb_stream_close(vb_stream *s);
-/* Closes now, dropping queued output. */
-void vb_stream_abort(vb_stream *s);
 void vb_stream_set_limit(vb_stream *s, size_t max_queued);
 size_t vb_stream_queued(const vb_stream *s);
 /* Peer address as text. */
 const char *vb_stream_peer(const vb_stream *s);
-void vb_stream_set_ud(vb_stream *s, void *ud);
 
 #endif

@@ -220,11 +220,6 @@ vb_ws *vb_ws_accept(vb_http_req *req, const vb_ws_handlers *h, void *ud, const v
     return ws;
 }
 
-void vb_ws_set_ud(vb_ws *ws, void *ud)
-{
-    ws->ud = ud;
-}
-
 const char *vb_ws_peer(const vb_ws *ws)
 {
     return vb_stream_peer(ws->s);

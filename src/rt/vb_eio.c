@@ -156,11 +156,6 @@ void vb_eio_server_free(vb_eio_server *srv, void (*cb)(void *arg), void *arg)
     if (srv->nlive == 0) uv_close((uv_handle_t *)&srv->gate_timer, gate_closed);
 }
 
-size_t vb_eio_server_sessions(const vb_eio_server *srv)
-{
-    return vb_map_size(&srv->sessions);
-}
-
 /* Answers an error as {"code":N,"message":...}. */
 static void respond_err(vb_http_req *req, int status, int code, const char *msg)
 {
@@ -275,21 +270,6 @@ void vb_eio_close(vb_eio_socket *s, const char *reason)
     vb_eio__close(s, reason ? reason : "server close", NULL);
 }
 
-const char *vb_eio_sid(const vb_eio_socket *s)
-{
-    return s->sid;
-}
-
-const char *vb_eio_transport(const vb_eio_socket *s)
-{
-    return s->state == VB_EIO_ST_WEBSOCKET ? "websocket" : "polling";
-}
-
-int vb_eio_is_open(const vb_eio_socket *s)
-{
-    return s->state != VB_EIO_ST_CLOSED;
-}
-
 void vb_eio_set_ud(vb_eio_socket *s, void *ud)
 {
     s->ud = ud;
@@ -298,14 +278,4 @@ void vb_eio_set_ud(vb_eio_socket *s, void *ud)
 void *vb_eio_get_ud(const vb_eio_socket *s)
 {
     return s->ud;
-}
-
-vb_eio_server *vb_eio_socket_server(const vb_eio_socket *s)
-{
-    return s->srv;
-}
-
-size_t vb_eio_queued(const vb_eio_socket *s)
-{
-    return s->out.len;
 }

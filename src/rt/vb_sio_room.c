@@ -44,12 +44,6 @@ vb_sio_out *vb_sio_out_event(vb_sio_nsp *nsp, const char *event, const char *arg
     return vb_sio__out_build(nsp, VB_SIO_EVENT, -1, event, args, args_len, bins, nbins);
 }
 
-vb_sio_out *vb_sio_out_ref(vb_sio_out *o)
-{
-    o->refs++;
-    return o;
-}
-
 void vb_sio_out_unref(vb_sio_out *o)
 {
     if (!o || --o->refs) return;
@@ -189,12 +183,6 @@ int vb_sio_in_room(const vb_sio_socket *s, const char *room)
     for (const vb_sio_member *m = s->rooms; m; m = m->s_next)
         if (strcmp(m->room->name, room) == 0) return 1;
     return 0;
-}
-
-size_t vb_sio_room_size(const vb_sio_nsp *nsp, const char *room)
-{
-    const vb_sio_room *r = vb_map_get(&nsp->rooms, room);
-    return r ? r->n : 0;
 }
 
 size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_socket *s, void *ud),
