@@ -99,18 +99,39 @@ static void h_activity(vb_http_req *req, const vb_route *route, json_t *args)
 
 #define P VB_AUTH_PUBLIC
 static const vb_route routes[] = {
-    {"GET", "/api/v1/workspaces/:wid/stats/live", "streamWorkspaceStats", "live",
-     "Server-Sent Events: stats:update {onlineUsersCount, onlineUserIds, timestamp} (members; "
-     "Bearer token or access_token query parameter)",
-     P, NULL, NULL, NULL, 0, h_ws_stats, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/projects/:pid/stats/live", "streamProjectStats", "live",
-     "Server-Sent Events: stats:update {tasksByStatus, totalTasks, completionRate, timestamp} "
-     "(members; Bearer token or access_token query parameter)",
-     P, NULL, NULL, NULL, 0, h_project_stats, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/workspaces/:wid/activity/live", "streamWorkspaceActivity", "live",
-     "Server-Sent Events: activity rows with id; Last-Event-ID (or lastEventId) replays what was "
-     "missed; ': keep-alive' every 30 s (members)",
-     P, NULL, NULL, NULL, 0, h_activity, 200, VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/workspaces/:wid/stats/live",
+     .op_id = "streamWorkspaceStats",
+     .tag = "live",
+     .summary =
+         "Server-Sent Events: stats:update {onlineUsersCount, onlineUserIds, timestamp} (members; "
+         "Bearer token or access_token query parameter)",
+     .auth = P,
+     .handler = h_ws_stats,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/projects/:pid/stats/live",
+     .op_id = "streamProjectStats",
+     .tag = "live",
+     .summary =
+         "Server-Sent Events: stats:update {tasksByStatus, totalTasks, completionRate, timestamp} "
+         "(members; Bearer token or access_token query parameter)",
+     .auth = P,
+     .handler = h_project_stats,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/workspaces/:wid/activity/live",
+     .op_id = "streamWorkspaceActivity",
+     .tag = "live",
+     .summary = "Server-Sent Events: activity rows with id; Last-Event-ID (or lastEventId) replays "
+                "what was "
+                "missed; ': keep-alive' every 30 s (members)",
+     .auth = P,
+     .handler = h_activity,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
 };
 #undef P
 
