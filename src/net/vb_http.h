@@ -37,6 +37,11 @@ typedef struct vb_http_limits {
     /* open connections per client address (IPv6: per /64, see vb_addr.h);
      * one more is answered 429 TOO_MANY_CONNECTIONS; default 1000, 0: none */
     unsigned max_connections_per_address;
+    /* peers not counted against max_connections_per_address (trusted proxies,
+     * whose connections carry many clients): exempt(peer address, exempt_ud)
+     * returns 1; NULL exempts nobody */
+    int (*exempt)(const char *ip, void *ud);
+    void *exempt_ud;
 } vb_http_limits;
 
 /* How many times the server gave memory back after an output burst of its

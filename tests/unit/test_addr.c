@@ -20,6 +20,10 @@ static void test_keys(void **state)
     char k2[VB_ADDR_KEY_LEN];
     vb_addr_key("2001:db8:1:2::1", k2);
     assert_string_equal(k, k2); /* one /64, one key */
+    vb_addr_key("2001:db8:1:2:ffff::1", k);
+    assert_string_equal(k, "2001:db8:1:2::/64");
+    vb_addr_key("192.0.2.1", k);
+    assert_string_equal(k, "192.0.2.1");
     vb_addr_key("::1", k);
     assert_string_equal(k, "::/64");
     vb_addr_key("", k);
