@@ -23,7 +23,8 @@ void vb_addr_key(const char *ip, char *out)
         }
         memset(a + 8, 0, 8);
         inet_ntop(AF_INET6, a, out, VB_ADDR_KEY_LEN - 3); /* at most 45 bytes */
-        strcat(out, "/64");
+        size_t n = strlen(out);
+        snprintf(out + n, VB_ADDR_KEY_LEN - n, "/64");
         return;
     }
     snprintf(out, VB_ADDR_KEY_LEN, "%s", ip);

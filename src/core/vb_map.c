@@ -43,6 +43,7 @@ static vb_map_ent **find(const vb_map *m, const char *key, uint64_t h)
 /* Moves every entry into nb new buckets. Keeps the old table when out of memory. */
 static void resize(vb_map *m, size_t nb)
 {
+    if (nb < MIN_BUCKETS) nb = MIN_BUCKETS;
     vb_map_ent **b = calloc(nb, sizeof *b);
     if (!b) return;
     for (size_t i = 0; i < m->nb; i++) {
