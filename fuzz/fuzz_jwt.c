@@ -18,13 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(tok, data, size);
     tok[size] = '\0';
     json_t *claims = NULL;
-    if (vb_jwt_verify(key, sizeof(key) - 1, tok, &claims) == 0) json_decref(claims);
+    if (vb_auth_jwt_verify(key, sizeof(key) - 1, tok, &claims) == 0) json_decref(claims);
     if (size > 1 && (data[0] & 7) == 0) {
         char *signed_tok = NULL;
-        if (vb_jwt_sign(key, sizeof(key) - 1, tok + 1, tok + 1, "member", (int64_t)data[1] - 64,
-                        &signed_tok) == 0) {
+        if (vb_auth_jwt_sign(key, sizeof(key) - 1, tok + 1, tok + 1, "member",
+                             (int64_t)data[1] - 64, &signed_tok) == 0) {
             claims = NULL;
-            if (vb_jwt_verify(key, sizeof(key) - 1, signed_tok, &claims) == 0) json_decref(claims);
+            if (vb_auth_jwt_verify(key, sizeof(key) - 1, signed_tok, &claims) == 0)
+                json_decref(claims);
             free(signed_tok);
         }
     }

@@ -5,24 +5,39 @@
 #include "app/vb_routes.h"
 #include "store/vb_ops_collab.h"
 
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-};
-static const vb_schema s_page = VB_SCHEMA(f_page);
-
 #define B VB_AUTH_BEARER
 #define PAGE VB_RESULT_PAGE
 static const vb_route routes[] = {
-    {"GET", "/api/v1/workspaces/:wid/activity", "listWorkspaceActivity", "activity",
-     "The workspace's activity, newest first (members; includes deleted tasks' rows)", B, NULL,
-     &s_page, vb_op_activity_workspace, 0, NULL, 200, PAGE},
-    {"GET", "/api/v1/projects/:pid/activity", "listProjectActivity", "activity",
-     "The project's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_project, 0,
-     NULL, 200, PAGE},
-    {"GET", "/api/v1/tasks/:id/activity", "listTaskActivity", "activity",
-     "The task's activity, newest first (members)", B, NULL, &s_page, vb_op_activity_task, 0, NULL,
-     200, PAGE},
+    {.method = "GET",
+     .pattern = "/api/v1/workspaces/:wid/activity",
+     .op_id = "listWorkspaceActivity",
+     .tag = "activity",
+     .summary = "The workspace's activity, newest first (members; includes deleted tasks' rows)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_activity_workspace,
+     .status = 200,
+     .result = PAGE},
+    {.method = "GET",
+     .pattern = "/api/v1/projects/:pid/activity",
+     .op_id = "listProjectActivity",
+     .tag = "activity",
+     .summary = "The project's activity, newest first (members)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_activity_project,
+     .status = 200,
+     .result = PAGE},
+    {.method = "GET",
+     .pattern = "/api/v1/tasks/:id/activity",
+     .op_id = "listTaskActivity",
+     .tag = "activity",
+     .summary = "The task's activity, newest first (members)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_activity_task,
+     .status = 200,
+     .result = PAGE},
 };
 #undef B
 #undef PAGE

@@ -30,7 +30,7 @@ typedef struct auth_call {
     json_t *user;                    /* login: the looked-up user (owned) */
     char *password;                  /* malloc'd; wiped and freed after use */
     char hash[VB_PASSWORD_HASH_MAX]; /* register: output; login: hash to verify */
-    int rc;                          /* register: vb_password_hash result */
+    int rc;                          /* register: vb_auth_password_hash result */
     int verified;                    /* login: 1 if the password matched */
     char refresh[VB_REFRESH_TOKEN_LEN + 1];
 } auth_call;
@@ -83,8 +83,8 @@ static void issue_refresh(json_t *args, const char *key, char out[VB_REFRESH_TOK
     vb_app *app = vb_app_current();
     char hash[65];
 
-    vb_token_random(out);
-    vb_sha256_hex(out, hash);
+    vb_auth_token_random(out);
+    vb_auth_sha256_hex(out, hash);
     json_object_set_new(args, key, json_string(hash));
     json_object_set_new(args, "expiresAt",
                         json_integer(vb_wall_ms() + (json_int_t)app->cfg.refresh_ttl_s * 1000));
@@ -97,9 +97,10 @@ static char *access_token(json_t *user)
     char *tok = NULL;
     const char *role = json_string_value(json_object_get(user, "role"));
 
-    if (vb_jwt_sign(app->jwt_key, app->jwt_key_len, json_string_value(json_object_get(user, "id")),
-                    json_string_value(json_object_get(user, "email")), role ? role : "user",
-                    app->cfg.access_ttl_s, &tok) != 0)
+    if (vb_auth_jwt_sign(app->jwt_key, app->jwt_key_len,
+                         json_string_value(json_object_get(user, "id")),
+                         json_string_value(json_object_get(user, "email")), role ? role : "user",
+                         app->cfg.access_ttl_s, &tok) != 0)
         return NULL;
     return tok;
 }
@@ -132,7 +133,7 @@ static void on_session(const vb_store_res *res, void *ud)
 static void register_work(uv_work_t *w)
 {
     auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
-    ac->rc = vb_password_hash(ac->password, ac->hash);
+    ac->rc = vb_auth_password_hash(ac->password, ac->hash);
 }
 
 static void register_after(uv_work_t *w, int status)
@@ -184,7 +185,7 @@ static void h_register(vb_http_req *req, const vb_route *route, json_t *args)
 static void login_work(uv_work_t *w)
 {
     auth_call *ac = VB_CONTAINER_OF(w, auth_call, work);
-    ac->verified = vb_password_verify(ac->hash, ac->password);
+    ac->verified = vb_auth_password_verify(ac->hash, ac->password);
 }
 
 static void login_after(uv_work_t *w, int status)
@@ -219,7 +220,8 @@ static void on_login_lookup(const vb_store_res *res, void *ud)
         return;
     }
     ac->user = json_incref(json_object_get(res->result, "user"));
-    snprintf(ac->hash, sizeof ac->hash, "%s", ac->user && hash ? hash : vb_password_dummy_hash());
+    snprintf(ac->hash, sizeof ac->hash, "%s",
+             ac->user && hash ? hash : vb_auth_password_dummy_hash());
     if (uv_queue_work(vb_app_current()->loop, &ac->work, login_work, login_after) != 0) {
         vb_reply_error(ac->req, 503, "UNAVAILABLE", "Could not queue the work", NULL);
         call_free(ac);
@@ -272,7 +274,7 @@ static void h_refresh(vb_http_req *req, const vb_route *route, json_t *args)
     char hash[65];
 
     if (!ac) return;
-    vb_sha256_hex(old ? old : "", hash);
+    vb_auth_sha256_hex(old ? old : "", hash);
     json_object_set_new(ac->args, "tokenHash", json_string(hash));
     issue_refresh(ac->args, "newTokenHash", ac->refresh);
     if (vb_store_submit(vb_app_current()->store, vb_op_auth_refresh, 1, json_incref(ac->args),
@@ -294,7 +296,7 @@ static void h_logout(vb_http_req *req, const vb_route *route, json_t *args)
         return;
     }
     if (tok) {
-        vb_sha256_hex(tok, hash);
+        vb_auth_sha256_hex(tok, hash);
         json_object_set_new(op_args, "tokenHash", json_string(hash));
     }
     vb_app_run_op(req, route, vb_op_auth_logout, 1, op_args);

@@ -6,35 +6,74 @@
 #include "store/vb_ops_collab.h"
 
 static const vb_field f_comment_create[] = {
-    {"body", VB_F_STRING, 1, 0, 1, 10000, VB_FMT_NONE, NULL, "Comment text (@handle mentions)"},
-    {"parentCommentId", VB_F_STRING, 0, 1, 0, 0, VB_FMT_ID, NULL,
-     "The comment this one answers (a comment of the same task), or null"},
+    {.name = "body",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 10000,
+     .description = "Comment text (@handle mentions)"},
+    {.name = "parentCommentId",
+     .type = VB_F_STRING,
+     .nullable = 1,
+     .format = VB_FMT_ID,
+     .description = "The comment this one answers (a comment of the same task), or null"},
 };
 static const vb_field f_comment_patch[] = {
-    {"body", VB_F_STRING, 1, 0, 1, 10000, VB_FMT_NONE, NULL, "Comment text (@handle mentions)"},
-};
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
+    {.name = "body",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 10000,
+     .description = "Comment text (@handle mentions)"},
 };
 static const vb_schema s_comment_create = VB_SCHEMA(f_comment_create);
 static const vb_schema s_comment_patch = VB_SCHEMA(f_comment_patch);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 #define B VB_AUTH_BEARER
 #define OBJ VB_RESULT_OBJECT
 static const vb_route routes[] = {
-    {"POST", "/api/v1/tasks/:id/comments", "createComment", "comments",
-     "Comment on a task (members; notifies assignees, reporter and mentioned members)", B,
-     &s_comment_create, NULL, vb_op_comment_create, 1, NULL, 201, OBJ},
-    {"GET", "/api/v1/tasks/:id/comments", "listComments", "comments",
-     "A task's comments, oldest first (members)", B, NULL, &s_page, vb_op_comment_list, 0, NULL,
-     200, VB_RESULT_PAGE},
-    {"PATCH", "/api/v1/comments/:id", "updateComment", "comments", "Edit a comment (author only)",
-     B, &s_comment_patch, NULL, vb_op_comment_update, 1, NULL, 200, OBJ},
-    {"DELETE", "/api/v1/comments/:id", "deleteComment", "comments",
-     "Delete a comment and its replies (author only)", B, NULL, NULL, vb_op_comment_delete, 1, NULL,
-     204, VB_RESULT_EMPTY},
+    {.method = "POST",
+     .pattern = "/api/v1/tasks/:id/comments",
+     .op_id = "createComment",
+     .tag = "comments",
+     .summary = "Comment on a task (members; notifies assignees, reporter and mentioned members)",
+     .auth = B,
+     .body = &s_comment_create,
+     .op = vb_op_comment_create,
+     .write = 1,
+     .status = 201,
+     .result = OBJ},
+    {.method = "GET",
+     .pattern = "/api/v1/tasks/:id/comments",
+     .op_id = "listComments",
+     .tag = "comments",
+     .summary = "A task's comments, oldest first (members)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_comment_list,
+     .status = 200,
+     .result = VB_RESULT_PAGE},
+    {.method = "PATCH",
+     .pattern = "/api/v1/comments/:id",
+     .op_id = "updateComment",
+     .tag = "comments",
+     .summary = "Edit a comment (author only)",
+     .auth = B,
+     .body = &s_comment_patch,
+     .op = vb_op_comment_update,
+     .write = 1,
+     .status = 200,
+     .result = OBJ},
+    {.method = "DELETE",
+     .pattern = "/api/v1/comments/:id",
+     .op_id = "deleteComment",
+     .tag = "comments",
+     .summary = "Delete a comment and its replies (author only)",
+     .auth = B,
+     .op = vb_op_comment_delete,
+     .write = 1,
+     .status = 204,
+     .result = VB_RESULT_EMPTY},
 };
 #undef B
 #undef OBJ

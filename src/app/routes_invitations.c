@@ -9,16 +9,19 @@
 static const char *const roles[] = {"admin", "member", NULL};
 
 static const vb_field f_invite[] = {
-    {"email", VB_F_STRING, 1, 0, 3, 254, VB_FMT_EMAIL, NULL,
-     "Email to invite (registered or not; the answer is the same)"},
-    {"role", VB_F_ENUM, 0, 0, 0, 0, VB_FMT_NONE, roles, "admin or member (default member)"},
-};
-static const vb_field f_page[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
+    {.name = "email",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 3,
+     .max = 254,
+     .format = VB_FMT_EMAIL,
+     .description = "Email to invite (registered or not; the answer is the same)"},
+    {.name = "role",
+     .type = VB_F_ENUM,
+     .values = roles,
+     .description = "admin or member (default member)"},
 };
 static const vb_schema s_invite = VB_SCHEMA(f_invite);
-static const vb_schema s_page = VB_SCHEMA(f_page);
 
 #define W "/api/v1/workspaces/:wid"
 #define I "/api/v1/invitations"
@@ -27,24 +30,70 @@ static const vb_schema s_page = VB_SCHEMA(f_page);
 #define PAGE VB_RESULT_PAGE
 #define EMPTY VB_RESULT_EMPTY
 static const vb_route routes[] = {
-    {"POST", W "/invite", "inviteMember", "invitations",
-     "Invite an email into the workspace (admins): a pending invitation for 7 days, whether or "
-     "not the email is registered; 409 ALREADY_MEMBER; 429 RATE_LIMITED",
-     B, &s_invite, NULL, vb_op_invite_create, 1, NULL, 201, OBJ},
-    {"GET", W "/invitations", "listWorkspaceInvitations", "invitations",
-     "The workspace's pending invitations, newest first (admins)", B, NULL, &s_page,
-     vb_op_invite_list_ws, 0, NULL, 200, PAGE},
-    {"DELETE", W "/invitations/:id", "revokeInvitation", "invitations",
-     "Revoke a pending invitation (admins)", B, NULL, NULL, vb_op_invite_revoke, 1, NULL, 204,
-     EMPTY},
-    {"GET", I, "listMyInvitations", "invitations",
-     "The caller's pending invitations (also those sent to their email before they registered)", B,
-     NULL, &s_page, vb_op_invite_list_mine, 0, NULL, 200, PAGE},
-    {"POST", I "/:id/accept", "acceptInvitation", "invitations",
-     "Accept an invitation: the caller becomes a member; answers the workspace", B, NULL, NULL,
-     vb_op_invite_accept, 1, NULL, 200, OBJ},
-    {"POST", I "/:id/decline", "declineInvitation", "invitations", "Decline an invitation", B, NULL,
-     NULL, vb_op_invite_decline, 1, NULL, 204, EMPTY},
+    {.method = "POST",
+     .pattern = W "/invite",
+     .op_id = "inviteMember",
+     .tag = "invitations",
+     .summary =
+         "Invite an email into the workspace (admins): a pending invitation for 7 days, whether or "
+         "not the email is registered; 409 ALREADY_MEMBER; 429 RATE_LIMITED",
+     .auth = B,
+     .body = &s_invite,
+     .op = vb_op_invite_create,
+     .write = 1,
+     .status = 201,
+     .result = OBJ},
+    {.method = "GET",
+     .pattern = W "/invitations",
+     .op_id = "listWorkspaceInvitations",
+     .tag = "invitations",
+     .summary = "The workspace's pending invitations, newest first (admins)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_invite_list_ws,
+     .status = 200,
+     .result = PAGE},
+    {.method = "DELETE",
+     .pattern = W "/invitations/:id",
+     .op_id = "revokeInvitation",
+     .tag = "invitations",
+     .summary = "Revoke a pending invitation (admins)",
+     .auth = B,
+     .op = vb_op_invite_revoke,
+     .write = 1,
+     .status = 204,
+     .result = EMPTY},
+    {.method = "GET",
+     .pattern = I,
+     .op_id = "listMyInvitations",
+     .tag = "invitations",
+     .summary =
+         "The caller's pending invitations (also those sent to their email before they registered)",
+     .auth = B,
+     .query = &vb_routes_page,
+     .op = vb_op_invite_list_mine,
+     .status = 200,
+     .result = PAGE},
+    {.method = "POST",
+     .pattern = I "/:id/accept",
+     .op_id = "acceptInvitation",
+     .tag = "invitations",
+     .summary = "Accept an invitation: the caller becomes a member; answers the workspace",
+     .auth = B,
+     .op = vb_op_invite_accept,
+     .write = 1,
+     .status = 200,
+     .result = OBJ},
+    {.method = "POST",
+     .pattern = I "/:id/decline",
+     .op_id = "declineInvitation",
+     .tag = "invitations",
+     .summary = "Decline an invitation",
+     .auth = B,
+     .op = vb_op_invite_decline,
+     .write = 1,
+     .status = 204,
+     .result = EMPTY},
 };
 #undef W
 #undef I

@@ -37,7 +37,8 @@ static int live_auth(vb_http_req *req, char uid[64])
         token = qtok;
     }
     json_t *claims = NULL;
-    if (!token || !*token || vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0)
+    if (!token || !*token ||
+        vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0)
         return VB_EUNAUTH;
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     int rc = sub && strlen(sub) < 64 ? 0 : VB_EUNAUTH;
@@ -98,18 +99,39 @@ static void h_activity(vb_http_req *req, const vb_route *route, json_t *args)
 
 #define P VB_AUTH_PUBLIC
 static const vb_route routes[] = {
-    {"GET", "/api/v1/workspaces/:wid/stats/live", "streamWorkspaceStats", "live",
-     "Server-Sent Events: stats:update {onlineUsersCount, onlineUserIds, timestamp} (members; "
-     "Bearer token or access_token query parameter)",
-     P, NULL, NULL, NULL, 0, h_ws_stats, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/projects/:pid/stats/live", "streamProjectStats", "live",
-     "Server-Sent Events: stats:update {tasksByStatus, totalTasks, completionRate, timestamp} "
-     "(members; Bearer token or access_token query parameter)",
-     P, NULL, NULL, NULL, 0, h_project_stats, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/workspaces/:wid/activity/live", "streamWorkspaceActivity", "live",
-     "Server-Sent Events: activity rows with id; Last-Event-ID (or lastEventId) replays what was "
-     "missed; ': keep-alive' every 30 s (members)",
-     P, NULL, NULL, NULL, 0, h_activity, 200, VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/workspaces/:wid/stats/live",
+     .op_id = "streamWorkspaceStats",
+     .tag = "live",
+     .summary =
+         "Server-Sent Events: stats:update {onlineUsersCount, onlineUserIds, timestamp} (members; "
+         "Bearer token or access_token query parameter)",
+     .auth = P,
+     .handler = h_ws_stats,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/projects/:pid/stats/live",
+     .op_id = "streamProjectStats",
+     .tag = "live",
+     .summary =
+         "Server-Sent Events: stats:update {tasksByStatus, totalTasks, completionRate, timestamp} "
+         "(members; Bearer token or access_token query parameter)",
+     .auth = P,
+     .handler = h_project_stats,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/workspaces/:wid/activity/live",
+     .op_id = "streamWorkspaceActivity",
+     .tag = "live",
+     .summary = "Server-Sent Events: activity rows with id; Last-Event-ID (or lastEventId) replays "
+                "what was "
+                "missed; ': keep-alive' every 30 s (members)",
+     .auth = P,
+     .handler = h_activity,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
 };
 #undef P
 

@@ -6,16 +6,29 @@
 #include "store/vb_ops_chat.h"
 
 static const vb_field f_content[] = {
-    {"content", VB_F_STRING, 1, 0, 1, 10000, VB_FMT_NONE, NULL,
-     "Message text, 1..10000 characters"},
+    {.name = "content",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 10000,
+     .description = "Message text, 1..10000 characters"},
 };
 static const vb_field f_list[] = {
-    {"before", VB_F_STRING, 0, 0, 0, 0, VB_FMT_ID, NULL,
-     "Only messages older than this message id"},
-    {"after", VB_F_STRING, 0, 0, 0, 0, VB_FMT_ID, NULL,
-     "Only messages newer than this message id (still newest first; with before: strictly "
-     "between)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "At most this many (default 50)"},
+    {.name = "before",
+     .type = VB_F_STRING,
+     .format = VB_FMT_ID,
+     .description = "Only messages older than this message id"},
+    {.name = "after",
+     .type = VB_F_STRING,
+     .format = VB_FMT_ID,
+     .description =
+         "Only messages newer than this message id (still newest first; with before: strictly "
+         "between)"},
+    {.name = "limit",
+     .type = VB_F_INT,
+     .min = 1,
+     .max = 100,
+     .description = "At most this many (default 50)"},
 };
 static const vb_schema s_content = VB_SCHEMA(f_content);
 static const vb_schema s_list = VB_SCHEMA(f_list);
@@ -24,16 +37,48 @@ static const vb_schema s_list = VB_SCHEMA(f_list);
 #define M "/api/v1/messages/:id"
 #define B VB_AUTH_BEARER
 static const vb_route routes[] = {
-    {"GET", C, "listMessages", "messages",
-     "Messages of a visible channel, newest first; cursor meta {limit, hasMore}", B, NULL, &s_list,
-     vb_op_message_list, 0, NULL, 200, VB_RESULT_PAGE},
-    {"POST", C, "postMessage", "messages",
-     "Post a message (joins a public channel first when needed); reaches the chat room", B,
-     &s_content, NULL, vb_op_message_post, 1, NULL, 201, VB_RESULT_OBJECT},
-    {"PATCH", M, "editMessage", "messages", "Edit a message (its sender only)", B, &s_content, NULL,
-     vb_op_message_edit, 1, NULL, 200, VB_RESULT_OBJECT},
-    {"DELETE", M, "deleteMessage", "messages", "Delete a message (its sender only; soft delete)", B,
-     NULL, NULL, vb_op_message_delete, 1, NULL, 204, VB_RESULT_EMPTY},
+    {.method = "GET",
+     .pattern = C,
+     .op_id = "listMessages",
+     .tag = "messages",
+     .summary = "Messages of a visible channel, newest first; cursor meta {limit, hasMore}",
+     .auth = B,
+     .query = &s_list,
+     .op = vb_op_message_list,
+     .status = 200,
+     .result = VB_RESULT_PAGE},
+    {.method = "POST",
+     .pattern = C,
+     .op_id = "postMessage",
+     .tag = "messages",
+     .summary = "Post a message (joins a public channel first when needed); reaches the chat room",
+     .auth = B,
+     .body = &s_content,
+     .op = vb_op_message_post,
+     .write = 1,
+     .status = 201,
+     .result = VB_RESULT_OBJECT},
+    {.method = "PATCH",
+     .pattern = M,
+     .op_id = "editMessage",
+     .tag = "messages",
+     .summary = "Edit a message (its sender only)",
+     .auth = B,
+     .body = &s_content,
+     .op = vb_op_message_edit,
+     .write = 1,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "DELETE",
+     .pattern = M,
+     .op_id = "deleteMessage",
+     .tag = "messages",
+     .summary = "Delete a message (its sender only; soft delete)",
+     .auth = B,
+     .op = vb_op_message_delete,
+     .write = 1,
+     .status = 204,
+     .result = VB_RESULT_EMPTY},
 };
 #undef C
 #undef M

@@ -6,9 +6,8 @@
 #include "store/vb_ops_collab.h"
 
 static const vb_field f_list[] = {
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
-    {"unread", VB_F_BOOL, 0, 0, 0, 0, VB_FMT_NONE, NULL, "true: only unread notifications"},
+    VB_ROUTES_PAGE_FIELDS,
+    {.name = "unread", .type = VB_F_BOOL, .description = "true: only unread notifications"},
 };
 static const vb_schema s_list = VB_SCHEMA(f_list);
 
@@ -16,17 +15,45 @@ static const vb_schema s_list = VB_SCHEMA(f_list);
 #define B VB_AUTH_BEARER
 #define OBJ VB_RESULT_OBJECT
 static const vb_route routes[] = {
-    {"GET", P, "listNotifications", "notifications", "The caller's notifications, newest first", B,
-     NULL, &s_list, vb_op_notification_list, 0, NULL, 200, VB_RESULT_PAGE},
-    {"GET", P "/unread-count", "unreadNotificationCount", "notifications",
-     "How many of the caller's notifications are unread", B, NULL, NULL, vb_op_notification_unread,
-     0, NULL, 200, OBJ},
-    {"PATCH", P "/:id/read", "markNotificationRead", "notifications",
-     "Mark one of the caller's notifications read", B, NULL, NULL, vb_op_notification_read, 1, NULL,
-     200, OBJ},
-    {"POST", P "/read-all", "markAllNotificationsRead", "notifications",
-     "Mark all the caller's notifications read", B, NULL, NULL, vb_op_notification_read_all, 1,
-     NULL, 200, OBJ},
+    {.method = "GET",
+     .pattern = P,
+     .op_id = "listNotifications",
+     .tag = "notifications",
+     .summary = "The caller's notifications, newest first",
+     .auth = B,
+     .query = &s_list,
+     .op = vb_op_notification_list,
+     .status = 200,
+     .result = VB_RESULT_PAGE},
+    {.method = "GET",
+     .pattern = P "/unread-count",
+     .op_id = "unreadNotificationCount",
+     .tag = "notifications",
+     .summary = "How many of the caller's notifications are unread",
+     .auth = B,
+     .op = vb_op_notification_unread,
+     .status = 200,
+     .result = OBJ},
+    {.method = "PATCH",
+     .pattern = P "/:id/read",
+     .op_id = "markNotificationRead",
+     .tag = "notifications",
+     .summary = "Mark one of the caller's notifications read",
+     .auth = B,
+     .op = vb_op_notification_read,
+     .write = 1,
+     .status = 200,
+     .result = OBJ},
+    {.method = "POST",
+     .pattern = P "/read-all",
+     .op_id = "markAllNotificationsRead",
+     .tag = "notifications",
+     .summary = "Mark all the caller's notifications read",
+     .auth = B,
+     .op = vb_op_notification_read_all,
+     .write = 1,
+     .status = 200,
+     .result = OBJ},
 };
 #undef P
 #undef B

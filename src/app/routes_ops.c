@@ -56,7 +56,7 @@ static void h_metrics(vb_http_req *req, const vb_route *route, json_t *args)
     int allowed = is_loopback(req->client_ip);
     const char *h = vb_http_header_get(req, "authorization");
     if (!allowed && app->cfg.metrics_token[0] && h && strncasecmp(h, "Bearer ", 7) == 0)
-        allowed = vb_str_eq_ct(h + 7, app->cfg.metrics_token);
+        allowed = vb_auth_str_eq_ct(h + 7, app->cfg.metrics_token);
     if (!allowed) {
         vb_reply_error(req, 401, "UNAUTHORIZED", "The metrics token is required", NULL);
         return;
@@ -104,15 +104,42 @@ static void h_docs(vb_http_req *req, const vb_route *route, json_t *args)
 }
 
 static const vb_route g_routes[] = {
-    {"GET", "/api/v1/health", "getHealth", "ops", "Liveness and database status", VB_AUTH_PUBLIC,
-     NULL, NULL, NULL, 0, h_health, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/metrics", "getMetrics", "ops",
-     "Prometheus metrics (loopback clients, or the metrics token)", VB_AUTH_PUBLIC, NULL, NULL,
-     NULL, 0, h_metrics, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/docs/openapi.json", "getOpenApi", "ops", "This OpenAPI document",
-     VB_AUTH_PUBLIC, NULL, NULL, NULL, 0, h_openapi, 200, VB_RESULT_OBJECT},
-    {"GET", "/api/v1/docs", "getDocs", "ops", "Human-readable API documentation", VB_AUTH_PUBLIC,
-     NULL, NULL, NULL, 0, h_docs, 200, VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/health",
+     .op_id = "getHealth",
+     .tag = "ops",
+     .summary = "Liveness and database status",
+     .auth = VB_AUTH_PUBLIC,
+     .handler = h_health,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/metrics",
+     .op_id = "getMetrics",
+     .tag = "ops",
+     .summary = "Prometheus metrics (loopback clients, or the metrics token)",
+     .auth = VB_AUTH_PUBLIC,
+     .handler = h_metrics,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/docs/openapi.json",
+     .op_id = "getOpenApi",
+     .tag = "ops",
+     .summary = "This OpenAPI document",
+     .auth = VB_AUTH_PUBLIC,
+     .handler = h_openapi,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
+    {.method = "GET",
+     .pattern = "/api/v1/docs",
+     .op_id = "getDocs",
+     .tag = "ops",
+     .summary = "Human-readable API documentation",
+     .auth = VB_AUTH_PUBLIC,
+     .handler = h_docs,
+     .status = 200,
+     .result = VB_RESULT_OBJECT},
 };
 
 const vb_route_group vb_routes_ops = {g_routes, VB_ARRAY_LEN(g_routes)};

@@ -45,7 +45,8 @@ static void pw_free(pw_call *pc)
 static void pw_work(uv_work_t *w)
 {
     pw_call *pc = VB_CONTAINER_OF(w, pw_call, work);
-    pc->ok = vb_password_verify(pc->hash, pc->current) && vb_password_hash(pc->next, pc->hash) == 0;
+    pc->ok = vb_auth_password_verify(pc->hash, pc->current) &&
+             vb_auth_password_hash(pc->next, pc->hash) == 0;
 }
 
 static void pw_after(uv_work_t *w, int status)
@@ -74,7 +75,7 @@ static void on_hash(const vb_store_res *res, void *ud)
         pw_free(pc);
         return;
     }
-    snprintf(pc->hash, sizeof pc->hash, "%s", hash ? hash : vb_password_dummy_hash());
+    snprintf(pc->hash, sizeof pc->hash, "%s", hash ? hash : vb_auth_password_dummy_hash());
     if (uv_queue_work(vb_app_current()->loop, &pc->work, pw_work, pw_after) != 0) {
         vb_reply_error(pc->req, 503, "UNAVAILABLE", "Could not queue the work", NULL);
         pw_free(pc);

@@ -38,8 +38,8 @@ static void h_forgot(vb_http_req *req, const vb_route *route, json_t *args)
     for (i = 0; email && email[i] && i < sizeof lower - 1; i++)
         lower[i] = (char)tolower((unsigned char)email[i]);
     lower[i] = '\0';
-    vb_token_random(token);
-    vb_sha256_hex(token, hash);
+    vb_auth_token_random(token);
+    vb_auth_sha256_hex(token, hash);
     op_args =
         json_pack("{s:s, s:s, s:s, s:I}", "email", lower, "token", token, "tokenHash", hash,
                   "expiresAt", (json_int_t)vb_wall_ms() + vb_app_current()->cfg.reset_token_ttl_ms);
@@ -84,7 +84,7 @@ static void reset_free(reset_call *rc)
 static void reset_work(uv_work_t *w)
 {
     reset_call *rc = VB_CONTAINER_OF(w, reset_call, work);
-    rc->rc = vb_password_hash(rc->password, rc->hash);
+    rc->rc = vb_auth_password_hash(rc->password, rc->hash);
 }
 
 static void reset_after(uv_work_t *w, int status)
@@ -117,7 +117,7 @@ static void h_reset(vb_http_req *req, const vb_route *route, json_t *args)
     }
     rc->req = req;
     rc->route = route;
-    vb_sha256_hex(token ? token : "", rc->token_hash);
+    vb_auth_sha256_hex(token ? token : "", rc->token_hash);
     if (uv_queue_work(vb_app_current()->loop, &rc->work, reset_work, reset_after) != 0) {
         vb_reply_error(req, 503, "UNAVAILABLE", "Could not queue the work", NULL);
         reset_free(rc);

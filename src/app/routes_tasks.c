@@ -62,8 +62,7 @@ static const vb_field f_task_list[] = {
     {"sort", VB_F_ENUM, 0, 0, 0, 0, VB_FMT_NONE, task_sorts,
      "Sort order, '-' for descending (default -createdAt; priority sorts none < low < medium < "
      "high < critical)"},
-    {"page", VB_F_INT, 0, 0, 1, 100000, VB_FMT_NONE, NULL, "Page number (default 1)"},
-    {"limit", VB_F_INT, 0, 0, 1, 100, VB_FMT_NONE, NULL, "Page size (default 20)"},
+    VB_ROUTES_PAGE_FIELDS,
 };
 static const vb_schema s_task_create = VB_SCHEMA(f_task_create);
 static const vb_schema s_task_patch = VB_SCHEMA_PATCH(f_task_patch);

@@ -202,6 +202,9 @@ static int serve(vb_app *app)
     vb_http_limits_default(&limits);
     limits.max_body_bytes = app->cfg.max_body_bytes;
     limits.max_connections_per_address = app->cfg.max_connections_per_address;
+    /* A trusted proxy's connections carry many clients: each client is
+     * counted by its forwarded address when it opens an Engine.IO session. */
+    limits.exempt = vb_app_chain_trusted;
     int rc = vb_http_server_new(&app->http, app->loop, app->cfg.host, app->cfg.port, &limits,
                                 vb_app_on_request, vb_app_on_done, app);
     if (rc) {

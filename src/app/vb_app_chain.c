@@ -13,6 +13,7 @@
 #include "app/vb_proxy.h"
 #include "app/vb_ratelimit.h"
 #include "app/vb_reply.h"
+#include "core/vb_addr.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 
@@ -58,6 +59,12 @@ void vb_app_chain_free(void)
     vb_proxy_free(g_proxies);
     g_auth_limiter = g_account_limiter = g_write_limiter = g_invite_limiter = NULL;
     g_proxies = NULL;
+}
+
+int vb_app_chain_trusted(const char *ip, void *ud)
+{
+    (void)ud;
+    return vb_proxy_trusted(g_proxies, ip);
 }
 
 /* Counts a request against rl under key; answers 429 RATE_LIMITED with
@@ -152,7 +159,7 @@ static int authenticate(vb_app *app, vb_http_req *req, json_t **actor)
     while (*token == ' ')
         token++;
     json_t *claims = NULL;
-    if (vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
+    if (vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) != 0) return VB_EUNAUTH;
     *actor = json_pack(
         "{s:O,s:O,s:O}", "id", json_object_get(claims, "sub"), "email",
         json_object_get(claims, "email") ? json_object_get(claims, "email") : json_null(), "role",
@@ -236,8 +243,8 @@ static void handle_api(vb_app *app, vb_http_req *req)
     /* Public auth routes, and the password change (it checks a password). */
     if ((route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) ||
         strcmp(route->op_id, "changePassword") == 0) {
-        char key[VB_PROXY_ADDR_LEN];
-        vb_proxy_rate_key(req->client_ip, key);
+        char key[VB_ADDR_KEY_LEN];
+        vb_addr_key(req->client_ip, key);
         if (rate_limited(req, g_auth_limiter, key, "Too many requests; try again later")) return;
     }
 

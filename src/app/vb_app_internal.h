@@ -6,6 +6,9 @@
 
 void vb_app_chain_init(const vb_config *cfg);
 void vb_app_chain_free(void);
+/* 1 if the peer address ip is a trusted proxy (TRUST_PROXY); for the HTTP
+ * server's per-address connection cap (ud unused). */
+int vb_app_chain_trusted(const char *ip, void *ud);
 /* The HTTP server's request and done callbacks (ud is the vb_app). */
 void vb_app_on_request(vb_http_req *req, void *ud);
 void vb_app_on_done(vb_http_req *req, void *ud);

@@ -26,8 +26,8 @@ static int ensure_sodium(void)
  * be non-empty (an empty HMAC key would make every token forgeable). On
  * success *out is a malloc'd string owned by the caller.
  */
-int vb_jwt_sign(const unsigned char *key, size_t keylen, const char *sub, const char *email,
-                const char *role, int64_t ttl_s, char **out)
+int vb_auth_jwt_sign(const unsigned char *key, size_t keylen, const char *sub, const char *email,
+                     const char *role, int64_t ttl_s, char **out)
 {
     jwt_t *jwt = NULL;
     char *tok = NULL;
@@ -60,7 +60,7 @@ done:
  * refused. exp must be present and in the future, sub non-empty. On success
  * *claims receives a new object {sub, email, role, exp} owned by the caller.
  */
-int vb_jwt_verify(const unsigned char *key, size_t keylen, const char *token, json_t **claims)
+int vb_auth_jwt_verify(const unsigned char *key, size_t keylen, const char *token, json_t **claims)
 {
     jwt_t *jwt = NULL;
     json_t *c = NULL;
@@ -95,7 +95,7 @@ done:
 
 /* Hashes password with argon2id at libsodium's interactive limits into out
  * (a NUL-terminated "$argon2id$..." string). Slow; never on the loop thread. */
-int vb_password_hash(const char *password, char out[VB_PASSWORD_HASH_MAX])
+int vb_auth_password_hash(const char *password, char out[VB_PASSWORD_HASH_MAX])
 {
     char buf[crypto_pwhash_STRBYTES];
 
@@ -110,7 +110,7 @@ int vb_password_hash(const char *password, char out[VB_PASSWORD_HASH_MAX])
 }
 
 /* 1 if password matches the stored hash, else 0 (also for a malformed hash). */
-int vb_password_verify(const char *hash, const char *password)
+int vb_auth_password_verify(const char *hash, const char *password)
 {
     if (ensure_sodium() != 0 || !hash || !password) return 0;
     if (strnlen(hash, VB_PASSWORD_HASH_MAX) >= VB_PASSWORD_HASH_MAX) return 0;
@@ -125,21 +125,21 @@ static void dummy_init(void)
 {
     char pw[VB_REFRESH_TOKEN_LEN + 1];
 
-    vb_token_random(pw);
-    if (vb_password_hash(pw, g_dummy_hash) != 0) g_dummy_hash[0] = '\0';
+    vb_auth_token_random(pw);
+    if (vb_auth_password_hash(pw, g_dummy_hash) != 0) g_dummy_hash[0] = '\0';
     sodium_memzero(pw, sizeof pw);
 }
 
 /* A hash that no password matches in practice, with the same cost as a real
  * one, so logins of unknown emails take as long as those of known ones. */
-const char *vb_password_dummy_hash(void)
+const char *vb_auth_password_dummy_hash(void)
 {
     pthread_once(&g_dummy_once, dummy_init);
     return g_dummy_hash;
 }
 
 /* 32 random bytes as unpadded base64url: VB_REFRESH_TOKEN_LEN characters. */
-void vb_token_random(char out[VB_REFRESH_TOKEN_LEN + 1])
+void vb_auth_token_random(char out[VB_REFRESH_TOKEN_LEN + 1])
 {
     unsigned char raw[32];
 
@@ -151,7 +151,7 @@ void vb_token_random(char out[VB_REFRESH_TOKEN_LEN + 1])
 }
 
 /* Lower-case hex SHA-256 of the bytes of s (without its NUL). */
-void vb_sha256_hex(const char *s, char out[65])
+void vb_auth_sha256_hex(const char *s, char out[65])
 {
     unsigned char h[crypto_hash_sha256_BYTES];
 
@@ -162,7 +162,7 @@ void vb_sha256_hex(const char *s, char out[65])
 
 /* Equality in time independent of where the strings differ (the lengths may
  * leak, which is fine for fixed-length tokens and hashes). */
-int vb_str_eq_ct(const char *a, const char *b)
+int vb_auth_str_eq_ct(const char *a, const char *b)
 {
     size_t la, lb;
 

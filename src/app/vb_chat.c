@@ -9,6 +9,7 @@
 #include "app/vb_chat_args.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
+#include "core/vb_map.h"
 #include "hub/vb_presence.h"
 #include "store/vb_ops_chat.h"
 
@@ -17,7 +18,7 @@
 
 static vb_sio_server *g_srv;
 vb_sio_nsp *vb_chat_nsp;
-static chat_topic *g_topics;
+static vb_map g_topics; /* name -> chat_topic */
 
 static const char g_bad_token[] = "{\"message\":\"Invalid authentication token\"}";
 
@@ -40,16 +41,9 @@ void vb_chat_sock_unref(chat_sock *cs)
 
 /* ---- hub topics ----------------------------------------------------------- */
 
-static chat_topic *topic_find(const char *name)
-{
-    for (chat_topic *t = g_topics; t; t = t->next)
-        if (strcmp(t->name, name) == 0) return t;
-    return NULL;
-}
-
 int vb_chat_topic_hold(const char *name)
 {
-    chat_topic *t = topic_find(name);
+    chat_topic *t = vb_map_get(&g_topics, name);
     if (t) {
         t->users++;
         return 0;
@@ -59,25 +53,26 @@ int vb_chat_topic_hold(const char *name)
         free(t);
         return VB_ENOMEM;
     }
+    if (vb_map_put(&g_topics, t->name, t) != 0) {
+        free(t->name);
+        free(t);
+        return VB_ENOMEM;
+    }
     if (vb_hub_subscribe(&t->sub, name, vb_chat_on_hub, t)) {
+        vb_map_del(&g_topics, t->name);
         free(t->name);
         free(t);
         return VB_ENOMEM;
     }
     t->users = 1;
-    t->next = g_topics;
-    g_topics = t;
     return 0;
 }
 
 void vb_chat_topic_release(const char *name)
 {
-    chat_topic **pp = &g_topics;
-    while (*pp && strcmp((*pp)->name, name) != 0)
-        pp = &(*pp)->next;
-    chat_topic *t = *pp;
+    chat_topic *t = vb_map_get(&g_topics, name);
     if (!t || --t->users > 0) return;
-    *pp = t->next;
+    vb_map_del(&g_topics, t->name);
     vb_hub_unsubscribe(&t->sub);
     free(t->name);
     free(t);
@@ -241,12 +236,12 @@ static void on_session(const vb_store_res *res, void *ud)
     json_t *v;
     json_array_foreach(cs->workspaces, i, v)
     {
-        char room[128];
-        snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_WORKSPACE, json_string_value(v));
         if (vb_sio_join(s, room) == 0) vb_chat_topic_hold(room);
     }
-    char uroom[128];
-    snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+    char uroom[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(uroom, VB_HUB_USER, cs->user_id);
     if (vb_sio_join(s, uroom) == 0) vb_chat_topic_hold(uroom);
     vb_presence_connect(cs->user_id, cs->user_name, cs->workspaces);
     vb_chat_recovery_welcome(cs, res->result);
@@ -261,7 +256,7 @@ static void on_connect(vb_sio_socket *s, const char *auth, size_t auth_len, void
     const char *token = json_string_value(json_object_get(a, "token"));
     json_t *claims = NULL;
     /* The token is verified at every connect, a recovering one too. */
-    int ok = token && vb_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
+    int ok = token && vb_auth_jwt_verify(app->jwt_key, app->jwt_key_len, token, &claims) == 0;
     const char *sub = ok ? json_string_value(json_object_get(claims, "sub")) : NULL;
     if (!sub || strlen(sub) >= 64) {
         json_decref(a);
@@ -310,8 +305,8 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
     json_t *w;
     json_object_foreach(cs->channels, cid, w)
     {
-        char room[128];
-        snprintf(room, sizeof room, "channel:%s", cid);
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         vb_chat_broadcast(room, s, "channel:user_left",
                           json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         vb_chat_topic_release(room);
@@ -321,12 +316,12 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
         json_t *v;
         json_array_foreach(cs->workspaces, i, v)
         {
-            char room[128];
-            snprintf(room, sizeof room, "workspace:%s", json_string_value(v));
+            char room[VB_HUB_TOPIC_MAX];
+            vb_hub_topic(room, VB_HUB_WORKSPACE, json_string_value(v));
             vb_chat_topic_release(room);
         }
-        char uroom[128];
-        snprintf(uroom, sizeof uroom, "user:%s", cs->user_id);
+        char uroom[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(uroom, VB_HUB_USER, cs->user_id);
         vb_chat_topic_release(uroom);
         vb_presence_disconnect(cs->user_id);
         vb_chat_recovery_closed(cs, s);
@@ -361,11 +356,6 @@ int vb_chat_start(vb_app *app)
 int vb_chat_handle(vb_http_req *req)
 {
     return g_srv ? vb_sio_handle(g_srv, req) : 0;
-}
-
-size_t vb_chat_sockets(void)
-{
-    return vb_chat_nsp ? vb_sio_nsp_count(vb_chat_nsp) : 0;
 }
 
 static void (*g_stop_cb)(void *arg);

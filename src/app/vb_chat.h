@@ -17,8 +17,6 @@
 int vb_chat_start(vb_app *app);
 /* 1 if req was for the chat path and has been taken. */
 int vb_chat_handle(vb_http_req *req);
-/* Connected chat sockets (metrics). */
-size_t vb_chat_sockets(void);
 /* Disconnects everyone; cb runs when the Socket.IO server is gone. */
 void vb_chat_stop(void (*cb)(void *arg), void *arg);
 

@@ -103,8 +103,8 @@ static void on_joined(const vb_store_res *res, void *ud)
         return;
     }
     chat_sock *cs = c->cs;
-    char room[128];
-    snprintf(room, sizeof room, "channel:%s", c->channel_id);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_CHANNEL, c->channel_id);
     /* A second join (perhaps racing the first) is ok and announces nothing. */
     if (!vb_sio_in_room(cs->sock, room)) {
         const char *wid = json_string_value(json_object_get(res->result, "workspaceId"));
@@ -150,8 +150,8 @@ static void ev_leave(chat_sock *cs, json_t *p, vb_sio_ack *ack)
         vb_chat_fail(cs, ack, "VALIDATION_ERROR", "channelId is required");
         return;
     }
-    char room[128];
-    snprintf(room, sizeof room, "channel:%s", cid);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_CHANNEL, cid);
     if (vb_sio_in_room(cs->sock, room)) {
         vb_sio_leave(cs->sock, room);
         vb_chat_broadcast(room, cs->sock, "channel:user_left",
@@ -216,8 +216,8 @@ static void ev_typing(chat_sock *cs, json_t *p, vb_sio_ack *ack, const char *eve
         vb_chat_fail(cs, ack, "VALIDATION_ERROR", "channelId is required");
         return;
     }
-    char room[128];
-    snprintf(room, sizeof room, "channel:%s", cid);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_CHANNEL, cid);
     /* Joining checked membership; only sockets in the room may type there. */
     if (!vb_sio_in_room(cs->sock, room)) {
         vb_chat_fail(cs, ack, "NOT_IN_CHANNEL", "Join the channel first");

@@ -77,8 +77,8 @@ static int removal_each(vb_sio_socket *s, void *ud)
     json_object_foreach_safe(cs->channels, tmp, cid, w)
     {
         if (strcmp(json_string_value(w), r->wid) != 0) continue;
-        char room[128];
-        snprintf(room, sizeof room, "channel:%s", cid);
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         vb_sio_leave(s, room);
         vb_chat_topic_release(room);
         vb_chat_recovery_left(cs, cid);
@@ -93,8 +93,8 @@ static int removal_each(vb_sio_socket *s, void *ud)
             break;
         }
     }
-    char room[128];
-    snprintf(room, sizeof room, "workspace:%s", r->wid);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_WORKSPACE, r->wid);
     vb_sio_leave(s, room);
     vb_chat_topic_release(room);
     return 0;
@@ -110,8 +110,8 @@ static int chan_drop_each(vb_sio_socket *s, void *ud)
     chan_drop *d = ud;
     chat_sock *cs = vb_sio_socket_ud(s);
     if (!cs || (d->user_id && strcmp(cs->user_id, d->user_id) != 0)) return 0;
-    char room[128];
-    snprintf(room, sizeof room, "channel:%s", d->cid);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_CHANNEL, d->cid);
     if (vb_sio_in_room(s, room)) vb_chat_recovery_left(cs, d->cid);
     vb_sio_leave(s, room);
     json_object_del(cs->channels, d->cid);
@@ -155,8 +155,8 @@ static int member_join_each(vb_sio_socket *s, void *ud)
     {
         if (strcmp(json_string_value(v), mj->wid) == 0) return 0;
     }
-    char room[128];
-    snprintf(room, sizeof room, "workspace:%s", mj->wid);
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_WORKSPACE, mj->wid);
     if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) return 0;
     json_array_append_new(cs->workspaces, json_string(mj->wid));
     return 0;

@@ -42,7 +42,6 @@ typedef struct chat_topic {
     vb_hub_sub sub;
     char *name;
     unsigned users; /* local rooms/sockets interested */
-    struct chat_topic *next;
 } chat_topic;
 
 extern vb_sio_nsp *vb_chat_nsp;

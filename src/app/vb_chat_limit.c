@@ -8,7 +8,7 @@
  */
 #include "app/vb_chat_internal.h"
 #include "core/vb_common.h"
-#include "rt/vb_rt_map.h"
+#include "core/vb_map.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,7 @@ struct chat_rate {
     char user_id[64];
 };
 
-static vb_rt_map g_rates; /* user id -> chat_rate */
+static vb_map g_rates; /* user id -> chat_rate */
 static chat_rate *g_linger_head, *g_linger_tail;
 static double g_per_s = 20;
 static double g_burst = 50;
@@ -55,7 +55,7 @@ static void sweep(uint64_t now)
     while (g_linger_head && now - g_linger_head->released_ns >= full_ns) {
         chat_rate *r = g_linger_head;
         linger_unlink(r);
-        vb_rt_map_del(&g_rates, r->user_id);
+        vb_map_del(&g_rates, r->user_id);
         free(r);
     }
 }
@@ -65,14 +65,14 @@ int vb_chat_rate_attach(chat_sock *cs)
     if (g_per_s <= 0 || g_stopped) return 0; /* no limit */
     uint64_t now = vb_now_ns();
     sweep(now);
-    chat_rate *r = vb_rt_map_get(&g_rates, cs->user_id);
+    chat_rate *r = vb_map_get(&g_rates, cs->user_id);
     if (!r) {
         r = calloc(1, sizeof *r);
         if (!r) return VB_ENOMEM;
         snprintf(r->user_id, sizeof r->user_id, "%s", cs->user_id);
         r->tokens = g_burst;
         r->last_ns = now;
-        if (vb_rt_map_put(&g_rates, r->user_id, r) != 0) {
+        if (vb_map_put(&g_rates, r->user_id, r) != 0) {
             free(r);
             return VB_ENOMEM;
         }
@@ -91,9 +91,9 @@ void vb_chat_rate_detach(chat_sock *cs)
     cs->rate = NULL;
     if (--r->socks > 0) return;
     if (g_stopped) {
-        vb_rt_map_del(&g_rates, r->user_id);
+        vb_map_del(&g_rates, r->user_id);
         free(r);
-        if (g_rates.n == 0) vb_rt_map_clear(&g_rates);
+        if (vb_map_size(&g_rates) == 0) vb_map_clear(&g_rates);
         return;
     }
     r->released_ns = vb_now_ns();
@@ -123,5 +123,5 @@ void vb_chat_rate_clear(void)
 {
     sweep(UINT64_MAX / 2 + vb_now_ns()); /* every lingering bucket */
     g_stopped = 1;
-    if (g_rates.n == 0) vb_rt_map_clear(&g_rates);
+    if (vb_map_size(&g_rates) == 0) vb_map_clear(&g_rates);
 }

@@ -151,8 +151,8 @@ void vb_chat_recovery_restore(chat_sock *cs, json_t *result)
     json_array_foreach(json_object_get(rec, "rooms"), i, v)
     {
         const char *cid = json_string_value(json_object_get(v, "channelId"));
-        char room[128];
-        snprintf(room, sizeof room, "channel:%s", cid);
+        char room[VB_HUB_TOPIC_MAX];
+        vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) continue;
         json_object_set(cs->channels, cid, json_object_get(v, "workspaceId"));
         vb_chat_broadcast(room, s, "channel:user_joined",

@@ -81,6 +81,8 @@ static int env_num(const char *name, long *out)
     return 0;
 }
 
+static int vb_config_parse_check(const vb_config *cfg);
+
 int vb_config_load(vb_config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -288,7 +290,8 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     return 0;
 }
 
-int vb_config_parse_check(const vb_config *cfg)
+/* Checks values that flags and env cannot express on their own: 0 or -1 (printed). */
+static int vb_config_parse_check(const vb_config *cfg)
 {
     if (cfg->jwt_secret[0] && strlen(cfg->jwt_secret) < 32) {
         fprintf(stderr, "vibed: the JWT secret must be at least 32 bytes\n");

@@ -51,8 +51,6 @@ typedef struct vb_config {
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when
  * --help/--version was printed (exit 0), or -1 on a bad flag (message printed). */
 int vb_config_load(vb_config *cfg, int argc, char **argv);
-/* Checks values that flags and env cannot express on their own: 0 or -1 (printed). */
-int vb_config_parse_check(const vb_config *cfg);
 /* Directory of a sqlite: url's file ("./data"), for keeping the dev secret. */
 void vb_config_data_dir(const vb_config *cfg, char *out, size_t outlen);
 

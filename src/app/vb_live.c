@@ -26,6 +26,7 @@
 #include "app/vb_live_internal.h"
 #include "core/vb_common.h"
 #include "core/vb_log.h"
+#include "core/vb_map.h"
 #include "hub/vb_hub.h"
 #include "hub/vb_presence.h"
 #include "net/vb_sse.h"
@@ -36,8 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static live_group *g_groups;
-static size_t g_ngroups;
+static vb_map g_groups; /* group_key -> live_group */
 static unsigned g_coalesce_ms = VB_LIVE_COALESCE_MS, g_refresh_ms = VB_LIVE_REFRESH_MS,
                 g_keepalive_ms = VB_LIVE_KEEPALIVE_MS;
 
@@ -334,21 +334,33 @@ static void on_timer_closed(uv_handle_t *h)
     if (--g->handles_open == 0) free(g);
 }
 
+/* The key of the group of (kind, id) in g_groups. */
+static void group_key(int kind, const char *id, char out[96])
+{
+    snprintf(out, 96, "%d:%.63s", kind, id); /* as cut into live_group.id */
+}
+
 /* Finds the group of (kind, id), or makes it (subscribed, timers ready) with
  * no reference. NULL when out of memory. */
 live_group *vb_live_group_get(int kind, const char *id)
 {
-    for (live_group *g = g_groups; g; g = g->next)
-        if (g->kind == kind && strcmp(g->id, id) == 0) return g;
-    live_group *g = calloc(1, sizeof *g);
+    char key[96];
+    group_key(kind, id, key);
+    live_group *g = vb_map_get(&g_groups, key);
+    if (g) return g;
+    g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    char topic[128];
+    char topic[VB_HUB_TOPIC_MAX];
     g->kind = kind;
     snprintf(g->id, sizeof g->id, "%s", id);
     if (kind != VB_LIVE_PROJECT_STATS) snprintf(g->wid, sizeof g->wid, "%s", id);
-    snprintf(topic, sizeof topic, "%s:%s", kind == VB_LIVE_PROJECT_STATS ? "project" : "workspace",
-             id);
+    vb_hub_topic(topic, kind == VB_LIVE_PROJECT_STATS ? VB_HUB_PROJECT : VB_HUB_WORKSPACE, id);
+    if (vb_map_put(&g_groups, key, g) != 0) {
+        free(g);
+        return NULL;
+    }
     if (vb_hub_subscribe(&g->sub, topic, on_group_event, g)) {
+        vb_map_del(&g_groups, key);
         free(g);
         return NULL;
     }
@@ -360,10 +372,6 @@ live_group *vb_live_group_get(int kind, const char *id)
     vb_sse_pace_init(&g->pace, g_coalesce_ms);
     unsigned tick = kind == VB_LIVE_ACTIVITY ? g_keepalive_ms : g_refresh_ms;
     uv_timer_start(&g->tick_timer, on_tick_timer, tick, tick);
-    g->next = g_groups;
-    if (g_groups) g_groups->prev = g;
-    g_groups = g;
-    g_ngroups++;
     return g;
 }
 
@@ -373,12 +381,9 @@ void vb_live_group_unref(live_group *g)
     if (--g->refs > 0) return;
     vb_hub_unsubscribe(&g->sub);
     vb_hub_unsubscribe(&g->wsub);
-    if (g->prev)
-        g->prev->next = g->next;
-    else
-        g_groups = g->next;
-    if (g->next) g->next->prev = g->prev;
-    g_ngroups--;
+    char key[96];
+    group_key(g->kind, g->id, key);
+    vb_map_del(&g_groups, key);
     vb_buf_unref(g->stats);
     g->stats = NULL;
     json_decref(g->columns);
@@ -392,13 +397,8 @@ void vb_live_group_unref(live_group *g)
 void vb_live_group_set_workspace(live_group *g, const char *wid)
 {
     if (g->wid[0] || !wid) return;
-    char topic[128];
+    char topic[VB_HUB_TOPIC_MAX];
     snprintf(g->wid, sizeof g->wid, "%s", wid);
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_hub_topic(topic, VB_HUB_WORKSPACE, wid);
     (void)vb_hub_subscribe(&g->wsub, topic, on_group_ws_event, g);
-}
-
-size_t vb_live_groups(void)
-{
-    return g_ngroups;
 }

@@ -41,10 +41,6 @@ enum vb_live_kind { VB_LIVE_WS_STATS = 0, VB_LIVE_PROJECT_STATS = 1, VB_LIVE_ACT
  */
 void vb_live_open(vb_http_req *req, int kind, const char *id, const char *user_id,
                   const char *last_event_id);
-/* Open streams (started or waiting for their guard). */
-size_t vb_live_count(void);
-/* Number of groups (tests: everything is released when the streams go). */
-size_t vb_live_groups(void);
 
 /* The project stats object for counts {status: n} in the order of columns
  * (array of names; statuses not among them follow). completionRate is the

@@ -35,11 +35,6 @@ int vb_live_client_hold(live_client *c, const char *id, vb_buf *b)
     return 0;
 }
 
-size_t vb_live_count(void)
-{
-    return g_nclients;
-}
-
 /* ---- clients --------------------------------------------------------------- */
 
 static void client_free(live_client *c)

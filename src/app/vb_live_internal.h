@@ -36,7 +36,6 @@ typedef struct live_client {
 } live_client;
 
 struct live_group {
-    live_group *prev, *next; /* g_groups */
     int kind;
     char id[64];  /* workspace or project id */
     char wid[64]; /* the workspace ("" until known for a project) */

@@ -133,21 +133,3 @@ void vb_proxy_client(const vb_proxy *p, const char *peer, const char *xff,
         end = start > xff ? start - 1 : xff;
     }
 }
-
-void vb_proxy_rate_key(const char *ip, char out[VB_PROXY_ADDR_LEN])
-{
-    unsigned char a[16];
-    int v4;
-    if (!ip || parse_addr(ip, strlen(ip), a, &v4) != 0) {
-        snprintf(out, VB_PROXY_ADDR_LEN, "%s", ip ? ip : "");
-        return;
-    }
-    if (v4) {
-        addr_text(a, 1, out);
-        return;
-    }
-    memset(a + 8, 0, 8);
-    char text[VB_PROXY_ADDR_LEN - 4]; /* "xxxx:xxxx:xxxx:xxxx::" and room for "/64" */
-    if (!inet_ntop(AF_INET6, a, text, sizeof text)) text[0] = '\0';
-    snprintf(out, VB_PROXY_ADDR_LEN, "%s/64", text);
-}

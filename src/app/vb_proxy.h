@@ -1,8 +1,8 @@
 /*
  * Who the client is: the peer address, or, when the peer is a trusted proxy
- * (TRUST_PROXY: addresses or CIDRs), the address its X-Forwarded-For names;
- * and the key a client is counted under by the rate limits (an IPv6 client
- * by its /64, since one host usually owns the whole /64).
+ * (TRUST_PROXY: addresses or CIDRs), the address its X-Forwarded-For names.
+ * Clients are counted under the key core/vb_addr.h gives that address (an
+ * IPv6 client by its /64), by the rate limits and the per-address caps alike.
  */
 #ifndef VB_PROXY_H
 #define VB_PROXY_H
@@ -28,8 +28,5 @@ int vb_proxy_trusted(const vb_proxy *p, const char *ip);
  * the client (a malformed entry stops the walk at the last trusted hop). */
 void vb_proxy_client(const vb_proxy *p, const char *peer, const char *xff,
                      char out[VB_PROXY_ADDR_LEN]);
-/* The rate-limit key of address ip: an IPv4 address as it is, an IPv6 one
- * as its /64 ("2001:db8:1:2::/64"), an IPv4-mapped IPv6 one as the IPv4. */
-void vb_proxy_rate_key(const char *ip, char out[VB_PROXY_ADDR_LEN]);
 
 #endif

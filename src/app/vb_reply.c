@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_reply_json(vb_http_req *req, int status, json_t *body)
+/* Sends body (stolen) as application/json with status. */
+static void vb_reply_json(vb_http_req *req, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(body);

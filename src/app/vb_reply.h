@@ -7,8 +7,6 @@
 
 #include <jansson.h>
 
-/* Sends body (stolen) as application/json with status. */
-void vb_reply_json(vb_http_req *req, int status, json_t *body);
 /* {"success":true,"data":data} (data stolen; NULL becomes null). */
 void vb_reply_ok(vb_http_req *req, int status, json_t *data);
 /* {"success":true, ...page} where page is {"data":[...],"meta":{...}} (stolen). */

@@ -3,6 +3,20 @@
 #define VB_ROUTES_H
 
 #include "http/vb_router.h"
+#include "http/vb_validate.h"
+
+/* The query fields of every paged list (answers VB_RESULT_PAGE), declared
+ * once: page from 1, limit 1..100 (the store's defaults: 1 and 20). */
+/* clang-format off */
+#define VB_ROUTES_PAGE_FIELDS                                                                      \
+    {.name = "page", .type = VB_F_INT, .min = 1, .max = 100000,                                    \
+     .description = "Page number (default 1)"},                                                    \
+    {.name = "limit", .type = VB_F_INT, .min = 1, .max = 100,                                      \
+     .description = "Page size (default 20)"}
+/* clang-format on */
+
+/* The query schema of a list that takes nothing but a page (routes_page.c). */
+extern const vb_schema vb_routes_page;
 
 extern const vb_route_group vb_routes_ops;      /* health, docs, metrics (app/routes_ops.c) */
 extern const vb_route_group vb_routes_auth;     /* auth + users (app/routes_auth.c) */

@@ -34,8 +34,8 @@ static int add_user(vb_app *app, const char *hash, const char *email, const char
                     char id_out[64])
 {
     char token[VB_REFRESH_TOKEN_LEN + 1], token_hash[65];
-    vb_token_random(token);
-    vb_sha256_hex(token, token_hash);
+    vb_auth_token_random(token);
+    vb_auth_sha256_hex(token, token_hash);
     json_t *args = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "email", email, "passwordHash", hash,
                              "firstName", first, "lastName", "Demo", "tokenHash", token_hash,
                              "expiresAt", (json_int_t)vb_wall_ms() + 3600 * 1000);
@@ -86,7 +86,7 @@ int vb_app_seed_demo(vb_app *app)
         return 1;
     }
     char hash[VB_PASSWORD_HASH_MAX];
-    if (vb_password_hash(DEMO_PASSWORD, hash)) return VB_ENOMEM;
+    if (vb_auth_password_hash(DEMO_PASSWORD, hash)) return VB_ENOMEM;
     char alice[64], bob[64], wid[64], pid[64];
     if ((rc = add_user(app, hash, "alice@demo.vibed.dev", "Alice", alice)) ||
         (rc = add_user(app, hash, "bob@demo.vibed.dev", "Bob", bob)))

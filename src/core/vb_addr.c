@@ -8,8 +8,6 @@
 #include <string.h>
 
 struct vb_addr_ent {
-    vb_addr_ent *next;
-    size_t hash;
     unsigned count;
     char key[VB_ADDR_KEY_LEN];
 };
@@ -32,93 +30,46 @@ void vb_addr_key(const char *ip, char *out)
     snprintf(out, VB_ADDR_KEY_LEN, "%s", ip);
 }
 
-/* FNV-1a over the key bytes. */
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return (size_t)h;
-}
-
-static vb_addr_ent *find(const vb_addr_count *t, const char *key, size_t h)
-{
-    if (!t->nb) return NULL;
-    for (vb_addr_ent *e = t->b[h & (t->nb - 1)]; e; e = e->next)
-        if (e->hash == h && strcmp(e->key, key) == 0) return e;
-    return NULL;
-}
-
-/* Doubles the bucket array (or creates it). 0, or -1 when out of memory. */
-static int grow(vb_addr_count *t)
-{
-    size_t nb = t->nb ? t->nb * 2 : 16;
-    vb_addr_ent **b = calloc(nb, sizeof(*b));
-    if (!b) return -1;
-    for (size_t i = 0; i < t->nb; i++) {
-        vb_addr_ent *e = t->b[i];
-        while (e) {
-            vb_addr_ent *n = e->next;
-            e->next = b[e->hash & (nb - 1)];
-            b[e->hash & (nb - 1)] = e;
-            e = n;
-        }
-    }
-    free(t->b);
-    t->b = b;
-    t->nb = nb;
-    return 0;
-}
-
 vb_addr_ent *vb_addr_take(vb_addr_count *t, const char *key, unsigned max)
 {
-    size_t h = hash_str(key);
-    vb_addr_ent *e = find(t, key, h);
+    vb_addr_ent *e = vb_map_get(&t->keys, key);
     if (e) {
         if (max && e->count >= max) return NULL;
         e->count++;
         return e;
     }
-    if (t->n >= t->nb && grow(t) != 0) return NULL;
     e = calloc(1, sizeof(*e));
     if (!e) return NULL;
-    e->hash = h;
     e->count = 1;
     snprintf(e->key, sizeof(e->key), "%s", key);
-    e->next = t->b[h & (t->nb - 1)];
-    t->b[h & (t->nb - 1)] = e;
-    t->n++;
+    if (vb_map_put(&t->keys, e->key, e) != 0) {
+        free(e);
+        return NULL;
+    }
     return e;
 }
 
 void vb_addr_give(vb_addr_count *t, vb_addr_ent *e)
 {
     if (!e || --e->count > 0) return;
-    vb_addr_ent **pp = &t->b[e->hash & (t->nb - 1)];
-    while (*pp != e)
-        pp = &(*pp)->next;
-    *pp = e->next;
+    vb_map_del(&t->keys, e->key);
     free(e);
-    t->n--;
 }
 
 unsigned vb_addr_count_of(const vb_addr_count *t, const char *key)
 {
-    vb_addr_ent *e = find(t, key, hash_str(key));
+    vb_addr_ent *e = vb_map_get(&t->keys, key);
     return e ? e->count : 0;
+}
+
+static int free_ent(const char *key, void *val, void *ud)
+{
+    free(val);
+    return 0;
 }
 
 void vb_addr_clear(vb_addr_count *t)
 {
-    for (size_t i = 0; i < t->nb; i++) {
-        vb_addr_ent *e = t->b[i];
-        while (e) {
-            vb_addr_ent *n = e->next;
-            free(e);
-            e = n;
-        }
-    }
-    free(t->b);
-    t->b = NULL;
-    t->nb = t->n = 0;
+    (void)vb_map_each(&t->keys, free_ent, NULL);
+    vb_map_clear(&t->keys);
 }

@@ -7,6 +7,8 @@
 #ifndef VB_ADDR_H
 #define VB_ADDR_H
 
+#include "core/vb_map.h"
+
 #include <stddef.h>
 
 #define VB_ADDR_KEY_LEN 48 /* room for any key, NUL included */
@@ -19,9 +21,7 @@ void vb_addr_key(const char *ip, char *out);
 
 typedef struct vb_addr_ent vb_addr_ent;
 typedef struct vb_addr_count {
-    vb_addr_ent **b;
-    size_t nb; /* buckets, a power of two (0 before the first take) */
-    size_t n;  /* keys with a count above 0 */
+    vb_map keys; /* key -> vb_addr_ent, for keys with a count above 0 */
 } vb_addr_count;
 
 /* Counts one more for key unless it already has max (max 0: no ceiling).

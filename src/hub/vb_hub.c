@@ -1,6 +1,6 @@
 /*
- * The event hub (see vb_hub.h): a table of topics, each with a doubly linked
- * list of embedded subscriptions.
+ * The event hub (see vb_hub.h): a map of topics (core/vb_map.h), each with a
+ * doubly linked list of embedded subscriptions.
  *
  * Delivery walks a topic's list with a cursor that lives on the publisher's
  * stack and is registered on the topic, so that a subscriber may unsubscribe
@@ -14,8 +14,10 @@
 #include "hub/vb_hub.h"
 
 #include "core/vb_common.h"
+#include "core/vb_map.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,73 +27,32 @@ typedef struct hub_cursor {
 } hub_cursor;
 
 typedef struct hub_topic {
-    struct hub_topic *chain; /* bucket chain */
-    uint64_t hash;
     vb_hub_sub *head;
     size_t nsubs;
     hub_cursor *cursors; /* deliveries walking this topic, innermost first */
     char name[];
 } hub_topic;
 
-static hub_topic **g_buckets;
-static size_t g_nbuckets; /* power of two, or 0 before the first subscribe */
-static size_t g_ntopics;
+static vb_map g_topics; /* name -> hub_topic */
 
-/* FNV-1a over the topic name. */
-static uint64_t hash_str(const char *s)
+static hub_topic *topic_find(const char *name)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static hub_topic *topic_find(const char *name, uint64_t h)
-{
-    if (!g_nbuckets) return NULL;
-    for (hub_topic *t = g_buckets[h & (g_nbuckets - 1)]; t; t = t->chain)
-        if (t->hash == h && strcmp(t->name, name) == 0) return t;
-    return NULL;
-}
-
-/* Doubles the bucket array (or makes the first one). Returns 0 or VB_ENOMEM. */
-static int table_grow(void)
-{
-    size_t n = g_nbuckets ? g_nbuckets * 2 : 64;
-    hub_topic **b = calloc(n, sizeof *b);
-    if (!b) return VB_ENOMEM;
-    for (size_t i = 0; i < g_nbuckets; i++) {
-        hub_topic *t = g_buckets[i];
-        while (t) {
-            hub_topic *next = t->chain;
-            t->chain = b[t->hash & (n - 1)];
-            b[t->hash & (n - 1)] = t;
-            t = next;
-        }
-    }
-    free(g_buckets);
-    g_buckets = b;
-    g_nbuckets = n;
-    return 0;
+    return vb_map_get(&g_topics, name);
 }
 
 /* Finds or creates the topic name. Returns NULL when out of memory. */
 static hub_topic *topic_get(const char *name)
 {
-    uint64_t h = hash_str(name);
-    hub_topic *t = topic_find(name, h);
+    hub_topic *t = topic_find(name);
     if (t) return t;
-    if (g_ntopics + 1 > g_nbuckets && table_grow()) return NULL;
     size_t len = strlen(name);
     t = calloc(1, sizeof *t + len + 1);
     if (!t) return NULL;
     memcpy(t->name, name, len + 1);
-    t->hash = h;
-    t->chain = g_buckets[h & (g_nbuckets - 1)];
-    g_buckets[h & (g_nbuckets - 1)] = t;
-    g_ntopics++;
+    if (vb_map_put(&g_topics, t->name, t) != 0) {
+        free(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -99,11 +60,7 @@ static hub_topic *topic_get(const char *name)
 static void topic_maybe_free(hub_topic *t)
 {
     if (t->head || t->cursors) return;
-    hub_topic **pp = &g_buckets[t->hash & (g_nbuckets - 1)];
-    while (*pp && *pp != t)
-        pp = &(*pp)->chain;
-    if (*pp) *pp = t->chain;
-    g_ntopics--;
+    vb_map_del(&g_topics, t->name);
     free(t);
 }
 
@@ -157,7 +114,7 @@ void vb_hub_unsubscribe(vb_hub_sub *sub)
 void vb_hub_publish(const char *topic, const char *type, json_t *data)
 {
     if (!topic || !type) return;
-    hub_topic *t = topic_find(topic, hash_str(topic));
+    hub_topic *t = topic_find(topic);
     if (!t || !t->head) return;
     /* Keep data alive even if a callback drops the publisher's last ref. */
     json_incref(data);
@@ -171,6 +128,18 @@ void vb_hub_publish(const char *topic, const char *type, json_t *data)
     t->cursors = cur.up;
     topic_maybe_free(t);
     json_decref(data);
+}
+
+char *vb_hub_topic(char buf[VB_HUB_TOPIC_MAX], vb_hub_kind kind, const char *id)
+{
+    static const char *const names[] = {
+        [VB_HUB_WORKSPACE] = "workspace",
+        [VB_HUB_PROJECT] = "project",
+        [VB_HUB_CHANNEL] = "channel",
+        [VB_HUB_USER] = "user",
+    };
+    snprintf(buf, VB_HUB_TOPIC_MAX, "%s:%s", names[kind], id ? id : "");
+    return buf;
 }
 
 static const char *g_origin;
@@ -206,30 +175,27 @@ void vb_hub_publish_events(json_t *events, void *ud)
 size_t vb_hub_count(const char *topic)
 {
     if (!topic) return 0;
-    hub_topic *t = topic_find(topic, hash_str(topic));
+    hub_topic *t = topic_find(topic);
     return t ? t->nsubs : 0;
+}
+
+/* Detaches the subscribers still here so a late unsubscribe is a no-op. */
+static int topic_free(const char *name, void *val, void *ud)
+{
+    hub_topic *t = val;
+    for (vb_hub_sub *s = t->head; s;) {
+        vb_hub_sub *sn = s->next;
+        s->next = s->prev = NULL;
+        s->topic = NULL;
+        s->active = 0;
+        s = sn;
+    }
+    free(t);
+    return 0;
 }
 
 void vb_hub_shutdown(void)
 {
-    for (size_t i = 0; i < g_nbuckets; i++) {
-        hub_topic *t = g_buckets[i];
-        while (t) {
-            hub_topic *next = t->chain;
-            /* Subscribers still here are detached so a late unsubscribe is a no-op. */
-            for (vb_hub_sub *s = t->head; s;) {
-                vb_hub_sub *sn = s->next;
-                s->next = s->prev = NULL;
-                s->topic = NULL;
-                s->active = 0;
-                s = sn;
-            }
-            free(t);
-            t = next;
-        }
-    }
-    free(g_buckets);
-    g_buckets = NULL;
-    g_nbuckets = 0;
-    g_ntopics = 0;
+    (void)vb_map_each(&g_topics, topic_free, NULL);
+    vb_map_clear(&g_topics);
 }

@@ -17,6 +17,20 @@
 
 typedef struct vb_hub_sub vb_hub_sub;
 
+/* The kinds of topic; each names its topic "<kind>:<id>". */
+typedef enum vb_hub_kind {
+    VB_HUB_WORKSPACE, /* "workspace:<wid>" */
+    VB_HUB_PROJECT,   /* "project:<pid>" */
+    VB_HUB_CHANNEL,   /* "channel:<cid>" */
+    VB_HUB_USER,      /* "user:<uid>" */
+} vb_hub_kind;
+
+#define VB_HUB_TOPIC_MAX 128 /* a topic name's buffer, NUL included */
+
+/* Writes the name of the topic of kind for id into buf (cut to fit);
+ * returns buf. Chat rooms are named the same way. */
+char *vb_hub_topic(char buf[VB_HUB_TOPIC_MAX], vb_hub_kind kind, const char *id);
+
 /* data is borrowed (incref to keep). */
 typedef void (*vb_hub_fn)(vb_hub_sub *sub, const char *topic, const char *type, json_t *data,
                           void *ud);

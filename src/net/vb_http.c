@@ -20,6 +20,8 @@ void vb_http_limits_default(vb_http_limits *l)
     l->idle_timeout_ms = 60000;
     l->max_connections = 19800;
     l->max_connections_per_address = 1000;
+    l->exempt = NULL;
+    l->exempt_ud = NULL;
 }
 
 int vb_http_server_port(const vb_http_server *s)
@@ -279,10 +281,11 @@ static void on_connection(uv_stream_t *ls, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     peer_name(c);
+    int exempt = s->limits.exempt && s->limits.exempt(c->client_ip, s->limits.exempt_ud);
     char key[VB_ADDR_KEY_LEN];
     vb_addr_key(c->client_ip, key);
-    c->addr = vb_addr_take(&s->addrs, key, s->limits.max_connections_per_address);
-    if (!c->addr) {
+    c->addr = exempt ? NULL : vb_addr_take(&s->addrs, key, s->limits.max_connections_per_address);
+    if (!exempt && !c->addr) {
         vb_http_conn_fail(c, 429); /* answered, then drained */
         return;
     }

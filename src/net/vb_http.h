@@ -37,6 +37,11 @@ typedef struct vb_http_limits {
     /* open connections per client address (IPv6: per /64, see vb_addr.h);
      * one more is answered 429 TOO_MANY_CONNECTIONS; default 1000, 0: none */
     unsigned max_connections_per_address;
+    /* peers not counted against max_connections_per_address (trusted proxies,
+     * whose connections carry many clients): exempt(peer address, exempt_ud)
+     * returns 1; NULL exempts nobody */
+    int (*exempt)(const char *ip, void *ud);
+    void *exempt_ud;
 } vb_http_limits;
 
 /* How many times the server gave memory back after an output burst of its
@@ -71,7 +76,7 @@ typedef struct vb_http_req {
     vb_http_header resp_headers[VB_HTTP_MAX_RESP_HEADERS];
     size_t nresp_headers;
     int status; /* set by respond(), for logging; set by the caller (101 or
-                   200) before vb_http_takeover(), for the done callback */
+                   200) before vb_stream_takeover(), for the done callback */
     void *app;  /* free for the application (e.g. auth context); not touched by the server */
     /* Set by a handler that holds the request (long-polling): called once if
      * the peer closes or resets the connection before the answer. The handler

@@ -191,8 +191,6 @@ void vb_http_server_maybe_finish(vb_http_server *s);
 /* Called from the connection's close callback once both handles are closed:
  * runs the stream's on_close (once), drops its queued buffers, frees it. */
 void vb_stream_release(vb_stream *s);
-/* The trim timer's callback (vb_stream.c). */
-void vb_stream_trim_cb(uv_timer_t *t);
 
 /* --- vb_http_parse.c --- */
 
@@ -214,15 +212,8 @@ long vb_http_pct_decode(const char *src, size_t len, char *dst, int plus_space);
 
 /* --- vb_http_write.c --- */
 
-/* Allocates a write buffer with room for cap bytes of data; NULL on OOM. */
-vb_http_wbuf *vb_http_wbuf_new(size_t cap);
-/* Queues w (its bufs[0..nbufs) set by the caller) on c; takes ownership of w.
- * On failure the connection is closed. Returns 0 or VB_EIO. */
-int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w);
 /* Writes a small JSON error answer with Connection: close (used for parse
  * errors and timeouts, when no request exists to answer). */
 void vb_http_write_error(vb_http_conn *c, int status);
-/* Formats the current Date header value (cached per second). */
-const char *vb_http_date(vb_http_server *s);
 
 #endif

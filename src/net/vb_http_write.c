@@ -54,7 +54,7 @@ const char *vb_http_reason(int status)
 
 /* Formats the IMF-fixdate of RFC 7231 ("Sun, 06 Nov 1994 08:49:37 GMT"),
  * recomputed at most once per second; independent of the locale. */
-const char *vb_http_date(vb_http_server *s)
+static const char *vb_http_date(vb_http_server *s)
 {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -96,7 +96,8 @@ void vb_http_add_header(vb_http_req *req, const char *name, const char *value)
     req->nresp_headers++;
 }
 
-vb_http_wbuf *vb_http_wbuf_new(size_t cap)
+/* Allocates a write buffer with room for cap bytes of data; NULL on OOM. */
+static vb_http_wbuf *vb_http_wbuf_new(size_t cap)
 {
     vb_http_wbuf *w = malloc(sizeof(*w) + cap);
     if (!w) return NULL;
@@ -118,7 +119,9 @@ static void on_write(uv_write_t *wr, int status)
     if (status < 0 && c->state != VB_CONN_CLOSED) vb_http_conn_close(c);
 }
 
-int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w)
+/* Queues w (its bufs[0..nbufs) set by the caller) on c; takes ownership of w.
+ * On failure the connection is closed. Returns 0 or VB_EIO. */
+static int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w)
 {
     if (c->state == VB_CONN_CLOSED) {
         free(w);

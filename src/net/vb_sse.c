@@ -146,7 +146,7 @@ vb_stream *vb_sse_start(vb_http_req *req, const vb_stream_handlers *h, void *ud)
         return NULL;
     }
     req->status = 200; /* for the access log, should the server write one */
-    vb_stream *s = vb_http_takeover(req, h, ud);
+    vb_stream *s = vb_stream_takeover(req, h, ud);
     /* A failed send closes the stream; its on_close comes later, as usual. */
     if (s) (void)vb_stream_send_copy(s, head, len);
     free(head);

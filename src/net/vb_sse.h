@@ -39,7 +39,7 @@ vb_buf *vb_sse_retry(unsigned ms);
  * already added to req (security, CORS; an added Cache-Control, Content-Type
  * or Connection is replaced by the ones above), then a "retry:" hint of
  * VB_SSE_RETRY_MS. req is consumed in every case. h and ud are as for
- * vb_http_takeover. Returns the stream, or NULL when the peer is gone or
+ * vb_stream_takeover. Returns the stream, or NULL when the peer is gone or
  * memory ran out (on_close is then not called).
  */
 vb_stream *vb_sse_start(vb_http_req *req, const vb_stream_handlers *h, void *ud);

@@ -62,7 +62,8 @@ static void begin_shutdown(vb_stream *s);
 
 /* ---- output accounting, and giving memory back after a burst ---- */
 
-void vb_stream_trim_cb(uv_timer_t *t)
+/* The trim timer's callback (vb_stream.c). */
+static void vb_stream_trim_cb(uv_timer_t *t)
 {
     vb_http_server *srv = t->data;
     srv->out_since_trim = 0;
@@ -135,7 +136,8 @@ static void mark_dirty(vb_stream *s)
     s->in_dirty = 1;
 }
 
-void vb_stream_abort(vb_stream *s)
+/* Closes now, dropping queued output. */
+static void vb_stream_abort(vb_stream *s)
 {
     if (is_closed(s)) return;
     dirty_unlink(s);
@@ -391,7 +393,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
  * The done callback sees req with req->status as set by the caller (101 is
  * assumed for an Upgrade request, 200 otherwise, when the caller left 0).
  */
-vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud)
+vb_stream *vb_stream_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud)
 {
     static const char busy[] =
         "{\"statusCode\":503,\"code\":\"UNAVAILABLE\",\"message\":\"Server is shutting down\"}";
@@ -482,9 +484,4 @@ size_t vb_stream_queued(const vb_stream *s)
 const char *vb_stream_peer(const vb_stream *s)
 {
     return s->conn->client_ip;
-}
-
-void vb_stream_set_ud(vb_stream *s, void *ud)
-{
-    s->ud = ud;
 }

@@ -35,7 +35,7 @@ typedef struct vb_stream_handlers {
  * stream, or NULL if the peer is already gone or memory ran out (req is then
  * answered or freed; on_close is not called).
  */
-vb_stream *vb_http_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud);
+vb_stream *vb_stream_takeover(vb_http_req *req, const vb_stream_handlers *h, void *ud);
 /* Queues b by reference (takes a new ref). Returns 0, or VB_ETOOBIG when the
  * output limit is exceeded (the stream is then closed), or VB_EIO if closed. */
 int vb_stream_send(vb_stream *s, vb_buf *b);
@@ -44,12 +44,9 @@ int vb_stream_send_copy(vb_stream *s, const void *data, size_t len);
 /* Closes after queued output is written (bounded by a short linger). on_close
  * runs once, later. Safe to call more than once and from inside callbacks. */
 void vb_stream_close(vb_stream *s);
-/* Closes now, dropping queued output. */
-void vb_stream_abort(vb_stream *s);
 void vb_stream_set_limit(vb_stream *s, size_t max_queued);
 size_t vb_stream_queued(const vb_stream *s);
 /* Peer address as text. */
 const char *vb_stream_peer(const vb_stream *s);
-void vb_stream_set_ud(vb_stream *s, void *ud);
 
 #endif

@@ -205,7 +205,7 @@ vb_ws *vb_ws_accept(vb_http_req *req, const vb_ws_handlers *h, void *ud, const v
     ws->max_message = opts && opts->max_message ? opts->max_message : WS_DEFAULT_MAX_MESSAGE;
 
     req->status = 101;
-    ws->s = vb_http_takeover(req, &sh, ws);
+    ws->s = vb_stream_takeover(req, &sh, ws);
     if (!ws->s) {
         free(ws);
         return NULL;
@@ -218,11 +218,6 @@ vb_ws *vb_ws_accept(vb_http_req *req, const vb_ws_handlers *h, void *ud, const v
                      accept);
     vb_stream_send_copy(ws->s, resp, (size_t)n); /* a failure closes the stream */
     return ws;
-}
-
-void vb_ws_set_ud(vb_ws *ws, void *ud)
-{
-    ws->ud = ud;
 }
 
 const char *vb_ws_peer(const vb_ws *ws)

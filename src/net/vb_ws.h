@@ -44,7 +44,6 @@ int vb_ws_send_frame(vb_ws *ws, vb_buf *frame);
 int vb_ws_send(vb_ws *ws, int opcode, const void *payload, size_t len);
 /* Sends a close frame with code and reason, then closes. */
 void vb_ws_close(vb_ws *ws, int code, const char *reason);
-void vb_ws_set_ud(vb_ws *ws, void *ud);
 const char *vb_ws_peer(const vb_ws *ws);
 
 #endif

@@ -126,7 +126,7 @@ static void idle_closed(uv_handle_t *h)
     vb_eio_server *srv = h->data;
     void (*cb)(void *) = srv->free_cb;
     void *arg = srv->free_arg;
-    vb_rt_map_clear(&srv->sessions);
+    vb_map_clear(&srv->sessions);
     vb_addr_clear(&srv->addrs);
     free(srv->path);
     free(srv);
@@ -140,32 +140,20 @@ void vb_eio__server_session_freed(vb_eio_server *srv)
     if (srv->freeing && srv->nlive == 0) uv_close((uv_handle_t *)&srv->gate_timer, gate_closed);
 }
 
-static void collect(void *val, void *ud)
+/* Closing a session takes it out of the map, which a walk allows. */
+static int close_session(const char *sid, void *val, void *ud)
 {
-    vb_eio_socket ***p = ud;
-    *(*p)++ = val;
+    vb_eio__close(val, "server close", NULL);
+    return 0;
 }
 
 void vb_eio_server_free(vb_eio_server *srv, void (*cb)(void *arg), void *arg)
 {
     srv->free_cb = cb;
     srv->free_arg = arg;
-    size_t n = srv->sessions.n;
-    vb_eio_socket **all = n ? malloc(n * sizeof(*all)) : NULL;
-    if (all) {
-        vb_eio_socket **p = all;
-        vb_rt_map_each(&srv->sessions, collect, &p);
-        for (size_t i = 0; i < n; i++)
-            vb_eio__close(all[i], "server close", NULL);
-        free(all);
-    }
+    (void)vb_map_each(&srv->sessions, close_session, NULL);
     srv->freeing = 1;
     if (srv->nlive == 0) uv_close((uv_handle_t *)&srv->gate_timer, gate_closed);
-}
-
-size_t vb_eio_server_sessions(const vb_eio_server *srv)
-{
-    return srv->sessions.n;
 }
 
 /* Answers an error as {"code":N,"message":...}. */
@@ -242,7 +230,7 @@ int vb_eio_handle(vb_eio_server *srv, vb_http_req *req)
         handshake(srv, req, websocket);
         return 1;
     }
-    vb_eio_socket *s = has_sid == 1 ? vb_rt_map_get(&srv->sessions, sid) : NULL;
+    vb_eio_socket *s = has_sid == 1 ? vb_map_get(&srv->sessions, sid) : NULL;
     if (!s) {
         respond_err(req, 400, 1, "Session ID unknown");
         return 1;
@@ -282,21 +270,6 @@ void vb_eio_close(vb_eio_socket *s, const char *reason)
     vb_eio__close(s, reason ? reason : "server close", NULL);
 }
 
-const char *vb_eio_sid(const vb_eio_socket *s)
-{
-    return s->sid;
-}
-
-const char *vb_eio_transport(const vb_eio_socket *s)
-{
-    return s->state == VB_EIO_ST_WEBSOCKET ? "websocket" : "polling";
-}
-
-int vb_eio_is_open(const vb_eio_socket *s)
-{
-    return s->state != VB_EIO_ST_CLOSED;
-}
-
 void vb_eio_set_ud(vb_eio_socket *s, void *ud)
 {
     s->ud = ud;
@@ -305,14 +278,4 @@ void vb_eio_set_ud(vb_eio_socket *s, void *ud)
 void *vb_eio_get_ud(const vb_eio_socket *s)
 {
     return s->ud;
-}
-
-vb_eio_server *vb_eio_socket_server(const vb_eio_socket *s)
-{
-    return s->srv;
-}
-
-size_t vb_eio_queued(const vb_eio_socket *s)
-{
-    return s->out.len;
 }

@@ -115,8 +115,6 @@ int vb_eio_server_new(vb_eio_server **out, uv_loop_t *loop, const vb_eio_options
 /* Closes every session (their on_close runs later from the loop) and frees
  * the server once they are gone; cb (may be NULL) runs then. */
 void vb_eio_server_free(vb_eio_server *srv, void (*cb)(void *arg), void *arg);
-/* Number of live sessions. */
-size_t vb_eio_server_sessions(const vb_eio_server *srv);
 
 /* Takes the request if its path is the server's prefix (with or without the
  * trailing slash): returns 1 (req is answered now or later, and must not be
@@ -133,15 +131,7 @@ int vb_eio_send_msg(vb_eio_socket *s, vb_eio_msg *m);
  * close frame). on_close runs later from the loop. Safe to repeat. */
 void vb_eio_close(vb_eio_socket *s, const char *reason);
 
-const char *vb_eio_sid(const vb_eio_socket *s);
-/* "polling" or "websocket" (the current transport). */
-const char *vb_eio_transport(const vb_eio_socket *s);
-/* 1 until vb_eio_close() or a close for any reason. */
-int vb_eio_is_open(const vb_eio_socket *s);
 void vb_eio_set_ud(vb_eio_socket *s, void *ud);
 void *vb_eio_get_ud(const vb_eio_socket *s);
-vb_eio_server *vb_eio_socket_server(const vb_eio_socket *s);
-/* Bytes queued for the peer and not yet taken (polling queue only). */
-size_t vb_eio_queued(const vb_eio_socket *s);
 
 #endif

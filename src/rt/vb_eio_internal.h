@@ -7,7 +7,7 @@
 #include "net/vb_ws.h"
 #include "rt/vb_eio.h"
 #include "rt/vb_eio_packet.h"
-#include "rt/vb_rt_map.h"
+#include "core/vb_map.h"
 
 /* The session state machine. */
 enum vb_eio_state {
@@ -58,7 +58,7 @@ struct vb_eio_server {
     size_t path_len;
     vb_eio_handlers h;
     void *ud;
-    vb_rt_map sessions;  /* sid -> open session */
+    vb_map sessions;     /* sid -> open session */
     size_t nlive;        /* allocated sessions (open or closing) */
     vb_addr_count addrs; /* sessions per client address */
     uv_idle_t flush_idle;

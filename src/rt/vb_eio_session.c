@@ -40,8 +40,8 @@ vb_eio_socket *vb_eio__session_new(vb_eio_server *srv, int state)
     s->refs = 1;
     do
         new_sid(s->sid);
-    while (vb_rt_map_get(&srv->sessions, s->sid));
-    if (vb_rt_map_put(&srv->sessions, s->sid, s) != 0) {
+    while (vb_map_get(&srv->sessions, s->sid));
+    if (vb_map_put(&srv->sessions, s->sid, s) != 0) {
         free(s);
         return NULL;
     }
@@ -101,7 +101,7 @@ void vb_eio__close(vb_eio_socket *s, const char *reason, const char *get_pkt)
     if (s->state == VB_EIO_ST_CLOSED) return;
     s->state = VB_EIO_ST_CLOSED;
     s->reason = reason;
-    vb_rt_map_del(&s->srv->sessions, s->sid);
+    vb_map_del(&s->srv->sessions, s->sid);
     if (s->get) answer_get(s, get_pkt ? get_pkt : "1", 1);
     vb_ws *ws = s->ws, *probe = s->probe;
     s->ws = s->probe = NULL;

@@ -39,8 +39,7 @@ static void dispatch(vb_sio_conn *c, const vb_sio_packet *pk)
         break;
     case VB_SIO_ACK:
     case VB_SIO_BINARY_ACK:
-        if (s && s->state == VB_SIO_CONNECTED) vb_sio__on_ack_pkt(c, s, pk);
-        break;
+        break; /* the server asks for no acks: nothing waits for one */
     default:
         vb_eio_close(c->eio, "parse error");
         break;
@@ -213,12 +212,13 @@ int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options
     return 0;
 }
 
-static void free_nsp(void *val, void *ud)
+static int free_nsp(const char *name, void *val, void *ud)
 {
     vb_sio_nsp *nsp = val;
-    vb_rt_map_clear(&nsp->rooms);
+    vb_map_clear(&nsp->rooms);
     free(nsp->name);
     free(nsp);
+    return 0;
 }
 
 static void eio_freed(void *arg)
@@ -226,8 +226,8 @@ static void eio_freed(void *arg)
     vb_sio_server *srv = arg;
     void (*cb)(void *) = srv->free_cb;
     void *cb_arg = srv->free_arg;
-    vb_rt_map_each(&srv->nsps, free_nsp, NULL);
-    vb_rt_map_clear(&srv->nsps);
+    (void)vb_map_each(&srv->nsps, free_nsp, NULL);
+    vb_map_clear(&srv->nsps);
     free(srv);
     if (cb) cb(cb_arg);
 }
@@ -244,18 +244,13 @@ int vb_sio_handle(vb_sio_server *srv, vb_http_req *req)
     return vb_eio_handle(srv->eio, req);
 }
 
-vb_eio_server *vb_sio_eio(vb_sio_server *srv)
-{
-    return srv->eio;
-}
-
 vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_nsp_handlers *h,
                            void *ud)
 {
-    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP || vb_rt_map_get(&srv->nsps, name))
+    if (!name || name[0] != '/' || strlen(name) > VB_SIO_MAX_NSP || vb_map_get(&srv->nsps, name))
         return NULL;
     vb_sio_nsp *nsp = calloc(1, sizeof(*nsp));
-    if (!nsp || !(nsp->name = strdup(name)) || vb_rt_map_put(&srv->nsps, name, nsp) != 0) {
+    if (!nsp || !(nsp->name = strdup(name)) || vb_map_put(&srv->nsps, name, nsp) != 0) {
         if (nsp) free(nsp->name);
         free(nsp);
         return NULL;
@@ -266,44 +261,14 @@ vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_ns
     return nsp;
 }
 
-vb_sio_nsp *vb_sio_nsp_get(vb_sio_server *srv, const char *name)
-{
-    return vb_rt_map_get(&srv->nsps, name);
-}
-
-const char *vb_sio_nsp_name(const vb_sio_nsp *nsp)
-{
-    return nsp->name;
-}
-
-size_t vb_sio_nsp_count(const vb_sio_nsp *nsp)
-{
-    return nsp->count;
-}
-
-const char *vb_sio_socket_auth(const vb_sio_socket *s)
-{
-    return s->auth;
-}
-
 const char *vb_sio_socket_id(const vb_sio_socket *s)
 {
     return s->id;
 }
 
-vb_sio_nsp *vb_sio_socket_nsp(const vb_sio_socket *s)
-{
-    return s->nsp;
-}
-
 vb_eio_socket *vb_sio_socket_eio(const vb_sio_socket *s)
 {
     return s->conn ? s->conn->eio : NULL;
-}
-
-int vb_sio_socket_connected(const vb_sio_socket *s)
-{
-    return s->state == VB_SIO_CONNECTED && s->conn && s->conn->eio;
 }
 
 void *vb_sio_socket_ud(const vb_sio_socket *s)

@@ -102,16 +102,11 @@ int vb_sio_server_new(vb_sio_server **out, uv_loop_t *loop, const vb_sio_options
 void vb_sio_server_free(vb_sio_server *srv, void (*cb)(void *arg), void *arg);
 /* HTTP entry point: 1 if the request was taken (see vb_eio_handle). */
 int vb_sio_handle(vb_sio_server *srv, vb_http_req *req);
-vb_eio_server *vb_sio_eio(vb_sio_server *srv);
 
 /* Registers namespace name (starts with '/'; copied) with handlers (copied)
  * and ud. Returns NULL if out of memory or already registered. */
 vb_sio_nsp *vb_sio_nsp_new(vb_sio_server *srv, const char *name, const vb_sio_nsp_handlers *h,
                            void *ud);
-vb_sio_nsp *vb_sio_nsp_get(vb_sio_server *srv, const char *name);
-const char *vb_sio_nsp_name(const vb_sio_nsp *nsp);
-/* Connected sockets in the namespace. */
-size_t vb_sio_nsp_count(const vb_sio_nsp *nsp);
 
 /* --- connecting ------------------------------------------------------- */
 
@@ -133,26 +128,18 @@ int vb_sio_accept_session(vb_sio_socket *s, void *ud, const char *sid, const cha
  * {"message":"Not authorized"}). The socket is freed (no on_disconnect).
  * 0 or VB_ECONFLICT (not pending). */
 int vb_sio_refuse(vb_sio_socket *s, const char *data_json);
-/* The CONNECT payload kept for asynchronous checks (NUL-terminated): valid
- * from on_connect until the socket is accepted or refused (through the end
- * of the on_connect call when that call accepts); NULL afterwards. */
-const char *vb_sio_socket_auth(const vb_sio_socket *s);
 
 /* --- sockets ---------------------------------------------------------- */
 
 const char *vb_sio_socket_id(const vb_sio_socket *s); /* the sid sent in CONNECT */
-vb_sio_nsp *vb_sio_socket_nsp(const vb_sio_socket *s);
 /* The Engine.IO session (for the sid, transport, ...); NULL once gone. */
 vb_eio_socket *vb_sio_socket_eio(const vb_sio_socket *s);
-int vb_sio_socket_connected(const vb_sio_socket *s);
 void *vb_sio_socket_ud(const vb_sio_socket *s);
 void vb_sio_socket_set_ud(vb_sio_socket *s, void *ud);
 /* Server-side namespace disconnect: sends DISCONNECT, leaves the rooms;
  * on_disconnect runs now (not from inside its own handlers' callers: do not
  * call it from on_disconnect). The Engine.IO session stays open. */
 void vb_sio_disconnect(vb_sio_socket *s);
-/* Closes the whole Engine.IO session (every namespace of that client). */
-void vb_sio_close_conn(vb_sio_socket *s);
 
 /* --- emitting --------------------------------------------------------- */
 
@@ -163,13 +150,6 @@ int vb_sio_emit(vb_sio_socket *s, const char *event, const char *args, size_t ar
 /* Same with binary attachments referenced by placeholders in args. */
 int vb_sio_emit_bin(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
                     const vb_sio_bin *bins, size_t nbins);
-/* Called with the client's ack arguments (raw JSON array), or with args
- * NULL when the socket disconnected before the ack came. */
-typedef void (*vb_sio_ack_fn)(vb_sio_socket *s, const char *args, size_t args_len,
-                              const vb_sio_bin *bins, size_t nbins, void *ud);
-/* Emits and asks the client for an ack; cb runs exactly once. */
-int vb_sio_emit_ack(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
-                    vb_sio_ack_fn cb, void *ud);
 
 /* Answers an ack with args (raw JSON array or NULL for []) and frees the
  * handle. 0, VB_EIO (socket gone: nothing sent) or VB_EINVAL. */
@@ -178,8 +158,6 @@ int vb_sio_ack_send_bin(vb_sio_ack *ack, const char *args, size_t args_len, cons
                         size_t nbins);
 /* Frees an ack handle without answering. */
 void vb_sio_ack_free(vb_sio_ack *ack);
-/* The socket an ack handle belongs to (may be disconnected). */
-vb_sio_socket *vb_sio_ack_socket(const vb_sio_ack *ack);
 
 /* --- rooms (per namespace) --------------------------------------------- */
 
@@ -189,8 +167,6 @@ int vb_sio_join(vb_sio_socket *s, const char *room);
 void vb_sio_leave(vb_sio_socket *s, const char *room);
 void vb_sio_leave_all(vb_sio_socket *s);
 int vb_sio_in_room(const vb_sio_socket *s, const char *room);
-/* Members of a room (0 if it does not exist). */
-size_t vb_sio_room_size(const vb_sio_nsp *nsp, const char *room);
 /* Calls fn for each socket of room (room NULL: every connected socket of
  * the namespace); fn returns nonzero to stop. fn may make the current socket
  * leave or disconnect, but not others. Returns the number of calls. */
@@ -204,7 +180,6 @@ size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_sock
  * messages. refs 1. NULL on VB_ENOMEM or if args is not an array. */
 vb_sio_out *vb_sio_out_event(vb_sio_nsp *nsp, const char *event, const char *args, size_t args_len,
                              const vb_sio_bin *bins, size_t nbins);
-vb_sio_out *vb_sio_out_ref(vb_sio_out *o);
 void vb_sio_out_unref(vb_sio_out *o);
 /* The shared Engine.IO message of the packet text (attachments follow). */
 vb_eio_msg *vb_sio_out_msg(const vb_sio_out *o);

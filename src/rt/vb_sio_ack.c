@@ -1,6 +1,7 @@
 /*
- * Socket.IO events and acknowledgements: incoming EVENT and ACK packets,
- * emits that wait for an ack, and answering the client's acks.
+ * Socket.IO events and acknowledgements: incoming EVENT packets and
+ * answering the client's acks. The server asks for no acks, so an ACK
+ * packet from the client is ignored.
  */
 #include "rt/vb_sio_internal.h"
 
@@ -40,46 +41,6 @@ done:
     free(name);
 }
 
-/* An ACK / BINARY_ACK answering one of our emits. */
-void vb_sio__on_ack_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk)
-{
-    for (vb_sio_pending_ack **pp = &s->acks; *pp; pp = &(*pp)->next) {
-        if ((*pp)->id == pk->id) {
-            vb_sio_pending_ack *a = *pp;
-            *pp = a->next;
-            a->cb(s, pk->data, pk->data_len, c->bins, c->bin_have, a->ud);
-            free(a);
-            return;
-        }
-    }
-}
-
-int vb_sio_emit_ack(vb_sio_socket *s, const char *event, const char *args, size_t args_len,
-                    vb_sio_ack_fn cb, void *ud)
-{
-    if (s->state != VB_SIO_CONNECTED) return VB_EIO;
-    vb_sio_pending_ack *a = calloc(1, sizeof(*a));
-    if (!a) return VB_ENOMEM;
-    vb_sio_out *o =
-        vb_sio__out_build(s->nsp, VB_SIO_EVENT, s->next_ack_id, event, args, args_len, NULL, 0);
-    if (!o) {
-        free(a);
-        return VB_EINVAL;
-    }
-    int rc = vb_sio_out_send(o, s);
-    vb_sio_out_unref(o);
-    if (rc != 0) {
-        free(a);
-        return rc;
-    }
-    a->id = s->next_ack_id++;
-    a->cb = cb;
-    a->ud = ud;
-    a->next = s->acks;
-    s->acks = a;
-    return 0;
-}
-
 int vb_sio_ack_send_bin(vb_sio_ack *ack, const char *args, size_t args_len, const vb_sio_bin *bins,
                         size_t nbins)
 {
@@ -105,9 +66,4 @@ void vb_sio_ack_free(vb_sio_ack *ack)
     if (!ack) return;
     vb_sio__socket_unref(ack->s);
     free(ack);
-}
-
-vb_sio_socket *vb_sio_ack_socket(const vb_sio_ack *ack)
-{
-    return ack->s;
 }

@@ -3,7 +3,7 @@
 #ifndef VB_SIO_INTERNAL_H
 #define VB_SIO_INTERNAL_H
 
-#include "rt/vb_rt_map.h"
+#include "core/vb_map.h"
 #include "rt/vb_sio.h"
 #include "rt/vb_sio_packet.h"
 
@@ -18,7 +18,7 @@ struct vb_sio_server {
     uv_loop_t *loop;
     unsigned connect_timeout_ms;
     size_t max_binary; /* see vb_sio_options */
-    vb_rt_map nsps;    /* name -> vb_sio_nsp */
+    vb_map nsps;       /* name -> vb_sio_nsp */
     void (*free_cb)(void *arg);
     void *free_arg;
 };
@@ -28,9 +28,8 @@ struct vb_sio_nsp {
     char *name;
     vb_sio_nsp_handlers h;
     void *ud;
-    vb_rt_map rooms;     /* name -> vb_sio_room */
+    vb_map rooms;        /* name -> vb_sio_room */
     vb_sio_socket *head; /* connected sockets */
-    size_t count;
 };
 
 struct vb_sio_room {
@@ -48,13 +47,6 @@ struct vb_sio_member {
     vb_sio_member *s_next;
 };
 
-typedef struct vb_sio_pending_ack {
-    struct vb_sio_pending_ack *next;
-    int64_t id;
-    vb_sio_ack_fn cb;
-    void *ud;
-} vb_sio_pending_ack;
-
 struct vb_sio_socket {
     unsigned refs;     /* 1 while attached to its connection + 1 per ack handle */
     vb_sio_conn *conn; /* NULL once gone */
@@ -67,8 +59,6 @@ struct vb_sio_socket {
     vb_sio_socket *conn_next;
     vb_sio_socket *nsp_prev, *nsp_next;
     vb_sio_member *rooms;
-    vb_sio_pending_ack *acks;
-    int64_t next_ack_id;
 };
 
 /* One Engine.IO session as seen by Socket.IO. */
@@ -100,8 +90,6 @@ struct vb_sio_out {
 vb_sio_out *vb_sio__out_build(vb_sio_nsp *nsp, int type, int64_t id, const char *event,
                               const char *args, size_t args_len, const vb_sio_bin *bins,
                               size_t nbins);
-/* Sends a raw Socket.IO packet text (no attachments) to a connection. */
-int vb_sio__send_text(vb_sio_socket *s, const char *pkt, size_t len);
 void vb_sio__socket_unref(vb_sio_socket *s);
 
 /* Connections (vb_sio.c). */
@@ -110,9 +98,8 @@ void vb_sio__socket_unref(vb_sio_socket *s);
 void vb_sio__conn_timer_drop(vb_sio_conn *c);
 
 /* Namespace sockets (vb_sio_socket.c). */
-/* Removes s from its connection and namespace, leaves its rooms, fails its
- * pending acks and runs on_disconnect (unless refused); drops the
- * connection's reference. */
+/* Removes s from its connection and namespace, leaves its rooms and runs
+ * on_disconnect (unless refused); drops the connection's reference. */
 void vb_sio__socket_gone(vb_sio_socket *s, const char *reason, int notify);
 /* The socket of connection c for namespace nsp (pending or connected), or
  * NULL. */
@@ -123,7 +110,5 @@ void vb_sio__on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, 
 /* Events and acknowledgements (vb_sio_ack.c). */
 /* An EVENT / BINARY_EVENT for a connected socket. */
 void vb_sio__on_event_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk);
-/* An ACK / BINARY_ACK answering one of our emits. */
-void vb_sio__on_ack_pkt(vb_sio_conn *c, vb_sio_socket *s, const vb_sio_packet *pk);
 
 #endif

@@ -338,7 +338,8 @@ int vb_sio_packet_encode(vb_eio_sb *sb, int type, const char *nsp, int64_t id, s
     return 0;
 }
 
-int vb_sio_json_quote(vb_eio_sb *sb, const char *s)
+/* Appends s as a quoted, escaped JSON string. 0 or VB_ENOMEM. */
+static int vb_sio_json_quote(vb_eio_sb *sb, const char *s)
 {
     if (vb_eio_sb_append(sb, "\"", 1) != 0) return VB_ENOMEM;
     for (; *s; s++) {

@@ -74,9 +74,6 @@ int vb_sio_event_split(const char *data, size_t len, char **name, const char **r
  * surrounding whitespace removed. 0 or VB_EBADREQ if s is not an array. */
 int vb_sio_array_inner(const char *s, size_t len, const char **inner, size_t *inner_len);
 
-/* Appends s as a quoted, escaped JSON string. 0 or VB_ENOMEM. */
-int vb_sio_json_quote(vb_eio_sb *sb, const char *s);
-
 /* Appends an EVENT-style array: ["<name>",<inner>] where inner is the raw
  * text of further elements (may be empty). name may be NULL (ACK arrays:
  * "[<inner>]"). 0 or VB_ENOMEM. */

@@ -44,12 +44,6 @@ vb_sio_out *vb_sio_out_event(vb_sio_nsp *nsp, const char *event, const char *arg
     return vb_sio__out_build(nsp, VB_SIO_EVENT, -1, event, args, args_len, bins, nbins);
 }
 
-vb_sio_out *vb_sio_out_ref(vb_sio_out *o)
-{
-    o->refs++;
-    return o;
-}
-
 void vb_sio_out_unref(vb_sio_out *o)
 {
     if (!o || --o->refs) return;
@@ -84,7 +78,7 @@ size_t vb_sio_out_broadcast(vb_sio_out *o, const char *room, const vb_sio_socket
         }
         return n;
     }
-    vb_sio_room *r = vb_rt_map_get(&o->nsp->rooms, room);
+    vb_sio_room *r = vb_map_get(&o->nsp->rooms, room);
     if (!r) return 0;
     for (vb_sio_member *m = r->head, *next; m; m = next) {
         next = m->r_next;
@@ -123,20 +117,20 @@ int vb_sio_join(vb_sio_socket *s, const char *room)
 {
     if (s->state != VB_SIO_CONNECTED) return VB_EIO;
     if (vb_sio_in_room(s, room)) return 0;
-    vb_sio_room *r = vb_rt_map_get(&s->nsp->rooms, room);
+    vb_sio_room *r = vb_map_get(&s->nsp->rooms, room);
     if (!r) {
         size_t len = strlen(room);
         if (!(r = calloc(1, sizeof(*r) + len + 1))) return VB_ENOMEM;
         memcpy(r->name, room, len + 1);
         r->nsp = s->nsp;
-        if (vb_rt_map_put(&s->nsp->rooms, room, r) != 0) {
+        if (vb_map_put(&s->nsp->rooms, room, r) != 0) {
             free(r);
             return VB_ENOMEM;
         }
     }
     vb_sio_member *m = calloc(1, sizeof(*m));
     if (!m) {
-        if (!r->n) free(vb_rt_map_del(&s->nsp->rooms, room));
+        if (!r->n) free(vb_map_del(&s->nsp->rooms, room));
         return VB_ENOMEM;
     }
     m->room = r;
@@ -159,7 +153,7 @@ static void member_drop(vb_sio_member *m)
     else
         r->head = m->r_next;
     if (m->r_next) m->r_next->r_prev = m->r_prev;
-    if (--r->n == 0) free(vb_rt_map_del(&r->nsp->rooms, r->name));
+    if (--r->n == 0) free(vb_map_del(&r->nsp->rooms, r->name));
     free(m);
 }
 
@@ -191,12 +185,6 @@ int vb_sio_in_room(const vb_sio_socket *s, const char *room)
     return 0;
 }
 
-size_t vb_sio_room_size(const vb_sio_nsp *nsp, const char *room)
-{
-    const vb_sio_room *r = vb_rt_map_get(&nsp->rooms, room);
-    return r ? r->n : 0;
-}
-
 size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_socket *s, void *ud),
                         void *ud)
 {
@@ -209,7 +197,7 @@ size_t vb_sio_room_each(vb_sio_nsp *nsp, const char *room, int (*fn)(vb_sio_sock
         }
         return n;
     }
-    vb_sio_room *r = vb_rt_map_get(&nsp->rooms, room);
+    vb_sio_room *r = vb_map_get(&nsp->rooms, room);
     for (vb_sio_member *m = r ? r->head : NULL, *next; m; m = next) {
         next = m->r_next;
         n++;

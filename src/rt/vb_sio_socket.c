@@ -30,16 +30,8 @@ void vb_sio__socket_unref(vb_sio_socket *s)
     free(s);
 }
 
-/* Sends "4" + pkt to the socket's connection. */
-int vb_sio__send_text(vb_sio_socket *s, const char *pkt, size_t len)
-{
-    if (!s->conn || !s->conn->eio) return VB_EIO;
-    return vb_eio_send(s->conn->eio, 0, pkt, len);
-}
-
-/* Removes s from its connection and namespace, leaves its rooms, fails its
- * pending acks and runs on_disconnect (unless refused); drops the
- * connection's reference. */
+/* Removes s from its connection and namespace, leaves its rooms and runs
+ * on_disconnect (unless refused); drops the connection's reference. */
 void vb_sio__socket_gone(vb_sio_socket *s, const char *reason, int notify)
 {
     if (s->state == VB_SIO_GONE) return;
@@ -53,7 +45,6 @@ void vb_sio__socket_gone(vb_sio_socket *s, const char *reason, int notify)
         else
             nsp->head = s->nsp_next;
         if (s->nsp_next) s->nsp_next->nsp_prev = s->nsp_prev;
-        nsp->count--;
     }
     if (s->conn) {
         for (vb_sio_socket **pp = &s->conn->sockets; *pp; pp = &(*pp)->conn_next) {
@@ -62,12 +53,6 @@ void vb_sio__socket_gone(vb_sio_socket *s, const char *reason, int notify)
                 break;
             }
         }
-    }
-    while (s->acks) {
-        vb_sio_pending_ack *a = s->acks;
-        s->acks = a->next;
-        a->cb(s, NULL, 0, NULL, 0, a->ud);
-        free(a);
     }
     if (notify && s->nsp->h.on_disconnect) s->nsp->h.on_disconnect(s, reason, s->nsp->ud);
     s->conn = NULL;
@@ -127,7 +112,6 @@ int vb_sio_accept_session(vb_sio_socket *s, void *ud, const char *sid, const cha
     s->nsp_next = nsp->head;
     if (nsp->head) nsp->head->nsp_prev = s;
     nsp->head = s;
-    nsp->count++;
     vb_sio__conn_timer_drop(s->conn);
     return send_packet(s->conn, VB_SIO_CONNECT, nsp->name, data);
 }
@@ -147,7 +131,7 @@ int vb_sio_refuse(vb_sio_socket *s, const char *data_json)
  * it is accepted or refused. */
 void vb_sio__on_connect_pkt(vb_sio_conn *c, const char *name, const char *auth, size_t auth_len)
 {
-    vb_sio_nsp *nsp = vb_rt_map_get(&c->srv->nsps, name);
+    vb_sio_nsp *nsp = vb_map_get(&c->srv->nsps, name);
     if (!nsp) {
         send_packet(c, VB_SIO_CONNECT_ERROR, name, "{\"message\":\"Invalid namespace\"}");
         return;
@@ -184,9 +168,4 @@ void vb_sio_disconnect(vb_sio_socket *s)
     if (s->state == VB_SIO_GONE) return;
     if (s->conn) send_packet(s->conn, VB_SIO_DISCONNECT, s->nsp->name, NULL);
     vb_sio__socket_gone(s, "server namespace disconnect", 1);
-}
-
-void vb_sio_close_conn(vb_sio_socket *s)
-{
-    if (s->conn && s->conn->eio) vb_eio_close(s->conn->eio, "server close");
 }

@@ -646,6 +646,42 @@ static void test_connections_per_address(void **state)
     free(t);
 }
 
+/* Three connections at once, each served. */
+static void c_exempt(tctx *t)
+{
+    vbt_net_conn c[3];
+    for (int i = 0; i < 3; i++)
+        if (vbt_net_conn_open(&c[i], t->net.port) != 0) return;
+    for (int i = 0; i < 3; i++) {
+        vbt_net_conn_puts(&c[i], "GET /a HTTP/1.1\r\n\r\n");
+        t->rc[i] = vbt_net_conn_response(&c[i], t->res[i], RES_CAP, 0);
+    }
+    for (int i = 0; i < 3; i++)
+        vbt_net_conn_close(&c[i]);
+}
+
+static int exempt_loopback(const char *ip, void *ud)
+{
+    (*(int *)ud)++;
+    return strcmp(ip, "127.0.0.1") == 0;
+}
+
+/* A peer the exempt callback names (a trusted proxy) is not capped. */
+static void test_connections_per_address_exempt(void **state)
+{
+    int calls = 0;
+    vb_http_limits l;
+    vb_http_limits_default(&l);
+    l.max_connections_per_address = 2;
+    l.exempt = exempt_loopback;
+    l.exempt_ud = &calls;
+    tctx *t = run(c_exempt, &l);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(strstr(t->res[i], "P=/a"));
+    assert_int_equal(calls, 3);
+    free(t);
+}
+
 /* A body's memory follows the bytes received, not the declared length: a
  * request declaring 4 MB and sending 10 bytes holds a small buffer; the
  * whole body still arrives intact, and one declared over the limit is 413. */
@@ -746,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_header_injection),
         cmocka_unit_test(test_max_connections),
         cmocka_unit_test(test_connections_per_address),
+        cmocka_unit_test(test_connections_per_address_exempt),
         cmocka_unit_test(test_body_growth),
         cmocka_unit_test(test_query_get),
         cmocka_unit_test(test_reason_and_decode),

@@ -189,10 +189,25 @@ static void test_many_topics(void **state)
     vb_hub_shutdown();
 }
 
+static void test_topic_names(void **state)
+{
+    (void)state;
+    char t[VB_HUB_TOPIC_MAX];
+    assert_string_equal(vb_hub_topic(t, VB_HUB_WORKSPACE, "w1"), "workspace:w1");
+    assert_string_equal(vb_hub_topic(t, VB_HUB_PROJECT, "p1"), "project:p1");
+    assert_string_equal(vb_hub_topic(t, VB_HUB_CHANNEL, "c1"), "channel:c1");
+    assert_string_equal(vb_hub_topic(t, VB_HUB_USER, "u1"), "user:u1");
+    char longid[300];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    assert_int_equal(strlen(vb_hub_topic(t, VB_HUB_USER, longid)), VB_HUB_TOPIC_MAX - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_topic_names),
         cmocka_unit_test(test_unsubscribe_during_delivery),
         cmocka_unit_test(test_subscribe_during_delivery),
         cmocka_unit_test(test_nested_publish),

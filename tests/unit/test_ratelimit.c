@@ -127,19 +127,6 @@ static void test_proxy_client(void **state)
     vb_proxy_free(p);
 }
 
-static void test_rate_key(void **state)
-{
-    char out[VB_PROXY_ADDR_LEN];
-    vb_proxy_rate_key("192.0.2.1", out);
-    assert_string_equal(out, "192.0.2.1");
-    vb_proxy_rate_key("2001:db8:1:2:3:4:5:6", out);
-    assert_string_equal(out, "2001:db8:1:2::/64");
-    vb_proxy_rate_key("2001:db8:1:2:ffff::1", out);
-    assert_string_equal(out, "2001:db8:1:2::/64");
-    vb_proxy_rate_key("::ffff:192.0.2.1", out);
-    assert_string_equal(out, "192.0.2.1");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,7 +135,6 @@ int main(void)
         cmocka_unit_test(test_churn),
         cmocka_unit_test(test_proxy_parse),
         cmocka_unit_test(test_proxy_client),
-        cmocka_unit_test(test_rate_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

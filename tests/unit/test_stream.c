@@ -147,7 +147,7 @@ static void handler(vb_http_req *req, void *ud)
     tctx *t = VB_CONTAINER_OF(ud, tctx, net);
     if (strcmp(req->path, "/raw") == 0) {
         req->status = 200;
-        if (vb_http_takeover(req, &h, t)) t->nstreams++;
+        if (vb_stream_takeover(req, &h, t)) t->nstreams++;
         return;
     }
     vb_http_respond(req, 200, "text/plain", "ok", 2);

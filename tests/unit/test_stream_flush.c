@@ -64,7 +64,7 @@ static void handler(vb_http_req *req, void *ud)
     static const vb_stream_handlers h = {on_data, on_close};
     tctx *t = VB_CONTAINER_OF(ud, tctx, net);
     req->status = 200;
-    if (vb_http_takeover(req, &h, t)) t->nstreams++;
+    if (vb_stream_takeover(req, &h, t)) t->nstreams++;
 }
 
 /* Client: asks for the bulk with a small receive window, reads it in small
