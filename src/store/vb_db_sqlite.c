@@ -333,6 +333,38 @@ int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char
     return err;
 }
 
+int vb_db_blob(vb_db *db, void **data, size_t *len, const char *sql, const char *fmt, ...)
+{
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *st = vb_db_stmt_get(db, sql);
+    if (!st) return VB_EIO;
+    va_list ap;
+    va_start(ap, fmt);
+    int err = vb_db_bind_params(db, st, sql, fmt, ap);
+    va_end(ap);
+    if (!err) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_count(st) > 0 &&
+            sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            const void *p = sqlite3_column_blob(st, 0);
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            *data = malloc(n ? n : 1);
+            if (!*data) {
+                err = VB_ENOMEM;
+            } else {
+                if (n) memcpy(*data, p, n);
+                *len = n;
+            }
+        } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            err = vb_db_sql_error(db, rc, sql);
+        }
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
 int64_t vb_db_changes(vb_db *db)
 {
     return (int64_t)sqlite3_changes64(db->h);

@@ -252,11 +252,35 @@ static const char m004_chat_recovery[] =
     "  since_seq INTEGER NOT NULL,"
     "  PRIMARY KEY (pid_hash, channel_id));";
 
+/* Task attachments, stored in the database so that every instance serves
+ * them and a backup includes them: a row per file (state 'uploading' until
+ * the last chunk is in and its SHA-256 known, then 'ready') and its content
+ * as ordered chunks of at most 256 KiB (BLOB; BYTEA on PostgreSQL). */
+static const char m005_attachments[] =
+    "CREATE TABLE attachments ("
+    "  id TEXT PRIMARY KEY,"
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL,"
+    "  uploader_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  sha256 TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('uploading','ready')),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX attachments_task ON attachments(task_id, state, created_at);"
+    "CREATE TABLE attachment_chunks ("
+    "  attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (attachment_id, seq));";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
     {2, "collaboration: comments, channels, channel members, messages, mentions", m002_collab},
     {3, "invitations: pending workspace invitations", m003_invitations},
     {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery},
+    {5, "attachments: task attachments and their chunks", m005_attachments},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);
