@@ -19,5 +19,6 @@ extern const vb_route_group vb_routes_channels;    /* channels + members (app/ro
 extern const vb_route_group vb_routes_messages;    /* messages (app/routes_messages.c) */
 extern const vb_route_group vb_routes_live;        /* live streams, SSE (app/routes_live.c) */
 extern const vb_route_group vb_routes_invitations; /* invitations (app/routes_invitations.c) */
+extern const vb_route_group vb_routes_attachments; /* attachments (app/routes_attachments.c) */
 
 #endif

@@ -273,7 +273,8 @@ static const char m005_attachments[] =
     "  attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,"
     "  seq INTEGER NOT NULL,"
     "  data BLOB NOT NULL,"
-    "  PRIMARY KEY (attachment_id, seq));";
+    "  PRIMARY KEY (attachment_id, seq));"
+    "ALTER TABLE tasks ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;";
 
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
