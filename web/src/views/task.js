@@ -2,6 +2,7 @@
 // comments with @mentions, and its activity.
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { del, get, patch, post } from '../lib/api.js';
+import { Attachments } from './attachments.js';
 import { AppCtx, Avatar, Dialog, errorText, fullName, html, PRIORITIES, statusLabel, timeAgo, toast } from '../lib/ui.js';
 
 export function TaskForm({ project, labels, task, onClose, onSaved }) {
@@ -124,6 +125,7 @@ export function TaskDetail({ taskId, project, labels, onClose, onEdit, onChanged
       </dl>
       <h3>Description</h3>
       <p class="description">${task.description || html`<span class="muted">No description.</span>`}</p>
+      <${Attachments} taskId=${task.id} readOnly=${project.status === 'archived'} onChanged=${onChanged} />
       <h3>Comments (${comments.length})</h3>
       <ul class="comments">${comments.map((c) => html`<li key=${c.id}>
         <${Avatar} id=${c.authorId} name=${c.authorName || nameOf(c.authorId)} size="sm" />
