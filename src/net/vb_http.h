@@ -2,7 +2,9 @@
  * HTTP/1.1 server on libuv + llhttp.
  *
  * One event-loop thread owns every connection. A request is parsed completely
- * (headers and body, content-length or chunked) before the handler is called.
+ * (headers and body, content-length or chunked) before the handler is called,
+ * unless the stream check makes it a streaming request (see
+ * vb_http_body_start: its body goes to the handler as it arrives).
  * The handler answers with vb_http_respond(), now or later (after a store call
  * completes on the loop). Requests on one connection are answered in order:
  * while one is in flight the parser is paused and further pipelined bytes wait
