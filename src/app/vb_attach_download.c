@@ -202,10 +202,7 @@ static int etag_matches(const char *inm, const char *etag)
 {
     if (!inm) return 0;
     if (strcmp(inm, "*") == 0) return 1;
-    size_t n = strlen(etag);
-    for (const char *p = inm; (p = strstr(p, etag)) != NULL; p += n)
-        return 1;
-    return 0;
+    return strstr(inm, etag) != NULL;
 }
 
 static void on_meta(const vb_store_res *res, void *ud)

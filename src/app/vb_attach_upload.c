@@ -38,7 +38,7 @@ typedef struct upload {
     int finishing;
     int aborted; /* the row's deletion was queued (or is not needed) */
     int paused;
-    int in_feed; /* inside the parser's callbacks: not freed there */
+    int depth; /* callbacks on the stack: u is freed only once it is 0 */
     int file_parts, in_file;
     char fname[1024];
     char ctype[MAX_CTYPE + 1];
@@ -55,19 +55,33 @@ typedef struct upload {
 
 static void upload_maybe_free(upload *u)
 {
-    if (u->req || u->pending > 0 || u->in_feed) return;
+    if (u->req || u->pending > 0 || u->depth > 0) return;
     vb_multipart_free(u->mp);
     free(u->buf);
     json_decref(u->args);
     free(u);
 }
 
+/* Every callback into an upload runs between enter() and leave(), and only
+ * leave() frees it: nothing below frees u while it is still in use. */
+static void enter(upload *u)
+{
+    u->depth++;
+}
+
+static void leave(upload *u)
+{
+    u->depth--;
+    upload_maybe_free(u);
+}
+
 static void on_abort_done(const vb_store_res *res, void *ud)
 {
     upload *u = ud;
     (void)res;
+    enter(u);
     u->pending--;
-    upload_maybe_free(u);
+    leave(u);
 }
 
 /* Queues the deletion of the row (if it exists and is not finished). */
@@ -92,7 +106,6 @@ static void upload_fail(upload *u, int status, const char *code, const char *msg
         vb_reply_error(req, status, code, msg, NULL);
     }
     upload_abort(u);
-    upload_maybe_free(u);
 }
 
 static void upload_fail_res(upload *u, const vb_store_res *res)
@@ -109,6 +122,7 @@ static void upload_fail_res(upload *u, const vb_store_res *res)
 static void on_finish_done(const vb_store_res *res, void *ud)
 {
     upload *u = ud;
+    enter(u);
     u->pending--;
     if (res->status) {
         upload_fail_res(u, res);
@@ -118,7 +132,7 @@ static void on_finish_done(const vb_store_res *res, void *ud)
         req->on_gone = NULL;
         vb_reply_ok(req, 201, json_incref(res->result));
     }
-    upload_maybe_free(u);
+    leave(u);
 }
 
 /* Once the body is complete and every chunk stored: finish the row. */
@@ -144,18 +158,18 @@ static void upload_try_finish(upload *u)
 static void on_append_done(const vb_store_res *res, void *ud)
 {
     upload *u = ud;
+    enter(u);
     u->pending--;
     if (res->status) {
         upload_fail_res(u, res);
-        upload_maybe_free(u);
-        return;
+    } else {
+        if (u->req && u->paused && u->pending < VB_ATTACH_MAX_INFLIGHT) {
+            u->paused = 0;
+            vb_http_body_resume(u->req); /* may parse buffered input at once */
+        }
+        upload_try_finish(u);
     }
-    if (u->req && u->paused && u->pending < VB_ATTACH_MAX_INFLIGHT) {
-        u->paused = 0;
-        vb_http_body_resume(u->req);
-    }
-    upload_try_finish(u);
-    upload_maybe_free(u);
+    leave(u);
 }
 
 /* Queues the filled chunk as the next row. 0, or -1 (answered). */
@@ -250,10 +264,7 @@ static const vb_multipart_cbs MP_CBS = {on_part, on_part_data, on_part_end};
 static void mp_failed(upload *u, int err)
 {
     if (err == VB_MP_EABORT) {
-        if (u->fail_status)
-            upload_fail(u, u->fail_status, u->fail_code, u->fail_msg);
-        else
-            upload_maybe_free(u);
+        if (u->fail_status) upload_fail(u, u->fail_status, u->fail_code, u->fail_msg);
         return;
     }
     if (err == VB_MP_EPARTS) {
@@ -270,10 +281,10 @@ static void on_body_data(vb_http_req *req, const char *data, size_t len, void *u
     upload *u = ud;
     (void)req;
     if (!u->req) return;
-    u->in_feed = 1;
+    enter(u);
     int err = vb_multipart_feed(u->mp, data, len);
-    u->in_feed = 0;
     if (err) mp_failed(u, err);
+    leave(u);
 }
 
 static void on_body_end(vb_http_req *req, void *ud)
@@ -281,18 +292,16 @@ static void on_body_end(vb_http_req *req, void *ud)
     upload *u = ud;
     (void)req;
     if (!u->req) return;
+    enter(u);
     u->body_done = 1;
     int err = vb_multipart_finish(u->mp);
-    if (err) {
+    if (err)
         mp_failed(u, err);
-        return;
-    }
-    if (u->file_parts == 0) {
+    else if (u->file_parts == 0)
         upload_fail(u, 422, "VALIDATION_ERROR", "A part named file is required");
-        return;
-    }
-    if (flush_chunk(u) < 0) return;
-    upload_try_finish(u);
+    else if (flush_chunk(u) == 0)
+        upload_try_finish(u);
+    leave(u);
 }
 
 static const vb_http_body_sink SINK = {on_body_data, on_body_end};
@@ -303,28 +312,26 @@ static void on_gone(vb_http_req *req, void *ud)
     upload *u = ud;
     (void)req;
     if (u->body_done) return; /* the answer is on its way */
+    enter(u);
     upload_fail(u, 400, "UPLOAD_INTERRUPTED", "The upload was interrupted");
+    leave(u);
 }
 
 static void on_begin_done(const vb_store_res *res, void *ud)
 {
     upload *u = ud;
+    enter(u);
     u->pending--;
     u->began = 1;
     const char *aid = json_string_value(json_object_get(res->result, "id"));
     if (res->status == 0 && aid) snprintf(u->aid, sizeof u->aid, "%s", aid);
-    if (!u->req) { /* gone meanwhile */
+    if (!u->req) /* gone meanwhile */
         upload_abort(u);
-        upload_maybe_free(u);
-        return;
-    }
-    if (res->status) {
+    else if (res->status)
         upload_fail_res(u, res);
-        upload_maybe_free(u);
-        return;
-    }
-    if (vb_http_body_start(u->req, &SINK, u) != 0)
+    else if (vb_http_body_start(u->req, &SINK, u) != 0)
         upload_fail(u, 400, "UPLOAD_INTERRUPTED", "The upload was interrupted");
+    leave(u);
 }
 
 void vb_attach_upload(vb_http_req *req, const vb_route *route, json_t *args)
@@ -365,10 +372,12 @@ void vb_attach_upload(vb_http_req *req, const vb_route *route, json_t *args)
     json_t *a = json_pack("{s:O, s:O, s:{s:s, s:s}}", "actor", json_object_get(args, "actor"),
                           "params", json_object_get(args, "params"), "body", "fileName", "",
                           "contentType", "application/octet-stream");
-    if (vb_store_submit(u->store, vb_op_attach_begin, VB_STORE_WRITE, a, on_begin_done, u) != 0) {
+    enter(u);
+    if (vb_store_submit(u->store, vb_op_attach_begin, VB_STORE_WRITE, a, on_begin_done, u) == 0) {
+        u->pending++;
+    } else {
         u->began = 1; /* nothing to delete */
         upload_fail(u, 503, "BUSY", "The server is busy; try again");
-        return;
     }
-    u->pending++;
+    leave(u);
 }
