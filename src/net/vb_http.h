@@ -125,6 +125,9 @@ void vb_http_respond(vb_http_req *req, int status, const char *content_type, con
  * (chunked bodies decoded), and on_end runs once it is complete. The handler
  * may answer at any time; an answer before the end of the body closes the
  * connection after it. If the peer goes first, on_gone (vb_http_req) runs.
+ * For such a body the body timeout counts from the last bytes received (not
+ * while the handler paused it); "Expect: 100-continue" is answered when the
+ * body is started.
  */
 typedef int (*vb_http_stream_check_fn)(const vb_http_req *req, void *ud);
 void vb_http_server_set_stream_check(vb_http_server *s, vb_http_stream_check_fn fn);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/vb_common.h"
 #include "net/vb_http_internal.h"
@@ -31,6 +32,18 @@ int vb_http_body_start(vb_http_req *req, const vb_http_body_sink *sink, void *ud
     c->p->sink = sink;
     c->p->sink_ud = ud;
     c->p->body_paused = 0;
+    /* A client that waits for "100 Continue" before the body gets it now
+     * (and only now: a refused request is answered without reading it). */
+    const char *expect = vb_http_header_get(req, "expect");
+    if (expect && strcasecmp(expect, "100-continue") == 0 && !c->p->body_done) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        vb_http_wbuf *w = vb_http_wbuf_new(sizeof cont - 1);
+        if (!w) return VB_EIO;
+        memcpy(w->data, cont, sizeof cont - 1);
+        w->bufs[0] = uv_buf_init(w->data, (unsigned)(sizeof cont - 1));
+        w->nbufs = 1;
+        if (vb_http_conn_write(c, w) < 0) return VB_EIO;
+    }
     if (c->p->body_done) { /* an empty body was already complete */
         sink->on_end(req, ud);
         return 0;
@@ -42,8 +55,9 @@ int vb_http_body_start(vb_http_req *req, const vb_http_body_sink *sink, void *ud
 void vb_http_body_pause(vb_http_req *req)
 {
     vb_http_conn *c = stream_conn(req);
-    if (!c || c->p->body_paused) return;
+    if (!c || c->p->body_paused || c->p->body_done) return;
     c->p->body_paused = 1;
+    if (c->timer) uv_timer_stop(c->timer); /* waiting for us, not for the peer */
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
@@ -54,7 +68,12 @@ void vb_http_body_resume(vb_http_req *req)
 {
     vb_http_conn *c = stream_conn(req);
     if (!c || !c->p->body_paused) return;
+    if (c->p->body_done) { /* nothing left to read */
+        c->p->body_paused = 0;
+        return;
+    }
     c->p->body_paused = 0;
+    vb_http_conn_set_state(c, VB_CONN_BODY); /* the body timeout runs again */
     vb_http_conn_process(c);
 }
 

@@ -228,7 +228,11 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     vb_http_conn *c = conn_of(p);
     if (c->p->streaming) { /* to the sink; dropped once the request was answered */
-        if (c->p->sink && c->inflight) c->p->sink->on_data(c->inflight, at, n, c->p->sink_ud);
+        if (c->p->sink && c->inflight) {
+            /* the body timeout counts from the last progress */
+            if (!c->p->body_paused) vb_http_conn_set_state(c, VB_CONN_BODY);
+            c->p->sink->on_data(c->inflight, at, n, c->p->sink_ud);
+        }
         return 0;
     }
     if (n > c->server->limits.max_body_bytes - c->p->body_len) return fail(c, 413);
