@@ -14,6 +14,7 @@
 #include "hub/vb_hub.h"
 #include "hub/vb_presence.h"
 #include "mail/vb_mailer.h"
+#include "store/vb_ops_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +170,7 @@ static int build_router(vb_app *app)
         vb_routes_ops,           vb_routes_auth,     vb_routes_workspaces, vb_routes_projects,
         vb_routes_tasks,         vb_routes_comments, vb_routes_labels,     vb_routes_activity,
         vb_routes_notifications, vb_routes_channels, vb_routes_messages,   vb_routes_live,
-        vb_routes_invitations,   vb_routes_reset,    vb_routes_password,
+        vb_routes_invitations,   vb_routes_reset,    vb_routes_password,   vb_routes_attachments,
     };
     static vb_route_group kept[VB_ARRAY_LEN(groups)];
     memcpy(kept, groups, sizeof groups);
@@ -205,6 +206,13 @@ static int serve(vb_app *app)
     /* A trusted proxy's connections carry many clients: each client is
      * counted by its forwarded address when it opens an Engine.IO session. */
     limits.exempt = vb_app_chain_trusted;
+    /* Uploads a crash left half-written are deleted before serving. */
+    json_t *cleaned = NULL;
+    if (vb_store_run_sync(app->store, vb_op_attach_cleanup, NULL, &cleaned) == 0 &&
+        json_integer_value(json_object_get(cleaned, "deleted")) > 0)
+        vb_log(VB_LOG_INFO, "deleted %lld unfinished uploads",
+               (long long)json_integer_value(json_object_get(cleaned, "deleted")));
+    json_decref(cleaned);
     int rc = vb_http_server_new(&app->http, app->loop, app->cfg.host, app->cfg.port, &limits,
                                 vb_app_on_request, vb_app_on_done, app);
     if (rc) {
@@ -212,6 +220,7 @@ static int serve(vb_app *app)
         close_store_and_run(app);
         return 1;
     }
+    vb_http_server_set_stream_check(app->http, vb_app_stream_check);
     uv_signal_init(app->loop, &g_sigint);
     uv_signal_init(app->loop, &g_sigterm);
     g_sigint.data = g_sigterm.data = app;

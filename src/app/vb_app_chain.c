@@ -216,6 +216,20 @@ static int parse_query(vb_http_req *req, const vb_route *route, json_t **query)
     return 0;
 }
 
+int vb_app_stream_check(const vb_http_req *req, void *ud)
+{
+    vb_app *app = ud;
+    char raw[2048];
+    size_t rawlen = strcspn(req->target, "?#");
+    if (rawlen >= sizeof raw || strncmp(req->target, "/api/", 5) != 0) return 0;
+    memcpy(raw, req->target, rawlen);
+    raw[rawlen] = '\0';
+    vb_route_params params;
+    int mismatch = 0;
+    const vb_route *route = vb_router_match(app->router, req->method, raw, &params, &mismatch);
+    return route && route->stream_body;
+}
+
 static void handle_api(vb_app *app, vb_http_req *req)
 {
     vb_route_params params;

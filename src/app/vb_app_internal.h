@@ -12,6 +12,10 @@ int vb_app_chain_trusted(const char *ip, void *ud);
 /* The HTTP server's request and done callbacks (ud is the vb_app). */
 void vb_app_on_request(vb_http_req *req, void *ud);
 void vb_app_on_done(vb_http_req *req, void *ud);
+/* The HTTP server's stream check: 1 for a request whose route reads its
+ * body as it arrives (stream_body). */
+int vb_app_stream_check(const vb_http_req *req, void *ud);
+
 /* Reads every file of cfg.web_root into memory, once, before serving (so no
  * request reads the disk); returns the number of files. vb_web_free releases
  * them at exit. */

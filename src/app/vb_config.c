@@ -35,7 +35,8 @@ static const char g_usage[] =
     "WRITE_RATE_LIMIT (REST writes per minute per user, default 600),\n"
     "INVITE_RATE_LIMIT (invitations per hour per user, default 100), TRUST_PROXY\n"
     "(addresses or CIDRs of proxies whose X-Forwarded-For is believed; default none),\n"
-    "MAX_BODY_BYTES (default 5242880), MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
+    "MAX_BODY_BYTES (default 5242880), MAX_ATTACHMENT_BYTES (default 10485760),\n"
+    "MAX_CONNECTIONS_PER_ADDRESS (connections and\n"
     "chat sessions per client address, default 1000, 0: no limit); chat:\n"
     "CHAT_PING_INTERVAL_MS (30000), CHAT_PING_TIMEOUT_MS (20000), CHAT_MAX_PAYLOAD\n"
     "(1000000), CHAT_MAX_OUTPUT (8388608), CHAT_RATE_LIMIT (messages per second per\n"
@@ -99,6 +100,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->write_rate_limit = 600;
     cfg->invite_rate_limit = 100;
     cfg->max_body_bytes = 5u * 1024 * 1024;
+    cfg->max_attachment_bytes = 10u * 1024 * 1024;
     cfg->chat_ping_interval_ms = 30000;
     cfg->chat_ping_timeout_ms = 20000;
     cfg->chat_max_payload = 1000000;
@@ -150,6 +152,9 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     n = (long)cfg->max_body_bytes;
     if (env_num("MAX_BODY_BYTES", &n)) return -1;
     cfg->max_body_bytes = (size_t)n;
+    n = (long)cfg->max_attachment_bytes;
+    if (env_num("MAX_ATTACHMENT_BYTES", &n)) return -1;
+    cfg->max_attachment_bytes = (size_t)n;
     n = cfg->chat_ping_interval_ms;
     if (env_num("CHAT_PING_INTERVAL_MS", &n)) return -1;
     cfg->chat_ping_interval_ms = (int)n;

@@ -25,6 +25,7 @@ typedef struct vb_config {
     char trust_proxy[1024];      /* TRUST_PROXY: proxies whose X-Forwarded-For is believed */
     int seed_demo;               /* --demo: seed demo data at start if the database is empty */
     size_t max_body_bytes;       /* MAX_BODY_BYTES, default 5 MiB */
+    size_t max_attachment_bytes; /* MAX_ATTACHMENT_BYTES, default 10 MiB */
     int chat_ping_interval_ms;   /* CHAT_PING_INTERVAL_MS, default 30000 */
     int chat_ping_timeout_ms;    /* CHAT_PING_TIMEOUT_MS, default 20000 */
     size_t chat_max_payload;     /* CHAT_MAX_PAYLOAD bytes, default 1000000 */

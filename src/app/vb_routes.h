@@ -35,5 +35,6 @@ extern const vb_route_group vb_routes_messages;    /* messages (app/routes_messa
 extern const vb_route_group vb_routes_live;        /* live streams, SSE (app/routes_live.c) */
 extern const vb_route_group vb_routes_invitations; /* invitations (app/routes_invitations.c) */
 extern const vb_route_group vb_routes_reset;       /* password reset (app/routes_reset.c) */
+extern const vb_route_group vb_routes_attachments; /* attachments (app/routes_attachments.c) */
 
 #endif

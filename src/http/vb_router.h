@@ -49,6 +49,9 @@ struct vb_route {
     vb_route_fn handler;
     int status; /* success status: 200, 201 or 204 */
     int result; /* enum vb_route_result */
+    /* 1: the handler gets the request at the end of its headers and reads
+     * the body as it arrives (vb_http_body_start); body must be NULL. */
+    int stream_body;
 };
 
 /* A set of routes contributed by one area (see app/vb_routes.h). */

@@ -64,6 +64,7 @@ static void dispatch(vb_http_conn *c)
     vb_http_req *req = c->p->cur;
     c->p->cur = NULL;
     c->p->msg_complete = 0;
+    c->p->stream_ready = 0;
     c->inflight = req;
     s->live_reqs++;
     s->handler(req, s->ud);
@@ -80,7 +81,7 @@ static void dispatch(vb_http_conn *c)
 static size_t conn_parse(vb_http_conn *c, const char *data, size_t len)
 {
     size_t used = 0;
-    while (used < len && !c->inflight && parse_allowed(c)) {
+    while (used < len && (!c->inflight || vb_http_conn_body_flowing(c)) && parse_allowed(c)) {
         if (vb_http_parse_begin(c) < 0) {
             vb_http_conn_close(c);
             return len;
@@ -95,7 +96,8 @@ static size_t conn_parse(vb_http_conn *c, const char *data, size_t len)
                 llhttp_resume(parser);
             else
                 llhttp_resume_after_upgrade(parser);
-            if (c->p->msg_complete) dispatch(c); /* may take the connection over */
+            if (c->p->msg_complete || c->p->stream_ready)
+                dispatch(c); /* may take the connection over */
             continue;
         }
         vb_http_conn_fail(c, c->p->err_status ? c->p->err_status : 400);
@@ -143,6 +145,16 @@ static void conn_update(vb_http_conn *c)
         vb_http_conn_drain(c);
         return;
     }
+    if (c->inflight && c->p && c->p->streaming && !c->p->body_done &&
+        !vb_http_conn_body_flowing(c)) {
+        /* a streaming body not started yet, or paused: wait, up to a margin */
+        if (buffered >= VB_HTTP_INPUT_MARGIN)
+            stop_reading(c);
+        else
+            vb_http_conn_start_reading(c);
+        if (c->p->body_paused) stop_reading(c);
+        return;
+    }
     if (buffered < c->server->limits.max_header_bytes + VB_HTTP_INPUT_MARGIN)
         vb_http_conn_start_reading(c);
     else
@@ -152,11 +164,16 @@ static void conn_update(vb_http_conn *c)
 /* Parses the buffered input (unless a request is in flight), then updates
  * reading and timers. Re-entry from a synchronous respond() is a no-op: the
  * running loop continues. */
+void vb_http_conn_process(vb_http_conn *c)
+{
+    conn_process(c);
+}
+
 static void conn_process(vb_http_conn *c)
 {
     if (c->processing) return;
     c->processing = 1;
-    if (c->in_off < c->in_len && parse_allowed(c) && !c->inflight)
+    if (c->in_off < c->in_len && parse_allowed(c) && (!c->inflight || vb_http_conn_body_flowing(c)))
         c->in_off += conn_parse(c, c->in + c->in_off, c->in_len - c->in_off);
     if (c->state == VB_CONN_STREAM) { /* taken over: the stream owns the rest of the input */
         c->processing = 0;
@@ -218,7 +235,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0 || c->state == VB_CONN_DRAIN) return;
     size_t n = (size_t)nread, used = 0;
-    if (c->in_off == c->in_len && !c->inflight) {
+    if (c->in_off == c->in_len && (!c->inflight || vb_http_conn_body_flowing(c))) {
         c->processing = 1;
         used = conn_parse(c, buf->base, n);
         c->processing = 0;

@@ -2,7 +2,9 @@
  * HTTP/1.1 server on libuv + llhttp.
  *
  * One event-loop thread owns every connection. A request is parsed completely
- * (headers and body, content-length or chunked) before the handler is called.
+ * (headers and body, content-length or chunked) before the handler is called,
+ * unless the stream check makes it a streaming request (see
+ * vb_http_body_start: its body goes to the handler as it arrives).
  * The handler answers with vb_http_respond(), now or later (after a store call
  * completes on the loop). Requests on one connection are answered in order:
  * while one is in flight the parser is paused and further pipelined bytes wait
@@ -119,6 +121,51 @@ void vb_http_add_header(vb_http_req *req, const char *name, const char *value);
  * used after this call). If the peer is gone it only frees. */
 void vb_http_respond(vb_http_req *req, int status, const char *content_type, const char *body,
                      size_t len);
+/*
+ * Streaming request bodies. A server with a stream check asks it at the end
+ * of each request's headers; when it returns 1 the request is handed to the
+ * handler at once, before its body, and max_body_bytes does not apply (the
+ * handler has its own limit). The body is not read until the handler calls
+ * vb_http_body_start(); from then on it goes to the sink as it arrives
+ * (chunked bodies decoded), and on_end runs once it is complete. The handler
+ * may answer at any time; an answer before the end of the body closes the
+ * connection after it. If the peer goes first, on_gone (vb_http_req) runs.
+ * For such a body the body timeout counts from the last bytes received (not
+ * while the handler paused it); "Expect: 100-continue" is answered when the
+ * body is started.
+ */
+typedef int (*vb_http_stream_check_fn)(const vb_http_req *req, void *ud);
+void vb_http_server_set_stream_check(vb_http_server *s, vb_http_stream_check_fn fn);
+
+typedef struct vb_http_body_sink {
+    /* A piece of the body (valid during the call only). */
+    void (*on_data)(vb_http_req *req, const char *data, size_t len, void *ud);
+    /* The whole body has arrived. */
+    void (*on_end)(vb_http_req *req, void *ud);
+} vb_http_body_sink;
+
+/* Starts delivering req's body to sink (borrowed; must outlive the body).
+ * Returns 0, or VB_EIO when req is not a streaming request or its peer is
+ * gone. */
+int vb_http_body_start(vb_http_req *req, const vb_http_body_sink *sink, void *ud);
+/* Backpressure: stop reading the body (at most the bytes of one read more
+ * are delivered), and go on. No-ops once the peer is gone. */
+void vb_http_body_pause(vb_http_req *req);
+void vb_http_body_resume(vb_http_req *req);
+
+/*
+ * Streamed responses: vb_http_respond_start() writes the status line and the
+ * headers (as vb_http_respond, with Content-Length: len); the body follows in
+ * pieces with vb_http_respond_write(), each copied and written at once; cb
+ * runs when that piece is written (status 0) or could not be (< 0: the peer
+ * is gone). vb_http_respond_end() finishes (and frees) req, also when the
+ * peer is gone. Returns 0 or VB_EIO (peer gone: finish with _end).
+ */
+int vb_http_respond_start(vb_http_req *req, int status, const char *content_type, uint64_t len);
+int vb_http_respond_write(vb_http_req *req, const char *data, size_t len,
+                          void (*cb)(vb_http_req *req, int status, void *ud), void *ud);
+void vb_http_respond_end(vb_http_req *req);
+
 /* Looks up one query parameter (percent-decoded, '+' as space) into out; returns
  * 1 if present, 0 if absent, -1 if its decoded value does not fit outlen. */
 int vb_http_query_get(const vb_http_req *req, const char *name, char *out, size_t outlen);

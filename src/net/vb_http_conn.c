@@ -175,6 +175,10 @@ static void on_timer(uv_timer_t *t)
         break; /* keep-alive expired: silent */
     case VB_CONN_HEADERS:
     case VB_CONN_BODY:
+        if (c->inflight) { /* a streaming body too slow: its handler learns by on_gone */
+            vb_http_conn_close(c);
+            break;
+        }
         vb_http_conn_fail(c, 408);
         break;
     case VB_CONN_DRAIN:

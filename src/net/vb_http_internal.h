@@ -69,6 +69,13 @@ typedef struct vb_http_parse {
     int err_status;       /* limit or validation failure seen in a callback */
     vb_http_req *cur;     /* built at headers-complete, handed out at message-complete */
     int msg_complete;     /* cur is complete and waits for dispatch */
+    /* A streaming body (vb_http_body_start): the request was dispatched at
+     * headers-complete (stream_ready until then) and its body goes to sink
+     * as it arrives; nothing is parsed until the handler starts the body,
+     * nor while it paused it. */
+    int streaming, stream_ready, body_done, body_paused;
+    const struct vb_http_body_sink *sink;
+    void *sink_ud;
 } vb_http_parse;
 
 struct vb_http_conn {
@@ -91,6 +98,7 @@ struct vb_http_conn {
 
     vb_http_parse *p; /* NULL while idle with nothing parsed, and once taken over */
     vb_http_req *inflight;
+    int resp_keep;     /* a streamed response (vb_http_respond_start) keeps the connection */
     vb_stream *stream; /* set once taken over (state VB_CONN_STREAM) */
 };
 
@@ -99,6 +107,7 @@ struct vb_http_server {
     uv_tcp_t listener;
     vb_http_limits limits;
     vb_http_handler_fn handler;
+    vb_http_stream_check_fn stream_check;
     vb_http_done_fn done;
     void *ud;
     int port;
@@ -177,6 +186,12 @@ void vb_http_conn_fail(vb_http_conn *c, int status);
 
 /* --- vb_http.c: server lifecycle, reading and the parse loop --- */
 
+/* 1 while c's input may be parsed for the request in flight: a streaming
+ * body the handler has started and not paused, not yet complete. */
+int vb_http_conn_body_flowing(const vb_http_conn *c);
+/* Parses what is buffered and updates reading (no-op when re-entered). */
+void vb_http_conn_process(vb_http_conn *c);
+
 /* Called by respond() after the answer to c->inflight is queued: continues
  * with the next pipelined request, or drains when keep_alive is 0. */
 void vb_http_conn_after_response(vb_http_conn *c, int keep_alive);
@@ -212,6 +227,21 @@ long vb_http_pct_decode(const char *src, size_t len, char *dst, int plus_space);
 
 /* --- vb_http_write.c --- */
 
+/* Allocates a write buffer with room for cap bytes of data; NULL on OOM. */
+vb_http_wbuf *vb_http_wbuf_new(size_t cap);
+/* Queues w (its bufs[0..nbufs) set by the caller) on c; takes ownership of w.
+ * On failure the connection is closed. Returns 0 or VB_EIO. */
+int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w);
+/* Serialises a response: headers (Content-Length: len), then a copy of
+ * body unless head_only (or the status has none). resp supplies the added
+ * headers (may be NULL). NULL on OOM. */
+vb_http_wbuf *vb_http_build_response(vb_http_server *s, int status, const char *ctype,
+                                     const char *body, size_t len, int keep_alive,
+                                     const char *request_id, const vb_http_req *resp,
+                                     int head_only);
+/* The bookkeeping after req's answer was queued (or the peer is gone):
+ * the done callback, freeing req, the next request or draining. */
+void vb_http_req_finish(vb_http_req *req, int keep);
 /* Writes a small JSON error answer with Connection: close (used for parse
  * errors and timeouts, when no request exists to answer). */
 void vb_http_write_error(vb_http_conn *c, int status);

@@ -168,8 +168,6 @@ static int on_headers_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
     vb_http_server *s = c->server;
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits.max_body_bytes)
-        return fail(c, 413);
     if (!c->p->url_done || c->p->in_field) return fail(c, 400);
 
     size_t arena = c->p->hlen + c->p->url_len + 1 + 1;
@@ -202,7 +200,19 @@ static int on_headers_complete(llhttp_t *p)
         snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         vb_id_new(req->request_id);
+    req->keep_alive = llhttp_should_keep_alive(p);
+    c->p->streaming = s->stream_check && s->stream_check(req, s->ud);
+    if (!c->p->streaming && (p->flags & F_CONTENT_LENGTH) &&
+        p->content_length > s->limits.max_body_bytes) {
+        vb_http_req_free(req);
+        return fail(c, 413);
+    }
     c->p->cur = req;
+    if (c->p->streaming) { /* dispatched now; the body waits for the handler */
+        c->p->stream_ready = 1;
+        vb_http_conn_set_state(c, VB_CONN_BODY);
+        return HPE_PAUSED;
+    }
 
     /* The declared length (within the limit) only caps the buffer's growth:
      * memory follows the bytes that actually arrive. */
@@ -217,6 +227,14 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t n)
 {
     vb_http_conn *c = conn_of(p);
+    if (c->p->streaming) { /* to the sink; dropped once the request was answered */
+        if (c->p->sink && c->inflight) {
+            /* the body timeout counts from the last progress */
+            if (!c->p->body_paused) vb_http_conn_set_state(c, VB_CONN_BODY);
+            c->p->sink->on_data(c->inflight, at, n, c->p->sink_ud);
+        }
+        return 0;
+    }
     if (n > c->server->limits.max_body_bytes - c->p->body_len) return fail(c, 413);
     size_t want = c->p->body_len + n + 1;
     if (want > c->p->body_cap) {
@@ -241,6 +259,12 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
 static int on_message_complete(llhttp_t *p)
 {
     vb_http_conn *c = conn_of(p);
+    if (c->p->streaming) { /* the request is with the handler already */
+        c->p->body_done = 1;
+        if (c->inflight) vb_http_conn_set_state(c, VB_CONN_BUSY);
+        if (c->p->sink && c->inflight) c->p->sink->on_end(c->inflight, c->p->sink_ud);
+        return HPE_PAUSED;
+    }
     if (!c->p->cur) return fail(c, 400);
     vb_http_req_priv *rp = VB_CONTAINER_OF(c->p->cur, vb_http_req_priv, pub);
     if (c->p->body_len > 0) {
@@ -300,6 +324,9 @@ void vb_http_parse_reset(vb_http_conn *conn)
     c->body = NULL;
     c->body_len = c->body_cap = 0;
     c->msg_complete = 0;
+    c->streaming = c->stream_ready = c->body_done = c->body_paused = 0;
+    c->sink = NULL;
+    c->sink_ud = NULL;
 }
 
 void vb_http_parse_free(vb_http_conn *c)

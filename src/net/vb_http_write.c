@@ -25,6 +25,7 @@ static const struct {
     {201, "Created"},
     {202, "Accepted"},
     {204, "No Content"},
+    {206, "Partial Content"},
     {301, "Moved Permanently"},
     {302, "Found"},
     {304, "Not Modified"},
@@ -37,6 +38,7 @@ static const struct {
     {409, "Conflict"},
     {413, "Payload Too Large"},
     {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
     {422, "Unprocessable Entity"},
     {429, "Too Many Requests"},
     {431, "Request Header Fields Too Large"},
@@ -97,7 +99,7 @@ void vb_http_add_header(vb_http_req *req, const char *name, const char *value)
 }
 
 /* Allocates a write buffer with room for cap bytes of data; NULL on OOM. */
-static vb_http_wbuf *vb_http_wbuf_new(size_t cap)
+vb_http_wbuf *vb_http_wbuf_new(size_t cap)
 {
     vb_http_wbuf *w = malloc(sizeof(*w) + cap);
     if (!w) return NULL;
@@ -121,7 +123,7 @@ static void on_write(uv_write_t *wr, int status)
 
 /* Queues w (its bufs[0..nbufs) set by the caller) on c; takes ownership of w.
  * On failure the connection is closed. Returns 0 or VB_EIO. */
-static int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w)
+int vb_http_conn_write(vb_http_conn *c, vb_http_wbuf *w)
 {
     if (c->state == VB_CONN_CLOSED) {
         free(w);
@@ -150,9 +152,9 @@ static void put(vb_http_wbuf *w, const char *s)
  * body in bufs[1] (omitted when the body is suppressed). resp may be NULL (no
  * handler headers). Returns NULL on OOM.
  */
-static vb_http_wbuf *build_response(vb_http_server *s, int status, const char *ctype,
-                                    const char *body, size_t len, int keep_alive,
-                                    const char *request_id, const vb_http_req *resp, int head_only)
+vb_http_wbuf *vb_http_build_response(vb_http_server *s, int status, const char *ctype,
+                                     const char *body, size_t len, int keep_alive,
+                                     const char *request_id, const vb_http_req *resp, int head_only)
 {
     int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     size_t room = FIXED_HEADER_ROOM + strlen(request_id) + (ctype ? strlen(ctype) + 20 : 0);
@@ -229,8 +231,8 @@ void vb_http_write_error(vb_http_conn *c, int status)
                      status, code, msg);
     char rid[VB_ID_LEN + 1];
     vb_id_new(rid);
-    vb_http_wbuf *w =
-        build_response(c->server, status, "application/json", body, (size_t)n, 0, rid, NULL, 0);
+    vb_http_wbuf *w = vb_http_build_response(c->server, status, "application/json", body, (size_t)n,
+                                             0, rid, NULL, 0);
     if (w) vb_http_conn_write(c, w);
 }
 
@@ -248,14 +250,26 @@ void vb_http_respond(vb_http_req *req, int status, const char *content_type, con
     req->status = status;
     if (c) {
         keep = req->keep_alive && !s->shutting_down;
+        /* A streaming body answered before its end: the rest is not read. */
+        if (c->p && c->p->streaming && !c->p->body_done) keep = 0;
         int head = strcmp(req->method, "HEAD") == 0;
-        vb_http_wbuf *w = build_response(s, status, content_type, body, body ? len : 0, keep,
-                                         req->request_id, req, head);
+        vb_http_wbuf *w = vb_http_build_response(s, status, content_type, body, body ? len : 0,
+                                                 keep, req->request_id, req, head);
         if (w)
             vb_http_conn_write(c, w);
         else
             vb_http_conn_close(c);
+    }
+    vb_http_req_finish(req, keep);
+}
+
+void vb_http_req_finish(vb_http_req *req, int keep)
+{
+    vb_http_server *s = req->server;
+    vb_http_conn *c = req->conn;
+    if (c) {
         if (c->inflight == req) c->inflight = NULL;
+        if (c->p) c->p->sink = NULL;
         c->served++;
     }
     s->live_reqs--;

@@ -47,6 +47,15 @@ int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char
     return err;
 }
 
+int vb_db_blob(vb_db *db, void **data, size_t *len, const char *sql, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int err = db->be->blob(db, data, len, sql, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 int vb_db_rows_text(vb_db *db, vb_db_text *out, const char *sql, const char *fmt, ...)
 {
     va_list ap;

@@ -9,6 +9,8 @@
  *   'j' json_t *      (string/integer/real/true/false/null bound as such; an
  *                       object or array is bound as its compact JSON text; NULL
  *                       pointer binds SQL NULL)
+ *   'B' const void *, size_t   (two arguments: binary data bound as a BLOB,
+ *                       BYTEA on PostgreSQL; a NULL pointer binds SQL NULL)
  * Rows come back as JSON objects keyed by column name (use SQL aliases for the
  * API's camelCase names). An alias prefix changes the conversion:
  *   "j:name" the text is parsed as JSON (NULL stays null)
@@ -120,6 +122,10 @@ int vb_db_int(vb_db *db, int64_t *out, int64_t dflt, const char *sql, const char
 /* Runs a query and collects the first column of every row into *ids, a new
  * JSON array (for a list parameter, VB_IDS(?)). */
 int vb_db_ids(vb_db *db, json_t **ids, const char *sql, const char *fmt, ...);
+/* Runs a query whose first column of the first row is binary (a BLOB, see
+ * 'B'); *data gets a malloc'd copy (free it) and *len its size, or NULL and 0
+ * when there is no row or the value is NULL. 0, VB_ENOMEM or VB_EIO. */
+int vb_db_blob(vb_db *db, void **data, size_t *len, const char *sql, const char *fmt, ...);
 /* Rows changed by the last exec. */
 int64_t vb_db_changes(vb_db *db);
 /* Runs a script of several statements without parameters (migrations). */

@@ -44,6 +44,8 @@ typedef struct vb_db_backend {
     /* vb_db_rows_text(_hook); fn may be NULL. */
     int (*run_text)(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
                     const char *fmt, va_list ap);
+    /* vb_db_blob: the first column of the first row as binary data. */
+    int (*blob)(vb_db *db, void **data, size_t *len, const char *sql, const char *fmt, va_list ap);
     int64_t (*changes)(vb_db *db);
     int (*script)(vb_db *db, const char *sql);
     void (*close)(vb_db *db);

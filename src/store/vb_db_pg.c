@@ -239,6 +239,7 @@ const vb_db_backend vb_db_pg_backend = {
     .migrations_count = &vb_migrations_pg_count,
     .run = vb_pg_run,
     .run_text = vb_pg_run_text,
+    .blob = vb_pg_blob,
     .changes = pg_changes,
     .script = pg_script,
     .close = pg_close,

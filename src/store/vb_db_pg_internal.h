@@ -63,6 +63,8 @@ void vb_pg_cache_clear(vb_pg *db);
 /* The backend's run/run_text/changes. (vb_db_pg_run.c) */
 int vb_pg_run(vb_db *db, vb_db_mode mode, json_t **out, int64_t *iout, int64_t dflt,
               const char *sql, const char *fmt, va_list ap);
+/* vb_db_blob on PostgreSQL (bytea). */
+int vb_pg_blob(vb_db *db, void **data, size_t *len, const char *sql, const char *fmt, va_list ap);
 int vb_pg_run_text(vb_db *db, vb_db_text *out, vb_db_text_hook fn, void *ud, const char *sql,
                    const char *fmt, va_list ap);
 /* Converts the rows of a result. (vb_db_pg_rows.c) */

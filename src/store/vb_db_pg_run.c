@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ static const vb_db_token k_tokens[] = {
     {NULL, NULL},
 };
 
-enum { OID_UNKNOWN = 0, OID_TEXT = 25, OID_INT8 = 20, OID_FLOAT8 = 701 };
+enum { OID_UNKNOWN = 0, OID_BYTEA = 17, OID_TEXT = 25, OID_INT8 = 20, OID_FLOAT8 = 701 };
 
 /* Parameters beyond this count are refused (a statement of the store has
  * at most a few dozen). */
@@ -87,6 +88,8 @@ static vb_pg_sql *entry_of(vb_pg *db, const char *sql)
 typedef struct vb_pg_params {
     int n;
     const char *values[VB_PG_PARAMS_MAX];
+    int lengths[VB_PG_PARAMS_MAX]; /* of binary values ('B') */
+    int formats[VB_PG_PARAMS_MAX]; /* 1: binary ('B'), 0: text */
     unsigned int types[VB_PG_PARAMS_MAX];
     char num[VB_PG_PARAMS_MAX][32];
     char *owned[VB_PG_PARAMS_MAX]; /* JSON text of containers */
@@ -143,6 +146,8 @@ static int bind_params(vb_pg_params *p, const char *sql, const char *fmt, va_lis
     for (int i = 0; i < n; i++) {
         p->owned[i] = NULL;
         p->values[i] = p->num[i];
+        p->lengths[i] = 0;
+        p->formats[i] = 0;
         p->n = i + 1;
         switch (fmt[i]) {
         case 's':
@@ -162,6 +167,19 @@ static int bind_params(vb_pg_params *p, const char *sql, const char *fmt, va_lis
             if (err) return err;
             break;
         }
+        case 'B': {
+            const void *v = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            if (len > INT_MAX) {
+                vb_log(VB_LOG_ERROR, "sql error: a binary parameter over 2 GiB: %s", sql);
+                return VB_EIO;
+            }
+            p->values[i] = v;
+            p->lengths[i] = (int)len;
+            p->formats[i] = 1;
+            p->types[i] = OID_BYTEA;
+            break;
+        }
         default:
             vb_log(VB_LOG_ERROR, "sql error: bad format character '%c' in \"%s\"", fmt[i], fmt);
             return VB_EIO;
@@ -179,6 +197,7 @@ static int prepare(vb_pg *db, vb_pg_sql *e, const vb_pg_params *p)
         sig[i] = p->types[i] == OID_TEXT     ? 't'
                  : p->types[i] == OID_INT8   ? 'i'
                  : p->types[i] == OID_FLOAT8 ? 'f'
+                 : p->types[i] == OID_BYTEA  ? 'b'
                                              : 'u';
     sig[p->n] = '\0';
     if (e->name[0] && e->gen == db->gen && strcmp(e->sig, sig) == 0) return 0;
@@ -214,7 +233,7 @@ static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, 
     err = bind_params(&p, sql, fmt, ap);
     if (!err) err = prepare(db, e, &p);
     if (!err) {
-        PGresult *r = PQexecPrepared(db->c, e->name, p.n, p.values, NULL, NULL, 0);
+        PGresult *r = PQexecPrepared(db->c, e->name, p.n, p.values, p.lengths, p.formats, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             const char *ct = PQcmdTuples(r);
@@ -271,6 +290,31 @@ int vb_pg_run_text(vb_db *base, vb_db_text *out, vb_db_text_hook fn, void *ud, c
     int err = execute((vb_pg *)base, &res, sql, fmt, ap);
     if (err) return err;
     err = vb_pg_rows_text(res, out, fn, ud);
+    PQclear(res);
+    return err;
+}
+
+int vb_pg_blob(vb_db *base, void **data, size_t *len, const char *sql, const char *fmt, va_list ap)
+{
+    *data = NULL;
+    *len = 0;
+    PGresult *res = NULL;
+    int err = execute((vb_pg *)base, &res, sql, fmt, ap);
+    if (err) return err;
+    if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        /* bytea comes as text in hex form; PQunescapeBytea decodes it. */
+        size_t n = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
+        void *copy = raw ? malloc(n ? n : 1) : NULL;
+        if (!copy) {
+            err = VB_ENOMEM;
+        } else {
+            if (n) memcpy(copy, raw, n);
+            *data = copy;
+            *len = n;
+        }
+        if (raw) PQfreemem(raw);
+    }
     PQclear(res);
     return err;
 }

@@ -277,6 +277,37 @@ done:
     return err;
 }
 
+static int sq_blob(vb_db *base, void **data, size_t *len, const char *sql, const char *fmt,
+                   va_list ap)
+{
+    vb_sq *db = (vb_sq *)base;
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *st = vb_db_stmt_get(db, sql);
+    if (!st) return VB_EIO;
+    int err = vb_db_bind_params(db, st, sql, fmt, ap);
+    if (!err) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_count(st) > 0 &&
+            sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            const void *p = sqlite3_column_blob(st, 0);
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            *data = malloc(n ? n : 1);
+            if (!*data) {
+                err = VB_ENOMEM;
+            } else {
+                if (n) memcpy(*data, p, n);
+                *len = n;
+            }
+        } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            err = vb_db_sql_error(db, rc, sql);
+        }
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
 static int64_t sq_changes(vb_db *db)
 {
     return (int64_t)sqlite3_changes64(((vb_sq *)db)->h);
@@ -448,6 +479,7 @@ const vb_db_backend vb_db_sqlite_backend = {
     .migrations_count = &vb_migrations_count,
     .run = run,
     .run_text = run_text,
+    .blob = sq_blob,
     .changes = sq_changes,
     .script = sq_script,
     .close = sq_close,

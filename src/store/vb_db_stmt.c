@@ -187,6 +187,13 @@ int vb_db_bind_params(vb_sq *db, sqlite3_stmt *st, const char *sql, const char *
         case 'j':
             rc = bind_json(st, i + 1, va_arg(ap, json_t *));
             break;
+        case 'B': {
+            const void *v = va_arg(ap, const void *);
+            size_t len = va_arg(ap, size_t);
+            rc = v ? sqlite3_bind_blob64(st, i + 1, v, (sqlite3_uint64)len, SQLITE_STATIC)
+                   : sqlite3_bind_null(st, i + 1);
+            break;
+        }
         default:
             vb_log(VB_LOG_ERROR, "sql error: bad format character '%c' in \"%s\"", fmt[i], fmt);
             return VB_EIO;

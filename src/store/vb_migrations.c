@@ -316,6 +316,30 @@ static const char m006_nocase[] =
     "CREATE INDEX users_handle_lower ON users(lower(handle));"
     "CREATE INDEX labels_name_lower ON labels(workspace_id, lower(name));";
 
+/* Task attachments, stored in the database so that every instance serves
+ * them and a backup includes them: a row per file (state 'uploading' until
+ * the last chunk is in and its SHA-256 known, then 'ready') and its content
+ * as ordered chunks of at most 256 KiB (BLOB; BYTEA on PostgreSQL). */
+static const char m007_attachments[] =
+    "CREATE TABLE attachments ("
+    "  id TEXT PRIMARY KEY,"
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL,"
+    "  uploader_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  sha256 TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('uploading','ready')),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE INDEX attachments_task ON attachments(task_id, state, created_at);"
+    "CREATE TABLE attachment_chunks ("
+    "  attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  PRIMARY KEY (attachment_id, seq));"
+    "ALTER TABLE tasks ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
@@ -324,5 +348,6 @@ const vb_migration vb_migrations[] = {
     {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery},
     {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs},
     {6, "case-insensitive lookups through lower()", m006_nocase},
+    {7, "attachments: task attachments and their chunks", m007_attachments},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

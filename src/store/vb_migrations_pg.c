@@ -303,6 +303,27 @@ static const char m006_nocase_pg[] =
     "CREATE INDEX users_handle_lower ON users(lower(handle));"
     "CREATE UNIQUE INDEX labels_name_lower ON labels(workspace_id, lower(name));";
 
+/* 7: as in vb_migrations.c; chunk data as BYTEA. */
+static const char m007_attachments_pg[] =
+    "CREATE TABLE attachments ("
+    "  id TEXT PRIMARY KEY,"
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  workspace_id TEXT NOT NULL,"
+    "  uploader_id TEXT REFERENCES users(id) ON DELETE SET NULL,"
+    "  file_name TEXT NOT NULL,"
+    "  content_type TEXT NOT NULL,"
+    "  size BIGINT NOT NULL,"
+    "  sha256 TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('uploading','ready')),"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX attachments_task ON attachments(task_id, state, created_at);"
+    "CREATE TABLE attachment_chunks ("
+    "  attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  data BYTEA NOT NULL,"
+    "  PRIMARY KEY (attachment_id, seq));"
+    "ALTER TABLE tasks ADD COLUMN attachment_count BIGINT NOT NULL DEFAULT 0;";
+
 const vb_migration vb_migrations_pg[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core_pg},
@@ -311,5 +332,6 @@ const vb_migration vb_migrations_pg[] = {
     {4, "chat recovery: chat events, sessions and their rooms", m004_chat_recovery_pg},
     {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs_pg},
     {6, "case-insensitive lookups through lower()", m006_nocase_pg},
+    {7, "attachments: task attachments and their chunks", m007_attachments_pg},
 };
 const int vb_migrations_pg_count = (int)(sizeof vb_migrations_pg / sizeof vb_migrations_pg[0]);

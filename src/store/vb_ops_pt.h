@@ -52,7 +52,8 @@ int vb_op_task_subtasks(vb_op_ctx *c);  /* GET /tasks/:id/subtasks -> [task] */
     " t.status AS status, t.priority AS priority, t.reporter_id AS reporterId," IDS                \
     " t.parent_task_id AS parentTaskId, t.due_date AS dueDate,"                                    \
     " t.estimate_points AS estimatePoints, t.order_index AS orderIndex,"                           \
-    " t.comment_count AS commentCount, t.created_at AS \"" TP "createdAt\","                       \
+    " t.comment_count AS commentCount, t.attachment_count AS attachmentCount,"                     \
+    " t.created_at AS \"" TP "createdAt\","                                                        \
     " t.updated_at AS \"" TP "updatedAt\" FROM tasks t "
 /* The id sets by subquery, one pair per task. */
 #define VB_PT_TASK_IDS_SUBQUERY                                                                    \

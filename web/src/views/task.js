@@ -5,6 +5,7 @@ import { del, get, patch, post } from '../lib/api.js';
 import { describe } from '../lib/activity.js';
 import { Markdown } from '../lib/markdown.js';
 import { AppCtx, Avatar, Dialog, dueDay, errorText, formatDay, fullName, html, PRIORITIES, statusLabel, timeAgo, toast, today } from '../lib/ui.js';
+import { Attachments } from './attachments.js';
 
 export function TaskForm({ project, labels, task, parent, onClose, onSaved }) {
   const { members } = useContext(AppCtx);
@@ -139,6 +140,7 @@ export function TaskDetail({ taskId, project, labels, tasks = [], onClose, onOpe
       ${subtasks.length > 0 && html`<h3>Subtasks (${subtasks.filter((t) => t.status === doneCol).length}/${subtasks.length} done)</h3>
       <ul class="subtask-list">${subtasks.map((t) => html`<li key=${t.id}><button type="button" class="link" onClick=${() => onOpen(t.id)}>${t.key} · ${t.title}</button>
         <span class="pill">${statusLabel(t.status)}</span></li>`)}</ul>`}
+      <${Attachments} taskId=${task.id} readOnly=${project.status === 'archived'} onChanged=${onChanged} />
       <h3>Comments (${comments.length})</h3>
       <ul class="comments">${comments.map((c) => html`<li key=${c.id}>
         <${Avatar} id=${c.authorId} name=${c.authorName || nameOf(c.authorId)} size="sm" />
