@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { serverSuite, serverEndChecks } from './lib/suite.mjs';
 import {
   api, expectOk, expectError, expectNoContent, registerUser, createWorkspace, createProject,
@@ -18,8 +17,10 @@ const LIMIT = 300 * 1024; // MAX_ATTACHMENT_BYTES for this server: a few chunks 
 const ctx = serverSuite({ env: { MAX_ATTACHMENT_BYTES: String(LIMIT), WRITE_RATE_LIMIT: '0' } });
 let admin; let bob; let carol; let outsider; let ws; let proj; let task;
 
+/** The first value of the first row of query, as text (either backend). */
 function sql(query) {
-  return execFileSync('sqlite3', ['-readonly', ctx.srv.dbPath, query], { encoding: 'utf8' }).trim();
+  const row = ctx.srv.queryRows(query)[0];
+  return row ? String(Object.values(row)[0]) : '';
 }
 
 /** Waits (polling the database, with a deadline) until query gives want. */
