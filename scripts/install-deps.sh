@@ -8,7 +8,7 @@ PKGS=(
   libuv1-dev node-llhttp libwslay-dev libjansson-dev libjwt-dev libsodium-dev libssl-dev
   libsqlite3-dev libcmocka-dev libhiredis-dev libpq-dev libcurl4-openssl-dev
   sqlite3 curl clang-format cppcheck clang-tidy
-  postgresql postgresql-client
+  postgresql postgresql-client redis-server
 )
 # Node.js runs the end-to-end tests; install Debian's only when none is present.
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

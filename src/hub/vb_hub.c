@@ -33,6 +33,7 @@ typedef struct hub_topic {
     char name[];
 } hub_topic;
 
+static const vb_hub_bridge *g_bridge;
 static hub_topic **g_buckets;
 static size_t g_nbuckets; /* power of two, or 0 before the first subscribe */
 static size_t g_ntopics;
@@ -92,6 +93,7 @@ static hub_topic *topic_get(const char *name)
     t->chain = g_buckets[h & (g_nbuckets - 1)];
     g_buckets[h & (g_nbuckets - 1)] = t;
     g_ntopics++;
+    if (g_bridge) g_bridge->topic_added(t->name);
     return t;
 }
 
@@ -104,6 +106,7 @@ static void topic_maybe_free(hub_topic *t)
         pp = &(*pp)->chain;
     if (*pp) *pp = t->chain;
     g_ntopics--;
+    if (g_bridge) g_bridge->topic_removed(t->name);
     free(t);
 }
 
@@ -186,6 +189,39 @@ int64_t vb_hub_seq(void)
     return g_seq;
 }
 
+void vb_hub_deliver(const char *topic, const char *type, json_t *data, const char *origin,
+                    int64_t seq)
+{
+    const char *o = g_origin;
+    int64_t q = g_seq;
+    g_origin = origin;
+    g_seq = seq;
+    vb_hub_publish(topic, type, data);
+    g_origin = o;
+    g_seq = q;
+}
+
+void vb_hub_send(const char *topic, const char *type, json_t *data, const char *origin, int64_t seq)
+{
+    if (!topic || !type) return;
+    json_incref(data);
+    vb_hub_deliver(topic, type, data, origin, seq);
+    if (g_bridge) g_bridge->sent(topic, type, data, origin, seq);
+    json_decref(data);
+}
+
+void vb_hub_set_bridge(const vb_hub_bridge *b)
+{
+    g_bridge = b;
+}
+
+void vb_hub_each_topic(void (*fn)(const char *topic, void *ud), void *ud)
+{
+    for (size_t i = 0; i < g_nbuckets; i++)
+        for (hub_topic *t = g_buckets[i]; t; t = t->chain)
+            if (t->head) fn(t->name, ud);
+}
+
 void vb_hub_publish_events(json_t *events, void *ud)
 {
     (void)ud;
@@ -193,13 +229,10 @@ void vb_hub_publish_events(json_t *events, void *ud)
     json_t *ev;
     json_array_foreach(events, i, ev)
     {
-        const char *topic = json_string_value(json_object_get(ev, "topic"));
-        const char *type = json_string_value(json_object_get(ev, "type"));
-        g_origin = json_string_value(json_object_get(ev, "origin"));
-        g_seq = json_integer_value(json_object_get(ev, "seq"));
-        vb_hub_publish(topic, type, json_object_get(ev, "data"));
-        g_origin = NULL;
-        g_seq = 0;
+        vb_hub_send(json_string_value(json_object_get(ev, "topic")),
+                    json_string_value(json_object_get(ev, "type")), json_object_get(ev, "data"),
+                    json_string_value(json_object_get(ev, "origin")),
+                    json_integer_value(json_object_get(ev, "seq")));
     }
 }
 
