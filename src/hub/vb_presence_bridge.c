@@ -24,6 +24,7 @@ static struct {
     int on;
     long ttl_ms, tick_ms;
     uv_timer_t tick;
+    uint64_t up_at; /* when Redis last came (back) */
     json_t *local, *view, *recent;
     char key[64];
 } p;
@@ -208,6 +209,13 @@ static const vb_presence_cluster g_hooks = {c_connect, c_disconnect};
 
 /* ---- refresh and the check against the other instances' shares ------------- */
 
+/* 1 within PRESENCE_TTL_MS / 2 of Redis coming (back): no instance is
+ * declared gone then. */
+static int grace(void)
+{
+    return now_ms() - p.up_at < (uint64_t)p.ttl_ms / 2;
+}
+
 typedef struct share_call {
     char inst[64];
 } share_call;
@@ -222,7 +230,13 @@ static void on_share(redisAsyncContext *ac, void *r, void *ud)
         return;
     }
     if (rep->elements == 0) {
-        /* Its hash expired: the instance is gone. */
+        /* Its hash expired: the instance is gone. Not just after Redis came
+         * back (a restarted Redis has no hashes until each instance, back
+         * within its own backoff, writes its share again). */
+        if (grace()) {
+            free(sc);
+            return;
+        }
         vb_hub_bridge_command(NULL, NULL, "SREM vibed:insts %s", sc->inst);
         view_drop(sc->inst);
         free(sc);
@@ -247,7 +261,8 @@ static void on_share(redisAsyncContext *ac, void *r, void *ud)
     if (vi) {
         json_object_foreach_safe(vi, tmp, uid, v)
         {
-            if (!json_object_get(have, uid) && !recent(sc->inst, uid)) view_del(sc->inst, uid);
+            if (!json_object_get(have, uid) && !recent(sc->inst, uid) && !grace())
+                view_del(sc->inst, uid);
         }
     }
     json_decref(have);
@@ -276,7 +291,7 @@ static void on_members(redisAsyncContext *ac, void *r, void *ud)
     json_t *v, *tmp;
     json_object_foreach_safe(p.view, tmp, inst, v)
     {
-        if (strcmp(inst, self) != 0 && !json_object_get(members, inst)) view_drop(inst);
+        if (strcmp(inst, self) != 0 && !json_object_get(members, inst) && !grace()) view_drop(inst);
     }
     json_decref(members);
 }
@@ -321,6 +336,7 @@ static void on_tick(uv_timer_t *t)
 void vb_presence_bridge_up(void)
 {
     if (!p.on) return;
+    p.up_at = now_ms();
     /* This instance's share is written again from scratch. */
     vb_hub_bridge_command(NULL, NULL, "DEL %s", p.key);
     announce_all();

@@ -54,9 +54,14 @@ async function subscribed(topic, n) {
   }, { timeoutMs: 5000, what: `${n} instance(s) subscribed to ${topic}` });
 }
 
+async function stopRedis() {
+  redis.kill('SIGKILL');
+  await new Promise((r) => (redis.exitCode !== null || redis.signalCode !== null ? r() : redis.once('exit', r)));
+}
+
 async function startRedis() {
-  redisPort = await freePort();
-  redisDir = mkdtempSync(path.join(tmpdir(), 'vibed-redis-'));
+  if (!redisPort) redisPort = await freePort();
+  if (!redisDir) redisDir = mkdtempSync(path.join(tmpdir(), 'vibed-redis-'));
   redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
     '--appendonly', 'no', '--dir', redisDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   redis.stdout.resume();
@@ -89,10 +94,7 @@ before(async () => {
 after(async () => {
   closeAll();
   for (const s of servers) if (!s.stopped) await s.kill();
-  if (redis) {
-    redis.kill('SIGKILL');
-    await new Promise((r) => (redis.exitCode !== null ? r() : redis.once('exit', r)));
-  }
+  if (redis) await stopRedis();
   if (redisDir) rmSync(redisDir, { recursive: true, force: true });
   if (db) dropPgDatabase(db.name);
 });
@@ -233,6 +235,37 @@ test('a member removed on A loses their rooms on B and C', { skip: SKIP, timeout
   const m2 = expectAckOk(await emitAck(st.sa, 'message:send', { channelId: st.chan.id, content: 'marker' }), 'send');
   await seen(marker, 'message:new', (d) => d.messageId === messageIdOf(m2));
   for (const s of [sb, bc]) assert.equal(received(s, 'message:new', (d) => d.messageId === messageIdOf(m) || d.messageId === messageIdOf(m2)).length, 0, summary(s));
+});
+
+test('Redis goes away and comes back: local rooms keep working, health says down, subscriptions return', { skip: SKIP, timeout: 60000 }, async () => {
+  const [A, B, C] = servers;
+  const { sa } = st;
+  const cc = await connect(C.url, st.cem.accessToken, { transports: ['websocket'] });
+  expectAckOk(await emitAck(cc, 'channel:join', { channelId: st.chan.id }), 'join on C');
+  await subscribed(`channel:${st.chan.id}`, 2);
+  await stopRedis();
+  for (const s of [A, B, C]) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'down',
+      { timeoutMs: 5000, what: `${s.url} to report redis down` });
+  }
+  // Still one server for its own clients: the sender gets its message.
+  const during = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'during' }), 'send during');
+  await seen(sa, 'message:new', (d) => d.messageId === messageIdOf(during));
+  await startRedis();
+  for (const s of [A, B, C]) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'ok',
+      { timeoutMs: 15000, what: `${s.url} to report redis ok again` });
+  }
+  await subscribed(`channel:${st.chan.id}`, 2);
+  const back = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'back' }), 'send after');
+  await seen(cc, 'message:new', (d) => d.messageId === messageIdOf(back));
+  const marker = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'marker' }), 'marker');
+  await seen(cc, 'message:new', (d) => d.messageId === messageIdOf(marker));
+  assert.equal(received(cc, 'message:new', (d) => d.messageId === messageIdOf(back)).length, 1, summary(cc));
+  assert.equal(received(sa, 'message:new', (d) => d.messageId === messageIdOf(back)).length, 1, summary(sa));
+  // Cem (on C all along) never went offline on A meanwhile.
+  assert.equal(received(sa, 'presence:offline', (d) => d.userId === st.cem.user.id).length, 0, summary(sa));
+  cc.close();
 });
 
 test('an instance killed with SIGKILL: its users go offline on the others within PRESENCE_TTL_MS', { skip: SKIP, timeout: 30000 }, async () => {
