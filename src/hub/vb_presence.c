@@ -279,11 +279,20 @@ void vb_presence_apply_disconnect(const char *user_id)
 
 void vb_presence_leave_workspace(const char *user_id, const char *wid)
 {
+    if (g_cluster && user_id && wid) g_cluster->left(user_id, wid);
     pres_user *u = user_id && wid ? pmap_get(&g_users, user_id) : NULL;
     if (u) ws_remove(u, wid);
 }
 
 void vb_presence_join_workspace(const char *user_id, const char *wid)
+{
+    if (g_cluster && user_id && wid)
+        g_cluster->joined(user_id, wid);
+    else
+        vb_presence_apply_join(user_id, wid);
+}
+
+void vb_presence_apply_join(const char *user_id, const char *wid)
 {
     pres_user *u = user_id && wid ? pmap_get(&g_users, user_id) : NULL;
     if (u) (void)ws_add(u, wid);

@@ -40,6 +40,10 @@ int vb_presence_is_online(const char *user_id);
 typedef struct vb_presence_cluster {
     int (*connect)(const char *user_id, const char *user_name, const json_t *workspace_ids);
     void (*disconnect)(const char *user_id);
+    /* The user joined wid (every instance with their connections hears
+     * it) / was removed from it (every instance following wid hears it). */
+    void (*joined)(const char *user_id, const char *wid);
+    void (*left)(const char *user_id, const char *wid);
 } vb_presence_cluster;
 void vb_presence_set_cluster(const vb_presence_cluster *c);
 /* One more / one fewer source of presence for user_id (without a cluster,
@@ -47,6 +51,8 @@ void vb_presence_set_cluster(const vb_presence_cluster *c);
 int vb_presence_apply_connect(const char *user_id, const char *user_name,
                               const json_t *workspace_ids);
 void vb_presence_apply_disconnect(const char *user_id);
+/* Adds an online user_id to wid (publishing presence:online there). */
+void vb_presence_apply_join(const char *user_id, const char *wid);
 /* Frees everything (shutdown). */
 void vb_presence_shutdown(void);
 

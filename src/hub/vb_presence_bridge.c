@@ -61,7 +61,7 @@ static void view_add(const char *inst, const char *uid, const char *name, const 
     if (json_object_get(vi, uid)) {
         size_t i;
         json_t *w;
-        json_array_foreach(wids, i, w) vb_presence_join_workspace(uid, json_string_value(w));
+        json_array_foreach(wids, i, w) vb_presence_apply_join(uid, json_string_value(w));
         return;
     }
     if (json_object_set_new(vi, uid, json_true())) return;
@@ -205,7 +205,49 @@ static void c_disconnect(const char *uid)
     json_decref(msg);
 }
 
-static const vb_presence_cluster g_hooks = {c_connect, c_disconnect};
+/* The share lists wid from now on; the others hear it as a new "c". */
+static void c_joined(const char *uid, const char *wid)
+{
+    json_t *u = json_object_get(p.local, uid);
+    if (!u) {
+        vb_presence_apply_join(uid, wid); /* online through another instance */
+        return;
+    }
+    json_t *have = json_object_get(u, "w");
+    size_t i;
+    json_t *h;
+    json_array_foreach(have, i, h)
+    {
+        if (strcmp(json_string_value(h), wid) == 0) return;
+    }
+    json_array_append_new(have, json_string(wid));
+    if (vb_hub_bridge_ready())
+        announce(uid, u);
+    else
+        vb_presence_apply_join(uid, wid);
+}
+
+/* Every instance takes the user out of wid itself; the share forgets it. */
+static void c_left(const char *uid, const char *wid)
+{
+    json_t *u = json_object_get(p.local, uid);
+    json_t *have = json_object_get(u, "w");
+    size_t i;
+    json_t *h;
+    json_array_foreach(have, i, h)
+    {
+        if (strcmp(json_string_value(h), wid) != 0) continue;
+        json_array_remove(have, i);
+        json_t *share = json_pack("{s:O,s:O}", "n", json_object_get(u, "n"), "w", have);
+        char *st = share ? json_dumps(share, JSON_COMPACT) : NULL;
+        if (st) vb_hub_bridge_command(NULL, NULL, "HSET %s %s %s", p.key, uid, st);
+        free(st);
+        json_decref(share);
+        return;
+    }
+}
+
+static const vb_presence_cluster g_hooks = {c_connect, c_disconnect, c_joined, c_left};
 
 /* ---- refresh and the check against the other instances' shares ------------- */
 

@@ -150,6 +150,19 @@ test('presence: online once per user across instances; two tabs count once', { s
   }
 });
 
+test('a user added to the workspace while online on B comes online on A and C', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B] = servers;
+  const fay = await registerUser(A.url, { firstName: 'Fay', lastName: 'Late' });
+  const sf = await connect(B.url, fay.accessToken, { transports: ['websocket'] });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, fay);
+  for (const s of [st.sa, st.sb, st.sc]) await seen(s, 'presence:online', (d) => d.userId === fay.user.id);
+  sf.close();
+  for (const s of [st.sa, st.sb, st.sc]) await seen(s, 'presence:offline', (d) => d.userId === fay.user.id);
+  for (const s of [st.sa, st.sb, st.sc]) {
+    assert.equal(received(s, 'presence:online', (d) => d.userId === fay.user.id).length, 1, summary(s));
+  }
+});
+
 test('joins, a message, typing and a leave cross instances exactly once', { skip: SKIP, timeout: 30000 }, async () => {
   const [A] = servers;
   const { sa, sb, sc } = st;
