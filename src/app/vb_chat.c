@@ -153,10 +153,15 @@ void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg)
     vb_chat_args_free(text, buf);
 }
 
+vb_sio_socket *vb_chat_announcer;
+
 void vb_chat_announce(const char *room, const chat_sock *cs, const char *event, json_t *arg)
 {
     if (!arg) return;
+    vb_sio_socket *prev = vb_chat_announcer;
+    vb_chat_announcer = cs->sock;
     vb_hub_send(room, event, arg, cs->sock ? vb_sio_socket_id(cs->sock) : NULL, 0);
+    vb_chat_announcer = prev;
     json_decref(arg);
 }
 

@@ -82,6 +82,8 @@ void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg);
  * channel's room on every instance, through the hub, leaving out the socket
  * cs (the origin) when it is still in the room. */
 void vb_chat_announce(const char *room, const chat_sock *cs, const char *event, json_t *arg);
+/* The socket announcing, during vb_chat_announce's local delivery. */
+extern vb_sio_socket *vb_chat_announcer;
 
 /* Like vb_chat_args_of's text for one argument, with the offset seq (>= 0; -1: none)
  * appended as the last argument (see vb_chat_args_of for buf and the result). */

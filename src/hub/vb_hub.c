@@ -178,6 +178,12 @@ void vb_hub_publish(const char *topic, const char *type, json_t *data)
 
 static const char *g_origin;
 static int64_t g_seq;
+static int g_local;
+
+int vb_hub_origin_local(void)
+{
+    return g_local;
+}
 
 const char *vb_hub_origin(void)
 {
@@ -194,18 +200,24 @@ void vb_hub_deliver(const char *topic, const char *type, json_t *data, const cha
 {
     const char *o = g_origin;
     int64_t q = g_seq;
+    int l = g_local;
     g_origin = origin;
     g_seq = seq;
+    if (!origin) g_local = 0;
     vb_hub_publish(topic, type, data);
     g_origin = o;
     g_seq = q;
+    g_local = l;
 }
 
 void vb_hub_send(const char *topic, const char *type, json_t *data, const char *origin, int64_t seq)
 {
     if (!topic || !type) return;
     json_incref(data);
+    int l = g_local;
+    g_local = 1;
     vb_hub_deliver(topic, type, data, origin, seq);
+    g_local = l;
     if (g_bridge) g_bridge->sent(topic, type, data, origin, seq);
     json_decref(data);
 }

@@ -71,6 +71,10 @@ void vb_hub_publish_events(json_t *events, void *ud);
  * arguments carried (e.g. the chat socket that made the change), or NULL.
  * Valid only inside a subscriber callback. */
 const char *vb_hub_origin(void);
+/* 1 when the event being delivered was sent on this instance (vb_hub_send
+ * or the store's sink), 0 when it came from another one or was published
+ * locally without an origin. Valid only inside a subscriber callback. */
+int vb_hub_origin_local(void);
 /* The position of the event being delivered in the store's log of
  * replayable events (its "seq", e.g. a chat message change), or 0.
  * Valid only inside a subscriber callback. */

@@ -29,6 +29,9 @@
 #define SWEEP_MS 2000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+/* hiredis' libuv adapter drops a failed connect silently: a pair that is not
+ * up within this time is given up and made again. */
+#define CONNECT_TIMEOUT_MS 1000
 
 enum { CH_SUBSCRIBED = 1, CH_IDLE, CH_LEAVING, CH_REJOIN };
 
@@ -40,13 +43,14 @@ static struct {
     redisAsyncContext *cmd, *sub;
     int cmd_ok, sub_ok;
     unsigned backoff_ms;
-    uv_timer_t retry, sweep;
+    uv_timer_t retry, sweep, watchdog;
     json_t *chans;
     char inst[33];
 } g;
 
 static void lost(const redisAsyncContext *ac);
 static void on_retry(uv_timer_t *t);
+static void on_watchdog(uv_timer_t *t);
 
 const char *vb_hub_bridge_status(void)
 {
@@ -200,8 +204,9 @@ static void on_ping(redisAsyncContext *ac, void *r, void *ud)
     (void)ac;
     (void)ud;
     redisReply *rep = r;
-    if (!rep || rep->type == REDIS_REPLY_ERROR) {
-        vb_log(VB_LOG_WARN, "redis: %s", rep ? rep->str : "no reply");
+    if (!rep) return; /* the connection went first */
+    if (rep->type == REDIS_REPLY_ERROR) {
+        vb_log(VB_LOG_WARN, "redis: %s", rep->str);
         return;
     }
     g.cmd_ok = 1;
@@ -221,6 +226,7 @@ static void on_auth(redisAsyncContext *ac, void *r, void *ud)
 static void on_connected(const redisAsyncContext *ac, int status)
 {
     if (status != REDIS_OK) {
+        vb_log(VB_LOG_DEBUG, "redis: cannot connect: %s", ac->errstr);
         /* hiredis frees the context after this callback. */
         lost(ac);
         return;
@@ -242,23 +248,24 @@ static void schedule_retry(void)
 
 static void lost(const redisAsyncContext *ac)
 {
+    /* A context already given up (the other one of a pair that failed, or
+     * one closed at stop) has nothing more to say. */
+    if (!ac || (ac != g.cmd && ac != g.sub)) return;
     int was_ready = vb_hub_bridge_ready();
-    if (ac == g.cmd) g.cmd = NULL;
-    if (ac == g.sub) g.sub = NULL;
+    redisAsyncContext *other = ac == g.cmd ? g.sub : g.cmd;
+    g.cmd = g.sub = NULL;
     g.cmd_ok = g.sub_ok = 0;
     json_object_clear(g.chans);
     if (was_ready) {
         vb_log(VB_LOG_WARN, "redis: connection lost; reconnecting");
         vb_presence_bridge_down();
     }
-    /* The other connection goes too; both are made again together. */
-    if (g.cmd) redisAsyncDisconnect(g.cmd);
-    if (g.sub) redisAsyncDisconnect(g.sub);
-    if (!g.cmd && !g.sub) {
-        g.backoff_ms = g.backoff_ms ? g.backoff_ms * 2 : BACKOFF_MIN_MS;
-        if (g.backoff_ms > BACKOFF_MAX_MS) g.backoff_ms = BACKOFF_MAX_MS;
-        schedule_retry();
-    }
+    /* The other connection goes too (hiredis frees ac itself after this
+     * callback); both are made again together. */
+    if (other) redisAsyncFree(other);
+    g.backoff_ms = g.backoff_ms ? g.backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (g.backoff_ms > BACKOFF_MAX_MS) g.backoff_ms = BACKOFF_MAX_MS;
+    schedule_retry();
 }
 
 static redisAsyncContext *open_one(void)
@@ -301,6 +308,18 @@ static void connect_all(void)
     redisAsyncCommand(g.cmd, on_ping, NULL, "PING");
     redisAsyncCommand(g.sub, on_sub_reply, NULL, "SUBSCRIBE %s", VB_PRESENCE_CHANNEL);
     vb_hub_each_topic(resubscribe_each, NULL);
+    uv_timer_start(&g.watchdog, on_watchdog, CONNECT_TIMEOUT_MS, 0);
+}
+
+/* The pair made by connect_all is not up in time: dropped, made again. */
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    if (vb_hub_bridge_ready() || (!g.cmd && !g.sub)) return;
+    vb_log(VB_LOG_DEBUG, "redis: not connected within %d ms", CONNECT_TIMEOUT_MS);
+    redisAsyncContext *c = g.cmd ? g.cmd : g.sub;
+    lost(c); /* frees the other one */
+    redisAsyncFree(c);
 }
 
 static void on_retry(uv_timer_t *t)
@@ -361,6 +380,7 @@ int vb_hub_bridge_start(uv_loop_t *loop, const char *url, long presence_ttl_ms)
     g.backoff_ms = BACKOFF_MIN_MS;
     uv_timer_init(loop, &g.retry);
     uv_timer_init(loop, &g.sweep);
+    uv_timer_init(loop, &g.watchdog);
     uv_timer_start(&g.retry, on_retry, 0, 0);
     uv_timer_start(&g.sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     uv_unref((uv_handle_t *)&g.sweep);
@@ -376,13 +396,21 @@ void vb_hub_bridge_stop(void)
     vb_presence_bridge_stop();
     uv_close((uv_handle_t *)&g.retry, NULL);
     uv_close((uv_handle_t *)&g.sweep, NULL);
+    uv_close((uv_handle_t *)&g.watchdog, NULL);
     /* Disconnect (not free): commands already queued, such as the presence
      * of the connections just closed, are still written. */
+    int ready = vb_hub_bridge_ready();
     redisAsyncContext *c = g.cmd, *s = g.sub;
     g.cmd = g.sub = NULL;
     g.cmd_ok = g.sub_ok = 0;
-    if (c) redisAsyncDisconnect(c);
-    if (s) redisAsyncDisconnect(s);
+    /* A pair still connecting may never answer: freed at once. */
+    if (ready) {
+        redisAsyncDisconnect(c);
+        redisAsyncDisconnect(s);
+    } else {
+        if (c) redisAsyncFree(c);
+        if (s) redisAsyncFree(s);
+    }
     json_decref(g.chans);
     g.chans = NULL;
 }
