@@ -6,6 +6,7 @@
 #include "app/vb_auth.h"
 #include "core/vb_common.h"
 #include "http/vb_openapi.h"
+#include "hub/vb_hub_bridge.h"
 #include "store/vb_ops_health.h"
 
 #include <stdlib.h>
@@ -23,9 +24,11 @@ static void on_health(const vb_store_res *res, void *ud)
     free(hc);
     vb_app *app = vb_app_current();
     int ok = res->status == 0;
-    json_t *data = json_pack("{s:s,s:s,s:s,s:s,s:f}", "status", ok ? "ok" : "degraded", "db",
-                             ok ? "ok" : "down", "redis", "disabled", "version", VB_VERSION,
-                             "uptimeSeconds", (double)(vb_now_ns() - app->started_ns) / 1e9);
+    json_t *data =
+        json_pack("{s:s,s:s,s:s,s:s,s:f}", "status",
+                  ok && strcmp(vb_hub_bridge_status(), "down") != 0 ? "ok" : "degraded", "db",
+                  ok ? "ok" : "down", "redis", vb_hub_bridge_status(), "version", VB_VERSION,
+                  "uptimeSeconds", (double)(vb_now_ns() - app->started_ns) / 1e9);
     vb_reply_ok(req, ok ? 200 : 503, data);
 }
 

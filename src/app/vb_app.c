@@ -12,6 +12,7 @@
 #include "core/vb_common.h"
 #include "core/vb_log.h"
 #include "hub/vb_hub.h"
+#include "hub/vb_hub_bridge.h"
 #include "hub/vb_presence.h"
 #include "mail/vb_mailer.h"
 #include "store/vb_ops_attach.h"
@@ -115,6 +116,8 @@ static void on_http_closed(void *arg)
 static void on_chat_stopped(void *arg)
 {
     vb_app *app = arg;
+    /* After chat: its sockets' presence has been handed to Redis. */
+    vb_hub_bridge_stop();
     vb_http_server_shutdown(app->http, on_http_closed, app);
 }
 
@@ -189,6 +192,13 @@ static int serve(vb_app *app)
 
     /* Committed changes reach chat rooms and live streams through the hub. */
     vb_store_set_event_sink(app->store, vb_hub_publish_events, NULL);
+    /* With REDIS_URL the hub reaches the other instances. */
+    if (app->cfg.redis_url[0] &&
+        vb_hub_bridge_start(app->loop, app->cfg.redis_url, app->cfg.presence_ttl_ms)) {
+        vb_log(VB_LOG_ERROR, "REDIS_URL is not redis://[[user]:password@]host[:port][/db]");
+        close_store_and_run(app);
+        return 1;
+    }
     if (vb_chat_start(app)) {
         vb_log(VB_LOG_ERROR, "cannot start the chat gateway");
         close_store_and_run(app);

@@ -148,14 +148,16 @@ void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg)
     vb_chat_args_free(text, buf);
 }
 
-void vb_chat_broadcast(const char *room, const vb_sio_socket *except, const char *event,
-                       json_t *arg)
+vb_sio_socket *vb_chat_announcer;
+
+void vb_chat_announce(const char *room, const chat_sock *cs, const char *event, json_t *arg)
 {
-    char buf[VB_CHAT_ARGS_STACK];
-    size_t len;
-    char *text = vb_chat_args_of(arg, buf, sizeof buf, &len);
-    if (text) vb_sio_broadcast(vb_chat_nsp, room, except, event, text, len);
-    vb_chat_args_free(text, buf);
+    if (!arg) return;
+    vb_sio_socket *prev = vb_chat_announcer;
+    vb_chat_announcer = cs->sock;
+    vb_hub_send(room, event, arg, cs->sock ? vb_sio_socket_id(cs->sock) : NULL, 0);
+    vb_chat_announcer = prev;
+    json_decref(arg);
 }
 
 /* Answers ack with the argument text of arg (stolen), or frees the ack when
@@ -307,8 +309,10 @@ static void on_disconnect(vb_sio_socket *s, const char *reason, void *ud)
     {
         char room[VB_HUB_TOPIC_MAX];
         vb_hub_topic(room, VB_HUB_CHANNEL, cid);
-        vb_chat_broadcast(room, s, "channel:user_left",
-                          json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
+        /* Out of the room first: the announcement then cannot reach it. */
+        vb_sio_leave(s, room);
+        vb_chat_announce(room, cs, "channel:user_left",
+                         json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         vb_chat_topic_release(room);
     }
     if (cs->accepted) {

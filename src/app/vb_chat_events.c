@@ -115,9 +115,8 @@ static void on_joined(const vb_store_res *res, void *ud)
             return;
         }
         json_object_set_new(cs->channels, c->channel_id, json_string(wid ? wid : ""));
-        vb_chat_broadcast(
-            room, cs->sock, "channel:user_joined",
-            json_pack("{s:s,s:s}", "channelId", c->channel_id, "userId", cs->user_id));
+        vb_chat_announce(room, cs, "channel:user_joined",
+                         json_pack("{s:s,s:s}", "channelId", c->channel_id, "userId", cs->user_id));
     }
     vb_chat_ok(c->ack, json_pack("{s:s}", "channelId", c->channel_id));
     c->ack = NULL;
@@ -154,8 +153,8 @@ static void ev_leave(chat_sock *cs, json_t *p, vb_sio_ack *ack)
     vb_hub_topic(room, VB_HUB_CHANNEL, cid);
     if (vb_sio_in_room(cs->sock, room)) {
         vb_sio_leave(cs->sock, room);
-        vb_chat_broadcast(room, cs->sock, "channel:user_left",
-                          json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
+        vb_chat_announce(room, cs, "channel:user_left",
+                         json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
         json_object_del(cs->channels, cid);
         vb_chat_topic_release(room);
         vb_chat_recovery_left(cs, cid);
@@ -227,7 +226,7 @@ static void ev_typing(chat_sock *cs, json_t *p, vb_sio_ack *ack, const char *eve
                       ? json_pack("{s:s,s:s,s:s}", "channelId", cid, "userId", cs->user_id,
                                   "userName", cs->user_name)
                       : json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id);
-    vb_chat_broadcast(room, cs->sock, event, arg);
+    vb_chat_announce(room, cs, event, arg);
     vb_chat_ok(ack, NULL);
 }
 

@@ -220,13 +220,30 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
             vb_sio_room_each(vb_chat_nsp, topic, chan_drop_each, &d);
         return;
     }
+    if (strcmp(type, "channel:user_joined") == 0 || strcmp(type, "channel:user_left") == 0 ||
+        strcmp(type, "channel:typing") == 0 || strcmp(type, "channel:stop_typing") == 0) {
+        /* Announcements: to the room but the socket that made them (here,
+         * the one announcing now; from another instance, none of ours). */
+        vb_sio_socket *origin = vb_hub_origin_local() ? vb_chat_announcer : NULL;
+        char buf[VB_CHAT_ARGS_STACK];
+        size_t len;
+        char *text = vb_chat_args_of(json_incref(data), buf, sizeof buf, &len);
+        if (!text) return;
+        vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
+        vb_chat_args_free(text, buf);
+        if (!out) return;
+        vb_sio_out_broadcast(out, topic, origin);
+        vb_sio_out_unref(out);
+        return;
+    }
     if (strcmp(type, "message:new") && strcmp(type, "message:edited") &&
         strcmp(type, "message:deleted"))
         return;
     /* The socket that made the change is left out of the room broadcast; a
      * new message is then echoed to it once, joined or not. The event's
-     * position in the log is its offset, the last argument (recovery). */
-    vb_sio_socket *origin = vb_chat_socket_by_id(vb_hub_origin());
+     * position in the log is its offset, the last argument (recovery). A
+     * change made on another instance has no origin socket here. */
+    vb_sio_socket *origin = vb_hub_origin_local() ? vb_chat_socket_by_id(vb_hub_origin()) : NULL;
     char buf[VB_CHAT_ARGS_STACK];
     size_t len;
     int64_t seq = vb_hub_seq();

@@ -76,11 +76,15 @@ void vb_chat_fail(chat_sock *cs, vb_sio_ack *ack, const char *code, const char *
 void vb_chat_ok(vb_sio_ack *ack, json_t *extra);
 /* Emits event with one JSON argument (stolen) to one socket. */
 void vb_chat_emit(vb_sio_socket *s, const char *event, json_t *arg);
-/* Broadcasts event with one JSON argument (stolen) to room except `except`. */
-void vb_chat_broadcast(const char *room, const vb_sio_socket *except, const char *event,
-                       json_t *arg);
 
-/* Like vb_chat_broadcast's text, with the offset seq (>= 0; -1: none)
+/* Announces event {channelId, userId[, userName]} (arg stolen) to the
+ * channel's room on every instance, through the hub, leaving out the socket
+ * cs (the origin) when it is still in the room. */
+void vb_chat_announce(const char *room, const chat_sock *cs, const char *event, json_t *arg);
+/* The socket announcing, during vb_chat_announce's local delivery. */
+extern vb_sio_socket *vb_chat_announcer;
+
+/* Like vb_chat_args_of's text for one argument, with the offset seq (>= 0; -1: none)
  * appended as the last argument (see vb_chat_args_of for buf and the result). */
 char *vb_chat_args_offset(json_t *arg, int64_t seq, char *buf, size_t cap, size_t *len);
 /* The connected socket whose id is sid, or NULL (vb_chat_hub.c). */

@@ -155,8 +155,8 @@ void vb_chat_recovery_restore(chat_sock *cs, json_t *result)
         vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) continue;
         json_object_set(cs->channels, cid, json_object_get(v, "workspaceId"));
-        vb_chat_broadcast(room, s, "channel:user_joined",
-                          json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
+        vb_chat_announce(room, cs, "channel:user_joined",
+                         json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
     }
     json_array_foreach(json_object_get(rec, "events"), i, v)
     {

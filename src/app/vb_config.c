@@ -46,7 +46,8 @@ static const char g_usage[] =
     "mail: PUBLIC_URL (http://localhost:3000), SMTP_URL (smtp[s]://user:pass@host:port; none:\n"
     "mails are logged), MAIL_FROM, MAIL_RETRY_BASE_MS (30000), MAIL_MAX_ATTEMPTS (8),\n"
     "RESET_TOKEN_TTL_MS (1800000); jobs: JOBS_INTERVAL_MS (60000), DUE_REMINDER_LEAD_MS\n"
-    "(86400000).\n";
+    "(86400000); cluster: REDIS_URL (redis://[:password@]host:port[/db]; none: one instance),\n"
+    "PRESENCE_TTL_MS (30000, 100..3600000).\n";
 
 static void copy(char *dst, size_t n, const char *src)
 {
@@ -119,6 +120,7 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     cfg->jobs_interval_ms = 60000;
     cfg->due_reminder_lead_ms = 24L * 3600 * 1000;
     cfg->db_readers = 2;
+    cfg->presence_ttl_ms = 30000;
 
     env_str(cfg->host, sizeof cfg->host, "HOST");
     env_str(cfg->database_url, sizeof cfg->database_url, "DATABASE_URL");
@@ -197,6 +199,10 @@ int vb_config_load(vb_config *cfg, int argc, char **argv)
     if (env_num("RESET_TOKEN_TTL_MS", &cfg->reset_token_ttl_ms)) return -1;
     if (env_num("JOBS_INTERVAL_MS", &cfg->jobs_interval_ms)) return -1;
     if (env_num("DUE_REMINDER_LEAD_MS", &cfg->due_reminder_lead_ms)) return -1;
+    env_str(cfg->redis_url, sizeof cfg->redis_url, "REDIS_URL");
+    n = cfg->presence_ttl_ms;
+    if (env_num("PRESENCE_TTL_MS", &n)) return -1;
+    cfg->presence_ttl_ms = n;
     n = cfg->db_readers;
     if (env_num("DB_READERS", &n)) return -1;
     cfg->db_readers = (int)n;
@@ -324,6 +330,14 @@ static int vb_config_parse_check(const vb_config *cfg)
         strncmp(cfg->database_url, "postgres://", 11) != 0 &&
         strncmp(cfg->database_url, "postgresql://", 13) != 0) {
         fprintf(stderr, "vibed: DATABASE_URL must be sqlite:PATH or postgres://...\n");
+        return -1;
+    }
+    if (cfg->presence_ttl_ms < 100 || cfg->presence_ttl_ms > 3600000) {
+        fprintf(stderr, "vibed: PRESENCE_TTL_MS must be 100..3600000\n");
+        return -1;
+    }
+    if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8) != 0) {
+        fprintf(stderr, "vibed: REDIS_URL must be redis://[:password@]host:port[/db]\n");
         return -1;
     }
     if (cfg->db_readers < 1 || cfg->db_readers > 16) {

@@ -46,7 +46,9 @@ typedef struct vb_config {
     long reset_token_ttl_ms; /* RESET_TOKEN_TTL_MS, default 30 minutes */
     long jobs_interval_ms;   /* JOBS_INTERVAL_MS: how often the scheduler looks (60000) */
     long due_reminder_lead_ms; /* DUE_REMINDER_LEAD_MS: remind this long before a due date (24 h) */
-    int db_readers;            /* DB_READERS: PostgreSQL reader connections, 1..16, default 2 */
+    char redis_url[512];  /* REDIS_URL: redis://[:password@]host:port[/db]; empty: no cluster */
+    long presence_ttl_ms; /* PRESENCE_TTL_MS: a dead instance's users go offline within (30000) */
+    int db_readers;       /* DB_READERS: PostgreSQL reader connections, 1..16, default 2 */
 } vb_config;
 
 /* Fills cfg from defaults, then the environment, then argv. Returns 0, 1 when

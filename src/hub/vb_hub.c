@@ -33,6 +33,7 @@ typedef struct hub_topic {
     char name[];
 } hub_topic;
 
+static const vb_hub_bridge *g_bridge;
 static vb_map g_topics; /* name -> hub_topic */
 
 static hub_topic *topic_find(const char *name)
@@ -53,6 +54,7 @@ static hub_topic *topic_get(const char *name)
         free(t);
         return NULL;
     }
+    if (g_bridge) g_bridge->topic_added(t->name);
     return t;
 }
 
@@ -61,6 +63,7 @@ static void topic_maybe_free(hub_topic *t)
 {
     if (t->head || t->cursors) return;
     vb_map_del(&g_topics, t->name);
+    if (g_bridge) g_bridge->topic_removed(t->name);
     free(t);
 }
 
@@ -144,6 +147,12 @@ char *vb_hub_topic(char buf[VB_HUB_TOPIC_MAX], vb_hub_kind kind, const char *id)
 
 static const char *g_origin;
 static int64_t g_seq;
+static int g_local;
+
+int vb_hub_origin_local(void)
+{
+    return g_local;
+}
 
 const char *vb_hub_origin(void)
 {
@@ -155,6 +164,58 @@ int64_t vb_hub_seq(void)
     return g_seq;
 }
 
+void vb_hub_deliver(const char *topic, const char *type, json_t *data, const char *origin,
+                    int64_t seq)
+{
+    const char *o = g_origin;
+    int64_t q = g_seq;
+    int l = g_local;
+    g_origin = origin;
+    g_seq = seq;
+    if (!origin) g_local = 0;
+    vb_hub_publish(topic, type, data);
+    g_origin = o;
+    g_seq = q;
+    g_local = l;
+}
+
+void vb_hub_send(const char *topic, const char *type, json_t *data, const char *origin, int64_t seq)
+{
+    if (!topic || !type) return;
+    json_incref(data);
+    int l = g_local;
+    g_local = 1;
+    vb_hub_deliver(topic, type, data, origin, seq);
+    g_local = l;
+    if (g_bridge) g_bridge->sent(topic, type, data, origin, seq);
+    json_decref(data);
+}
+
+void vb_hub_set_bridge(const vb_hub_bridge *b)
+{
+    g_bridge = b;
+}
+
+typedef struct each_topic {
+    void (*fn)(const char *topic, void *ud);
+    void *ud;
+} each_topic;
+
+static int each_topic_cb(const char *key, void *val, void *ud)
+{
+    hub_topic *t = val;
+    each_topic *e = ud;
+    (void)key;
+    if (t->head) e->fn(t->name, e->ud);
+    return 0;
+}
+
+void vb_hub_each_topic(void (*fn)(const char *topic, void *ud), void *ud)
+{
+    each_topic e = {fn, ud};
+    (void)vb_map_each(&g_topics, each_topic_cb, &e);
+}
+
 void vb_hub_publish_events(json_t *events, void *ud)
 {
     (void)ud;
@@ -162,13 +223,10 @@ void vb_hub_publish_events(json_t *events, void *ud)
     json_t *ev;
     json_array_foreach(events, i, ev)
     {
-        const char *topic = json_string_value(json_object_get(ev, "topic"));
-        const char *type = json_string_value(json_object_get(ev, "type"));
-        g_origin = json_string_value(json_object_get(ev, "origin"));
-        g_seq = json_integer_value(json_object_get(ev, "seq"));
-        vb_hub_publish(topic, type, json_object_get(ev, "data"));
-        g_origin = NULL;
-        g_seq = 0;
+        vb_hub_send(json_string_value(json_object_get(ev, "topic")),
+                    json_string_value(json_object_get(ev, "type")), json_object_get(ev, "data"),
+                    json_string_value(json_object_get(ev, "origin")),
+                    json_integer_value(json_object_get(ev, "seq")));
     }
 }
 

@@ -135,7 +135,30 @@ static void user_free(pres_user *u)
     free(u);
 }
 
+static const vb_presence_cluster *g_cluster;
+
+void vb_presence_set_cluster(const vb_presence_cluster *c)
+{
+    g_cluster = c;
+}
+
 int vb_presence_connect(const char *user_id, const char *user_name, const json_t *workspace_ids)
+{
+    if (!user_id) return VB_EINVAL;
+    if (g_cluster) return g_cluster->connect(user_id, user_name, workspace_ids);
+    return vb_presence_apply_connect(user_id, user_name, workspace_ids);
+}
+
+void vb_presence_disconnect(const char *user_id)
+{
+    if (g_cluster && user_id)
+        g_cluster->disconnect(user_id);
+    else
+        vb_presence_apply_disconnect(user_id);
+}
+
+int vb_presence_apply_connect(const char *user_id, const char *user_name,
+                              const json_t *workspace_ids)
 {
     if (!user_id) return VB_EINVAL;
     pres_user *u = vb_map_get(&g_users, user_id);
@@ -162,7 +185,7 @@ int vb_presence_connect(const char *user_id, const char *user_name, const json_t
     return rc;
 }
 
-void vb_presence_disconnect(const char *user_id)
+void vb_presence_apply_disconnect(const char *user_id)
 {
     pres_user *u = user_id ? vb_map_get(&g_users, user_id) : NULL;
     if (!u || --u->conns > 0) return;
@@ -179,11 +202,20 @@ void vb_presence_disconnect(const char *user_id)
 
 void vb_presence_leave_workspace(const char *user_id, const char *wid)
 {
+    if (g_cluster && user_id && wid) g_cluster->left(user_id, wid);
     pres_user *u = user_id && wid ? vb_map_get(&g_users, user_id) : NULL;
     if (u) ws_remove(u, wid);
 }
 
 void vb_presence_join_workspace(const char *user_id, const char *wid)
+{
+    if (g_cluster && user_id && wid)
+        g_cluster->joined(user_id, wid);
+    else
+        vb_presence_apply_join(user_id, wid);
+}
+
+void vb_presence_apply_join(const char *user_id, const char *wid)
 {
     pres_user *u = user_id && wid ? vb_map_get(&g_users, user_id) : NULL;
     if (u) (void)ws_add(u, wid);

@@ -33,6 +33,26 @@ size_t vb_presence_count(const char *wid);
 int vb_presence_online_in(const char *user_id, const char *wid);
 /* 1 if user has at least one connection. */
 int vb_presence_is_online(const char *user_id);
+/* In a cluster (vb_presence_bridge.c) a user is online while any instance
+ * holds a connection: vb_presence_connect/disconnect go to the cluster hooks,
+ * which count this instance's connections and call the apply functions below
+ * once per (instance, user) as the cluster's state changes. */
+typedef struct vb_presence_cluster {
+    int (*connect)(const char *user_id, const char *user_name, const json_t *workspace_ids);
+    void (*disconnect)(const char *user_id);
+    /* The user joined wid (every instance with their connections hears
+     * it) / was removed from it (every instance following wid hears it). */
+    void (*joined)(const char *user_id, const char *wid);
+    void (*left)(const char *user_id, const char *wid);
+} vb_presence_cluster;
+void vb_presence_set_cluster(const vb_presence_cluster *c);
+/* One more / one fewer source of presence for user_id (without a cluster,
+ * a source is a connection; in one, an instance). */
+int vb_presence_apply_connect(const char *user_id, const char *user_name,
+                              const json_t *workspace_ids);
+void vb_presence_apply_disconnect(const char *user_id);
+/* Adds an online user_id to wid (publishing presence:online there). */
+void vb_presence_apply_join(const char *user_id, const char *wid);
 /* Frees everything (shutdown). */
 void vb_presence_shutdown(void);
 

@@ -1,0 +1,312 @@
+// Three instances as one server: one PostgreSQL database (VIBED_TEST_PG_URL),
+// one Redis (a throwaway redis-server started here on a free loopback port)
+// and clients spread over them with the official socket.io-client and
+// EventSource. Skipped when VIBED_TEST_PG_URL is not set (SQLite cannot be
+// shared between machines, so a cluster always runs on PostgreSQL).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EventSource from 'eventsource';
+import {
+  PREFIX, api, expectOk, registerUser, createWorkspace, addMember, createProject, createTask,
+  createChannel,
+} from './lib/api.mjs';
+import {
+  PG_URL, startServer, waitFor, randomSecret, createPgDatabase, dropPgDatabase, assertNoServerErrors,
+} from './lib/server.mjs';
+import { connect, closeAll, seen, received, summary, emitAck, expectAckOk, messageIdOf } from './lib/chat.mjs';
+
+const SKIP = PG_URL ? false : 'the cluster runs on PostgreSQL: set VIBED_TEST_PG_URL (scripts/test.sh does)';
+const PRESENCE_TTL_MS = 2000;
+
+let redis = null;
+let redisPort = 0;
+let redisDir = null;
+let db = null;
+const servers = [];
+
+/** A free loopback port (bound, read and released). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function redisCli(...args) {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args],
+    { encoding: 'utf8' }).trim();
+}
+
+/** Waits until n instances subscribe to the channel of hub topic `topic`. */
+async function subscribed(topic, n) {
+  await waitFor(() => {
+    const out = redisCli('PUBSUB', 'NUMSUB', `vibed:t:${topic}`).split('\n');
+    return Number(out[1]) >= n;
+  }, { timeoutMs: 5000, what: `${n} instance(s) subscribed to ${topic}` });
+}
+
+async function stopRedis() {
+  redis.kill('SIGKILL');
+  await new Promise((r) => (redis.exitCode !== null || redis.signalCode !== null ? r() : redis.once('exit', r)));
+}
+
+async function startRedis() {
+  if (!redisPort) redisPort = await freePort();
+  if (!redisDir) redisDir = mkdtempSync(path.join(tmpdir(), 'vibed-redis-'));
+  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--dir', redisDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  redis.stdout.resume();
+  redis.stderr.resume();
+  await waitFor(() => {
+    try { return redisCli('PING') === 'PONG'; } catch { return false; }
+  }, { timeoutMs: 10000, what: 'redis-server to answer' });
+}
+
+function startInstance(name) {
+  return startServer({
+    name,
+    databaseUrl: db.url,
+    secret: servers.secret,
+    env: { REDIS_URL: `redis://127.0.0.1:${redisPort}`, PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) },
+  });
+}
+
+before(async () => {
+  if (SKIP) return;
+  await startRedis();
+  db = createPgDatabase();
+  servers.secret = randomSecret(48);
+  // The first one runs the migrations alone.
+  servers.push(await startInstance('cluster-a'));
+  servers.push(await startInstance('cluster-b'));
+  servers.push(await startInstance('cluster-c'));
+});
+
+after(async () => {
+  closeAll();
+  for (const s of servers) if (!s.stopped) await s.kill();
+  if (redis) await stopRedis();
+  if (redisDir) rmSync(redisDir, { recursive: true, force: true });
+  if (db) dropPgDatabase(db.name);
+});
+
+const st = {};
+
+test('every instance reports redis ok', { skip: SKIP }, async () => {
+  for (const s of servers) {
+    const data = expectOk(await api(s.url, 'GET', '/health'));
+    assert.equal(data.redis, 'ok', s.url);
+  }
+});
+
+test('presence: online once per user across instances; two tabs count once', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B, C] = servers;
+  st.owner = await registerUser(A.url, { firstName: 'Olga', lastName: 'Owner' });
+  st.bea = await registerUser(B.url, { firstName: 'Bea', lastName: 'OnB' });
+  st.cem = await registerUser(C.url, { firstName: 'Cem', lastName: 'OnC' });
+  st.ws = await createWorkspace(A.url, st.owner.accessToken, { name: 'Cluster WS' });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, st.bea);
+  await addMember(A.url, st.owner.accessToken, st.ws.id, st.cem);
+  st.sa = await connect(A.url, st.owner.accessToken, { transports: ['websocket'] });
+  st.sb = await connect(B.url, st.bea.accessToken, { transports: ['websocket'] });
+  await seen(st.sa, 'presence:online', (d) => d.userId === st.bea.user.id);
+  st.sc = await connect(C.url, st.cem.accessToken, { transports: ['websocket'] });
+  await seen(st.sa, 'presence:online', (d) => d.userId === st.cem.user.id);
+  await seen(st.sb, 'presence:online', (d) => d.userId === st.cem.user.id);
+  // A second tab of Bea, on C: nobody is told again; closing it says nothing.
+  const tab = await connect(C.url, st.bea.accessToken, { transports: ['websocket'] });
+  tab.close();
+  // A marker: Cem's second connection elsewhere is as silent; then a new user.
+  const dan = await registerUser(A.url, { firstName: 'Dan', lastName: 'Marker' });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, dan);
+  const sd = await connect(B.url, dan.accessToken, { transports: ['websocket'] });
+  for (const s of [st.sa, st.sb, st.sc]) {
+    await seen(s, 'presence:online', (d) => d.userId === dan.user.id);
+  }
+  sd.close();
+  for (const s of [st.sa, st.sb, st.sc]) {
+    await seen(s, 'presence:offline', (d) => d.userId === dan.user.id);
+  }
+  // A saw Bea come (once); C connected after her and her tab there is no news.
+  for (const [s, who, n] of [[st.sa, 'A', 1], [st.sc, 'C', 0]]) {
+    assert.equal(received(s, 'presence:online', (d) => d.userId === st.bea.user.id).length, n, `${who}: ${summary(s)}`);
+    assert.equal(received(s, 'presence:offline', (d) => d.userId === st.bea.user.id).length, 0, `${who}: ${summary(s)}`);
+  }
+  for (const [s, who] of [[st.sa, 'A'], [st.sb, 'B']]) {
+    assert.equal(received(s, 'presence:online', (d) => d.userId === st.cem.user.id).length, 1, `${who}: ${summary(s)}`);
+  }
+  for (const s of [st.sa, st.sb, st.sc]) {
+    assert.equal(received(s, 'presence:online', (d) => d.userId === dan.user.id).length, 1, summary(s));
+    assert.equal(received(s, 'presence:offline', (d) => d.userId === dan.user.id).length, 1, summary(s));
+  }
+});
+
+test('a user added to the workspace while online on B comes online on A and C', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B] = servers;
+  const fay = await registerUser(A.url, { firstName: 'Fay', lastName: 'Late' });
+  const sf = await connect(B.url, fay.accessToken, { transports: ['websocket'] });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, fay);
+  for (const s of [st.sa, st.sb, st.sc]) await seen(s, 'presence:online', (d) => d.userId === fay.user.id);
+  sf.close();
+  for (const s of [st.sa, st.sb, st.sc]) await seen(s, 'presence:offline', (d) => d.userId === fay.user.id);
+  for (const s of [st.sa, st.sb, st.sc]) {
+    assert.equal(received(s, 'presence:online', (d) => d.userId === fay.user.id).length, 1, summary(s));
+  }
+});
+
+test('joins, a message, typing and a leave cross instances exactly once', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A] = servers;
+  const { sa, sb, sc } = st;
+  st.chan = await createChannel(A.url, st.owner.accessToken, st.ws.id);
+  const topic = `channel:${st.chan.id}`;
+  expectAckOk(await emitAck(sa, 'channel:join', { channelId: st.chan.id }), 'join A');
+  await subscribed(topic, 1);
+  expectAckOk(await emitAck(sb, 'channel:join', { channelId: st.chan.id }), 'join B');
+  await subscribed(topic, 2);
+  await seen(sa, 'channel:user_joined', (d) => d.userId === st.bea.user.id);
+  expectAckOk(await emitAck(sc, 'channel:join', { channelId: st.chan.id }), 'join C');
+  await subscribed(topic, 3);
+  for (const s of [sa, sb]) await seen(s, 'channel:user_joined', (d) => d.userId === st.cem.user.id);
+
+  const ack = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'hello cluster' }), 'send');
+  const mid = messageIdOf(ack);
+  for (const s of [sa, sb, sc]) await seen(s, 'message:new', (d) => d.messageId === mid);
+  expectAckOk(await emitAck(sb, 'channel:typing', { channelId: st.chan.id }), 'typing');
+  for (const s of [sa, sc]) await seen(s, 'channel:typing', (d) => d.userId === st.bea.user.id);
+  expectAckOk(await emitAck(sc, 'channel:leave', { channelId: st.chan.id }), 'leave C');
+  for (const s of [sa, sb]) await seen(s, 'channel:user_left', (d) => d.userId === st.cem.user.id);
+  // A marker message: everything before it has arrived where it would.
+  const m2 = expectAckOk(await emitAck(sb, 'message:send', { channelId: st.chan.id, content: 'marker' }), 'marker');
+  for (const s of [sa, sb]) await seen(s, 'message:new', (d) => d.messageId === messageIdOf(m2));
+
+  for (const [s, who] of [[sa, 'A'], [sb, 'B'], [sc, 'C']]) {
+    assert.equal(received(s, 'message:new', (d) => d.messageId === mid).length, 1, `${who}: ${summary(s)}`);
+  }
+  assert.equal(received(sa, 'channel:user_joined', (d) => d.userId === st.bea.user.id).length, 1, summary(sa));
+  assert.equal(received(sa, 'channel:user_joined', (d) => d.userId === st.cem.user.id).length, 1, summary(sa));
+  assert.equal(received(sb, 'channel:user_joined', (d) => d.userId === st.cem.user.id).length, 1, summary(sb));
+  assert.equal(received(sb, 'channel:user_joined', (d) => d.userId === st.bea.user.id).length, 0, 'no echo of the own join');
+  for (const [s, who] of [[sa, 'A'], [sc, 'C']]) {
+    assert.equal(received(s, 'channel:typing').length, 1, `${who}: ${summary(s)}`);
+  }
+  assert.equal(received(sb, 'channel:typing').length, 0, 'the typist is not told');
+  for (const [s, who] of [[sa, 'A'], [sb, 'B']]) {
+    assert.equal(received(s, 'channel:user_left', (d) => d.userId === st.cem.user.id).length, 1, `${who}: ${summary(s)}`);
+  }
+  assert.equal(received(sc, 'message:new', (d) => d.messageId === messageIdOf(m2)).length, 0, 'C left before the marker');
+});
+
+test('a task change on A reaches a project stats stream on C within 1 s', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, , C] = servers;
+  const project = await createProject(A.url, st.owner.accessToken, st.ws.id);
+  const url = `${C.url}${PREFIX}/projects/${project.id}/stats/live?access_token=${encodeURIComponent(st.owner.accessToken)}`;
+  const es = new EventSource(url);
+  const got = [];
+  es.addEventListener('stats:update', (e) => got.push({ at: Date.now(), data: JSON.parse(e.data) }));
+  try {
+    await waitFor(() => got.length > 0, { timeoutMs: 5000, what: 'first stats on C' });
+    await subscribed(`project:${project.id}`, 1);
+    const t0 = Date.now();
+    await createTask(A.url, st.owner.accessToken, project.id, { title: 'Cross-instance task' });
+    const hit = await waitFor(() => got.find((g) => g.data.totalTasks === 1), { timeoutMs: 5000, what: 'stats with the task on C' });
+    const ms = hit.at - t0;
+    console.log(`task on A -> stats on C after ${ms} ms`);
+    assert.ok(ms < 1000, `stats on C after ${ms} ms`);
+  } finally {
+    es.close();
+  }
+});
+
+test('a member removed on A loses their rooms on B and C', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, , C] = servers;
+  const { sb } = st;
+  const bc = await connect(C.url, st.bea.accessToken, { transports: ['websocket'] });
+  expectAckOk(await emitAck(bc, 'channel:join', { channelId: st.chan.id }), 'join on C');
+  await subscribed(`channel:${st.chan.id}`, 3);
+  const res = await api(A.url, 'DELETE', `/workspaces/${st.ws.id}/members/${st.bea.user.id}`, { token: st.owner.accessToken });
+  assert.ok(res.status === 200 || res.status === 204, `${res.status} ${res.text}`);
+  for (const [s, who] of [[sb, 'B'], [bc, 'C']]) {
+    await waitFor(async () => {
+      const ack = await emitAck(s, 'channel:typing', { channelId: st.chan.id });
+      return ack.ok === false && ack.code === 'NOT_IN_CHANNEL';
+    }, { timeoutMs: 5000, what: `Bea out of the channel's room on ${who}` });
+  }
+  // A message sent now reaches neither of her sockets.
+  const m = expectAckOk(await emitAck(st.sa, 'message:send', { channelId: st.chan.id, content: 'after removal' }), 'send');
+  await seen(st.sa, 'message:new', (d) => d.messageId === messageIdOf(m));
+  const marker = await connect(C.url, st.cem.accessToken, { transports: ['websocket'] });
+  expectAckOk(await emitAck(marker, 'channel:join', { channelId: st.chan.id }), 'marker join');
+  const m2 = expectAckOk(await emitAck(st.sa, 'message:send', { channelId: st.chan.id, content: 'marker' }), 'send');
+  await seen(marker, 'message:new', (d) => d.messageId === messageIdOf(m2));
+  for (const s of [sb, bc]) assert.equal(received(s, 'message:new', (d) => d.messageId === messageIdOf(m) || d.messageId === messageIdOf(m2)).length, 0, summary(s));
+});
+
+test('Redis goes away and comes back: local rooms keep working, health says down, subscriptions return', { skip: SKIP, timeout: 60000 }, async () => {
+  const [A, B, C] = servers;
+  const { sa } = st;
+  const cc = await connect(C.url, st.cem.accessToken, { transports: ['websocket'] });
+  expectAckOk(await emitAck(cc, 'channel:join', { channelId: st.chan.id }), 'join on C');
+  await subscribed(`channel:${st.chan.id}`, 2);
+  await stopRedis();
+  for (const s of [A, B, C]) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'down',
+      { timeoutMs: 5000, what: `${s.url} to report redis down` });
+  }
+  // Still one server for its own clients: the sender gets its message.
+  const during = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'during' }), 'send during');
+  await seen(sa, 'message:new', (d) => d.messageId === messageIdOf(during));
+  await startRedis();
+  for (const s of [A, B, C]) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'ok',
+      { timeoutMs: 15000, what: `${s.url} to report redis ok again` });
+  }
+  await subscribed(`channel:${st.chan.id}`, 2);
+  const back = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'back' }), 'send after');
+  await seen(cc, 'message:new', (d) => d.messageId === messageIdOf(back));
+  const marker = expectAckOk(await emitAck(sa, 'message:send', { channelId: st.chan.id, content: 'marker' }), 'marker');
+  await seen(cc, 'message:new', (d) => d.messageId === messageIdOf(marker));
+  assert.equal(received(cc, 'message:new', (d) => d.messageId === messageIdOf(back)).length, 1, summary(cc));
+  assert.equal(received(sa, 'message:new', (d) => d.messageId === messageIdOf(back)).length, 1, summary(sa));
+  // Cem (on C all along) never went offline on A meanwhile.
+  assert.equal(received(sa, 'presence:offline', (d) => d.userId === st.cem.user.id).length, 0, summary(sa));
+  cc.close();
+});
+
+test('an instance killed with SIGKILL: its users go offline on the others within PRESENCE_TTL_MS', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B, C] = servers;
+  const eve = await registerUser(A.url, { firstName: 'Eve', lastName: 'OnC' });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, eve);
+  const se = await connect(C.url, eve.accessToken, { transports: ['websocket'] });
+  await seen(st.sa, 'presence:online', (d) => d.userId === eve.user.id);
+  const t0 = Date.now();
+  await C.kill();
+  await seen(st.sa, 'presence:offline', (d) => d.userId === eve.user.id, { timeoutMs: PRESENCE_TTL_MS * 3 });
+  const ms = Date.now() - t0;
+  console.log(`offline on A ${ms} ms after SIGKILL of C (PRESENCE_TTL_MS ${PRESENCE_TTL_MS})`);
+  assert.ok(ms <= PRESENCE_TTL_MS, `offline after ${ms} ms`);
+  se.close();
+  assert.equal(received(st.sa, 'presence:offline', (d) => d.userId === eve.user.id).length, 1, summary(st.sa));
+  // Cem was on C too.
+  await seen(st.sa, 'presence:offline', (d) => d.userId === st.cem.user.id, { timeoutMs: PRESENCE_TTL_MS });
+  for (const s of [A, B]) {
+    const data = expectOk(await api(s.url, 'GET', '/health'));
+    assert.equal(data.redis, 'ok');
+  }
+});
+
+test('the surviving instances exit cleanly and logged no server error', { skip: SKIP }, async () => {
+  closeAll();
+  for (const s of servers.slice(0, 2)) {
+    await s.stop();
+    assertNoServerErrors(s.logs);
+  }
+});
