@@ -319,7 +319,7 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
     vb_op_event(c, topic, "notification", ev);
     /* The notification mails (assigned, mentioned, due) go in the same
      * transaction; vb_mail_enqueue drops them for users who turned them off. */
-    if (vb_mail_is_notification(type)) {
+    if (vb_op_mail_is_notification(type)) {
         json_t *params = json_deep_copy(data);
         if (!params) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
         json_object_set_new(params, "subject", json_string(title));
