@@ -121,8 +121,8 @@ static void add_error(json_t *errors, const char *field, const char *message)
 
 void vb_chan_member_event(vb_op_ctx *c, const char *cid, const char *uid, const char *type)
 {
-    char topic[32 + VB_ID_LEN + 128];
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    char topic[VB_OP_TOPIC_MAX];
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, type, json_pack("{s:s, s:s}", "channelId", cid, "userId", uid));
 }
 
@@ -333,7 +333,7 @@ int vb_op_channel_delete(vb_op_ctx *c)
     json_t *ch = NULL;
     vb_chan_access acc;
     int64_t now = vb_op_now();
-    char topic[32 + VB_ID_LEN + 128];
+    char topic[VB_OP_TOPIC_MAX];
     int rc = vb_chan_load(c, cid, actor, &ch, &acc);
 
     if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
@@ -355,7 +355,7 @@ int vb_op_channel_delete(vb_op_ctx *c)
                                channel_public(ch) ? vb_arg_str(ch, "name") : NULL, "type",
                                vb_arg_str(ch, "type")));
     if (rc) goto done;
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, "channel:deleted", json_pack("{s:s}", "channelId", cid));
     c->result = json_pack("{s:s}", "channelId", cid);
 done:

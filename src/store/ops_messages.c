@@ -107,14 +107,14 @@ static int content_take(vb_op_ctx *c, const char *content, char **out)
  * "channel:<cid>" with its log position as "seq". */
 static int channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data)
 {
-    char topic[32 + VB_ID_LEN + 128];
+    char topic[VB_OP_TOPIC_MAX];
     int64_t seq = 0;
     int rc = data ? vb_op_chat_log_event(c, cid, type, data, &seq) : VB_ENOMEM;
     if (rc) {
         json_decref(data);
         return vb_op_internal(c, rc);
     }
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, type, data);
     json_t *ev = json_array_get(c->events, json_array_size(c->events) - 1);
     if (ev && seq > 0) json_object_set_new(ev, "seq", json_integer(seq));
