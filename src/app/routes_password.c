@@ -108,15 +108,35 @@ static void h_password(vb_http_req *req, const vb_route *route, json_t *args)
 }
 
 static const vb_field f_password[] = {
-    {"currentPassword", VB_F_STRING, 1, 0, 1, 128, VB_FMT_NONE, NULL, "The current password", 1},
-    {"newPassword", VB_F_STRING, 1, 0, 8, 128, VB_FMT_NONE, NULL, "8 to 128 characters", 1},
+    {.name = "currentPassword",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 128,
+     .description = "The current password",
+     .no_trim = 1},
+    {.name = "newPassword",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 8,
+     .max = 128,
+     .description = "8 to 128 characters",
+     .no_trim = 1},
 };
 static const vb_schema s_password = VB_SCHEMA(f_password);
 
 static const vb_route routes[] = {
-    {"POST", "/api/v1/users/me/password", "changePassword", "users",
-     "Change the caller's password (the current one is required; 422 when it is wrong)",
-     VB_AUTH_BEARER, &s_password, NULL, NULL, 1, h_password, 204, VB_RESULT_EMPTY},
+    {.method = "POST",
+     .pattern = "/api/v1/users/me/password",
+     .op_id = "changePassword",
+     .tag = "users",
+     .summary = "Change the caller's password (the current one is required; 422 when it is wrong)",
+     .auth = VB_AUTH_BEARER,
+     .body = &s_password,
+     .write = 1,
+     .handler = h_password,
+     .status = 204,
+     .result = VB_RESULT_EMPTY},
 };
 
 const vb_route_group vb_routes_password = {routes, sizeof routes / sizeof routes[0]};

@@ -125,24 +125,56 @@ static void h_reset(vb_http_req *req, const vb_route *route, json_t *args)
 }
 
 static const vb_field f_forgot[] = {
-    {"email", VB_F_STRING, 1, 0, 1, 254, VB_FMT_NONE, NULL, "Email address of the account"},
+    {.name = "email",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 254,
+     .description = "Email address of the account"},
 };
 static const vb_field f_reset[] = {
-    {"token", VB_F_STRING, 1, 0, 1, 256, VB_FMT_NONE, NULL, "Token from the reset mail's link", 1},
-    {"password", VB_F_STRING, 1, 0, 8, 128, VB_FMT_NONE, NULL, "New password, 8 to 128 characters",
-     1},
+    {.name = "token",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 1,
+     .max = 256,
+     .description = "Token from the reset mail's link",
+     .no_trim = 1},
+    {.name = "password",
+     .type = VB_F_STRING,
+     .required = 1,
+     .min = 8,
+     .max = 128,
+     .description = "New password, 8 to 128 characters",
+     .no_trim = 1},
 };
 static const vb_schema s_forgot = VB_SCHEMA(f_forgot);
 static const vb_schema s_reset = VB_SCHEMA(f_reset);
 
 #define P "/api/v1"
 static const vb_route routes[] = {
-    {"POST", P "/auth/forgot-password", "forgotPassword", "auth",
-     "Mail a password reset link (202 whether or not the address has an account)", VB_AUTH_PUBLIC,
-     &s_forgot, NULL, NULL, 1, h_forgot, 202, VB_RESULT_OBJECT},
-    {"POST", P "/auth/reset-password", "resetPassword", "auth",
-     "Set a new password with a reset token; ends every session of the account", VB_AUTH_PUBLIC,
-     &s_reset, NULL, NULL, 1, h_reset, 204, VB_RESULT_EMPTY},
+    {.method = "POST",
+     .pattern = P "/auth/forgot-password",
+     .op_id = "forgotPassword",
+     .tag = "auth",
+     .summary = "Mail a password reset link (202 whether or not the address has an account)",
+     .auth = VB_AUTH_PUBLIC,
+     .body = &s_forgot,
+     .write = 1,
+     .handler = h_forgot,
+     .status = 202,
+     .result = VB_RESULT_OBJECT},
+    {.method = "POST",
+     .pattern = P "/auth/reset-password",
+     .op_id = "resetPassword",
+     .tag = "auth",
+     .summary = "Set a new password with a reset token; ends every session of the account",
+     .auth = VB_AUTH_PUBLIC,
+     .body = &s_reset,
+     .write = 1,
+     .handler = h_reset,
+     .status = 204,
+     .result = VB_RESULT_EMPTY},
 };
 #undef P
 

@@ -226,7 +226,7 @@ static void on_prune(uv_timer_t *t)
 int vb_chat_recovery_start(uv_loop_t *loop)
 {
     int64_t w = window_ms();
-    vb_chat_log_enable(w > 0);
+    vb_op_chat_log_enable(w > 0);
     if (w <= 0) return 0;
     uint64_t every = (uint64_t)(w / 2 < 1000 ? 1000 : w / 2 > 60000 ? 60000 : w / 2);
     g_prune = malloc(sizeof *g_prune);

@@ -1,6 +1,6 @@
 /*
  * Channel operations: create, list, get, delete, and channel membership, plus
- * the visibility check that messages share (vb_chat_channel_access). See
+ * the visibility check that messages share (vb_op_msg_channel_access). See
  * vb_ops_channels.h for the shapes and rules.
  */
 #include "store/vb_ops_channels.h"
@@ -95,7 +95,7 @@ int vb_chan_load(vb_op_ctx *c, const char *cid, const char *actor, json_t **chan
     return 0;
 }
 
-int vb_chat_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel)
+int vb_op_msg_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel)
 {
     int rc = vb_chan_load(c, cid, actor, channel, NULL);
     if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
@@ -121,8 +121,8 @@ static void add_error(json_t *errors, const char *field, const char *message)
 
 void vb_chan_member_event(vb_op_ctx *c, const char *cid, const char *uid, const char *type)
 {
-    char topic[32 + VB_ID_LEN + 128];
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    char topic[VB_OP_TOPIC_MAX];
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, type, json_pack("{s:s, s:s}", "channelId", cid, "userId", uid));
 }
 
@@ -302,7 +302,7 @@ int vb_op_channel_get(vb_op_ctx *c)
 {
     const char *cid = vb_arg_param(c, "id");
     json_t *ch = NULL, *members = NULL;
-    int rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), &ch);
+    int rc = vb_op_msg_channel_access(c, cid, vb_arg_actor(c), &ch);
     if (rc) return rc;
     rc = vb_db_rows(c->db, &members,
                     "SELECT u.id AS userId, u.first_name AS firstName, u.last_name AS lastName"
@@ -333,7 +333,7 @@ int vb_op_channel_delete(vb_op_ctx *c)
     json_t *ch = NULL;
     vb_chan_access acc;
     int64_t now = vb_op_now();
-    char topic[32 + VB_ID_LEN + 128];
+    char topic[VB_OP_TOPIC_MAX];
     int rc = vb_chan_load(c, cid, actor, &ch, &acc);
 
     if (rc == 1) return vb_op_fail(c, VB_ENOTFOUND, "CHANNEL_NOT_FOUND", "Channel not found");
@@ -355,7 +355,7 @@ int vb_op_channel_delete(vb_op_ctx *c)
                                channel_public(ch) ? vb_arg_str(ch, "name") : NULL, "type",
                                vb_arg_str(ch, "type")));
     if (rc) goto done;
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, "channel:deleted", json_pack("{s:s}", "channelId", cid));
     c->result = json_pack("{s:s}", "channelId", cid);
 done:
@@ -392,7 +392,7 @@ int vb_op_channel_member_add(vb_op_ctx *c)
     json_t *ch = NULL, *m = NULL;
     int64_t in_ws = 0;
     int added = 0;
-    int rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), &ch);
+    int rc = vb_op_msg_channel_access(c, cid, vb_arg_actor(c), &ch);
     if (rc) return rc;
     if (uid)
         rc = vb_db_int(c->db, &in_ws, 0,

@@ -20,12 +20,13 @@
 
 static atomic_int g_log_on = 1;
 
-void vb_chat_log_enable(int on)
+void vb_op_chat_log_enable(int on)
 {
     atomic_store(&g_log_on, on ? 1 : 0);
 }
 
-int vb_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data, int64_t *seq)
+int vb_op_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data,
+                         int64_t *seq)
 {
     json_t *row = NULL;
     *seq = 0;
@@ -110,7 +111,7 @@ static int try_recover(vb_op_ctx *c, const char *uid, json_t *rec, int64_t windo
         json_t *ch = NULL;
         const char *cid = vb_arg_str(r, "channel_id");
         /* Access lost during the gap (removed, channel deleted): no recovery. */
-        if (vb_chat_channel_access(c, cid, uid, &ch) != 0) {
+        if (vb_op_msg_channel_access(c, cid, uid, &ch) != 0) {
             json_decref(restored);
             rc = 1;
             goto done;
@@ -155,7 +156,7 @@ done:
     return rc;
 }
 
-int vb_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *result)
+int vb_op_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *result)
 {
     int64_t head, first, now = vb_op_now();
     int64_t window = json_integer_value(json_object_get(sess, "window"));
@@ -182,7 +183,7 @@ int vb_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *re
     return 0;
 }
 
-int vb_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid)
+int vb_op_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid)
 {
     int rc =
         vb_db_exec(c->db, "DELETE FROM chat_session_rooms WHERE pid_hash = ? AND channel_id = ?",

@@ -33,7 +33,7 @@ int vb_op_chat_session(vb_op_ctx *c)
     json_decref(rows);
     json_object_set_new(user, "workspaceIds", ids);
     json_t *sess = json_object_get(c->args, "session");
-    if (json_is_object(sess) && (rc = vb_chat_session_open(c, uid, sess, user)) != 0) {
+    if (json_is_object(sess) && (rc = vb_op_chat_session_open(c, uid, sess, user)) != 0) {
         json_decref(user);
         return rc;
     }
@@ -47,10 +47,10 @@ int vb_op_chat_channel(vb_op_ctx *c)
     const char *cid = vb_arg_str((json_t *)c->args, "channelId");
     if (!cid) return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "channelId is required");
     json_t *ch = NULL;
-    int rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), &ch);
+    int rc = vb_op_msg_channel_access(c, cid, vb_arg_actor(c), &ch);
     if (rc) return rc;
     const char *hash = vb_arg_str((json_t *)c->args, "pidHash");
-    if (hash && (rc = vb_chat_session_join(c, hash, cid)) != 0) {
+    if (hash && (rc = vb_op_chat_session_join(c, hash, cid)) != 0) {
         json_decref(ch);
         return rc;
     }

@@ -240,7 +240,7 @@ int vb_op_invite_accept(vb_op_ctx *c)
 {
     const char *uid = vb_arg_actor(c);
     json_t *inv = NULL;
-    char wid[VB_ID_LEN * 2 + 1], topic[64 + VB_ID_LEN];
+    char wid[VB_ID_LEN * 2 + 1], topic[VB_OP_TOPIC_MAX];
     int64_t member = 0;
     int rc = own_pending(c, &inv);
 
@@ -266,7 +266,7 @@ int vb_op_invite_accept(vb_op_ctx *c)
                                vb_arg_str(inv, "role"), "invitedBy", vb_arg_str(inv, "invitedBy"),
                                "invitationId", vb_arg_param(c, "id")));
     if (rc < 0) goto done;
-    snprintf(topic, sizeof topic, "user:%s", uid);
+    vb_op_topic(topic, VB_OP_TOPIC_USER, uid);
     vb_op_event(c, topic, "member_added",
                 json_pack("{s:s, s:s}", "userId", uid, "workspaceId", wid));
     rc = vb_ws_result(c, wid);

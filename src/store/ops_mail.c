@@ -15,7 +15,7 @@
 /* Rows one claim takes at most. */
 #define CLAIM_MAX 64
 
-int vb_mail_is_notification(const char *tmpl)
+int vb_op_mail_is_notification(const char *tmpl)
 {
     return tmpl && (strcmp(tmpl, VB_MAIL_TASK_ASSIGNED) == 0 ||
                     strcmp(tmpl, VB_MAIL_MENTIONED) == 0 || strcmp(tmpl, VB_MAIL_TASK_DUE) == 0);
@@ -43,7 +43,7 @@ int vb_mail_enqueue(vb_op_ctx *c, const char *tmpl, const char *to, json_t *para
             json_decref(params);
             return vb_op_internal(c, rc);
         }
-        if (!user || (vb_mail_is_notification(tmpl) &&
+        if (!user || (vb_op_mail_is_notification(tmpl) &&
                       json_integer_value(json_object_get(user, "notify")) == 0)) {
             json_decref(user);
             json_decref(params);

@@ -107,14 +107,14 @@ static int content_take(vb_op_ctx *c, const char *content, char **out)
  * "channel:<cid>" with its log position as "seq". */
 static int channel_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data)
 {
-    char topic[32 + VB_ID_LEN + 128];
+    char topic[VB_OP_TOPIC_MAX];
     int64_t seq = 0;
-    int rc = data ? vb_chat_log_event(c, cid, type, data, &seq) : VB_ENOMEM;
+    int rc = data ? vb_op_chat_log_event(c, cid, type, data, &seq) : VB_ENOMEM;
     if (rc) {
         json_decref(data);
         return vb_op_internal(c, rc);
     }
-    snprintf(topic, sizeof topic, "channel:%s", cid);
+    vb_op_topic(topic, VB_OP_TOPIC_CHANNEL, cid);
     vb_op_event(c, topic, type, data);
     json_t *ev = json_array_get(c->events, json_array_size(c->events) - 1);
     if (ev && seq > 0) json_object_set_new(ev, "seq", json_integer(seq));
@@ -198,8 +198,8 @@ static int msg_mentions(vb_op_ctx *c, json_t *ch, const char *cid, const char *m
  * mentions are skipped when the text has no handle (a new message has no
  * mention rows to clear).
  */
-int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
-                 json_t **message)
+int vb_op_msg_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
+                   json_t **message)
 {
     json_t *ch = NULL, *msg = NULL;
     char id[VB_ID_LEN + 1], iso[32], *text = NULL;
@@ -299,8 +299,8 @@ fail:
  * resolved again unless neither the old nor the new text has a handle (then
  * there are no rows to replace or clear).
  */
-int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
-                 json_t **message)
+int vb_op_msg_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
+                   json_t **message)
 {
     json_t *msg = NULL, *ch = NULL;
     char iso[32], *text = NULL;
@@ -347,7 +347,7 @@ done:
     return rc;
 }
 
-int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor)
+int vb_op_msg_delete(vb_op_ctx *c, const char *mid, const char *actor)
 {
     json_t *msg = NULL, *ch = NULL;
     int64_t now = vb_op_now();
@@ -394,13 +394,15 @@ static const char *arg_content(vb_op_ctx *c)
 /* POST /channels/:id/messages {content} or {actor, channelId, content} -> message. */
 int vb_op_message_post(vb_op_ctx *c)
 {
-    return vb_chat_post(c, arg_target(c, "channelId"), vb_arg_actor(c), arg_content(c), &c->result);
+    return vb_op_msg_post(c, arg_target(c, "channelId"), vb_arg_actor(c), arg_content(c),
+                          &c->result);
 }
 
 /* PATCH /messages/:id {content} or {actor, messageId, content} -> message. */
 int vb_op_message_edit(vb_op_ctx *c)
 {
-    return vb_chat_edit(c, arg_target(c, "messageId"), vb_arg_actor(c), arg_content(c), &c->result);
+    return vb_op_msg_edit(c, arg_target(c, "messageId"), vb_arg_actor(c), arg_content(c),
+                          &c->result);
 }
 
 /* DELETE /messages/:id or {actor, messageId} -> {messageId, channelId}. */
@@ -408,7 +410,7 @@ int vb_op_message_delete(vb_op_ctx *c)
 {
     const char *mid = arg_target(c, "messageId");
     json_t *row = NULL;
-    int rc = vb_chat_delete(c, mid, vb_arg_actor(c));
+    int rc = vb_op_msg_delete(c, mid, vb_arg_actor(c));
     if (rc) return rc;
     rc = vb_db_row(c->db, &row,
                    "SELECT id AS messageId, channel_id AS channelId FROM messages"
@@ -448,7 +450,7 @@ int vb_op_message_list(vb_op_ctx *c)
     int64_t limit = json_is_integer(l) ? (int64_t)json_integer_value(l) : MSG_LIST_DEFAULT;
     int more, rc;
 
-    rc = vb_chat_channel_access(c, cid, vb_arg_actor(c), NULL);
+    rc = vb_op_msg_channel_access(c, cid, vb_arg_actor(c), NULL);
     if (rc) return rc;
     if (limit < 1 || limit > MSG_LIST_MAX) {
         json_decref(c->errors);

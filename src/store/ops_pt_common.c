@@ -221,11 +221,11 @@ int vb_pt_renumber(vb_db *db, const char *pid, const char *status)
 void vb_pt_task_event(vb_op_ctx *c, const char *pid, const char *tid, const char *status,
                       const char *prev)
 {
-    char topic[160];
+    char topic[VB_OP_TOPIC_MAX];
     json_t *data = json_pack("{s:s, s:s, s:s?}", "projectId", pid, "taskId", tid, "status", status);
     if (!data) return;
     if (prev) json_object_set_new(data, "previousStatus", json_string(prev));
-    snprintf(topic, sizeof topic, "project:%s", pid);
+    vb_op_topic(topic, VB_OP_TOPIC_PROJECT, pid);
     vb_op_event(c, topic, "task_changed", data);
 }
 

@@ -161,8 +161,8 @@ int vb_op_ws_create(vb_op_ctx *c)
     if (rc < 0) return rc;
     /* The creator's open chat connections join the new workspace at once
      * (its room, and presence there). */
-    char topic[64 + VB_ID_LEN];
-    snprintf(topic, sizeof topic, "user:%s", actor);
+    char topic[VB_OP_TOPIC_MAX];
+    vb_op_topic(topic, VB_OP_TOPIC_USER, actor);
     vb_op_event(c, topic, "workspace_joined",
                 json_pack("{s:s, s:s}", "userId", actor, "workspaceId", wid));
     return vb_ws_result(c, wid);
@@ -226,10 +226,10 @@ int vb_op_ws_update(vb_op_ctx *c)
     rc = vb_ws_result(c, wid);
     if (rc < 0) return rc;
     {
-        char topic[64];
+        char topic[VB_OP_TOPIC_MAX];
         json_t *ev = json_deep_copy(c->result);
         json_object_del(ev, "role");
-        snprintf(topic, sizeof topic, "workspace:%s", wid);
+        vb_op_topic(topic, VB_OP_TOPIC_WORKSPACE, wid);
         vb_op_event(c, topic, "workspace_updated", ev);
     }
     return 0;
@@ -242,7 +242,7 @@ int vb_op_ws_update(vb_op_ctx *c)
 int vb_op_ws_delete(vb_op_ctx *c)
 {
     const char *wid = vb_arg_param(c, "wid");
-    char topic[64];
+    char topic[VB_OP_TOPIC_MAX];
     int64_t owner = 0;
     int rc = vb_guard_workspace(c, wid, 0, NULL);
 
@@ -255,7 +255,7 @@ int vb_op_ws_delete(vb_op_ctx *c)
         return vb_op_fail(c, VB_EFORBIDDEN, "FORBIDDEN", "Only the workspace owner can delete it");
     rc = vb_db_exec(c->db, "DELETE FROM workspaces WHERE id = ?", "s", wid);
     if (rc < 0) return vb_op_internal(c, rc);
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_op_topic(topic, VB_OP_TOPIC_WORKSPACE, wid);
     vb_op_event(c, topic, "workspace_deleted", json_pack("{s:s}", "workspaceId", wid));
     return 0;
 }
@@ -360,7 +360,7 @@ int vb_op_ws_member_update(vb_op_ctx *c)
 /* Deletes uid from wid, logs member_left and tells live streams to drop it. */
 static int remove_member(vb_op_ctx *c, const char *wid, const char *uid, const char *role)
 {
-    char topic[64];
+    char topic[VB_OP_TOPIC_MAX];
     int rc = check_not_pinned(c, wid, uid, role);
 
     if (rc < 0) return rc;
@@ -370,7 +370,7 @@ static int remove_member(vb_op_ctx *c, const char *wid, const char *uid, const c
     rc = vb_activity(c, wid, NULL, NULL, "member_left",
                      json_pack("{s:s, s:s?}", "userId", uid, "removedBy", vb_arg_actor(c)));
     if (rc < 0) return rc;
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_op_topic(topic, VB_OP_TOPIC_WORKSPACE, wid);
     vb_op_event(c, topic, "member_removed",
                 json_pack("{s:s, s:s}", "workspaceId", wid, "userId", uid));
     return 0;

@@ -74,4 +74,16 @@ json_t *vb_op_iso(json_t *obj);
  * "INTERNAL_ERROR"). Returns rc, so ops can `return vb_op_internal(c, rc)`. */
 int vb_op_internal(vb_op_ctx *c, int rc);
 
+/* ---- event topics: "<kind>:<id>", the names the hub's topics and chat rooms
+ * use (the store does not depend on the hub, so it names them itself). */
+typedef enum vb_op_topic_kind {
+    VB_OP_TOPIC_WORKSPACE, /* "workspace:<wid>" */
+    VB_OP_TOPIC_PROJECT,   /* "project:<pid>" */
+    VB_OP_TOPIC_CHANNEL,   /* "channel:<cid>" */
+    VB_OP_TOPIC_USER,      /* "user:<uid>" */
+} vb_op_topic_kind;
+#define VB_OP_TOPIC_MAX 128 /* a topic name's buffer, NUL included */
+/* Writes the topic of kind for id into buf (cut to fit); returns buf. */
+char *vb_op_topic(char buf[VB_OP_TOPIC_MAX], vb_op_topic_kind kind, const char *id);
+
 #endif

@@ -21,18 +21,18 @@
  * deleted, actor is a member of its workspace and, for private/direct
  * channels, of the channel. Fails ctx with CHANNEL_NOT_FOUND otherwise.
  * *channel (may be NULL) receives the channel row in API shape. */
-int vb_chat_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel);
+int vb_op_msg_channel_access(vb_op_ctx *c, const char *cid, const char *actor, json_t **channel);
 /* Posts content (1..10000 chars, checked) to cid as actor; *message receives
  * the message in API shape {id, channelId, senderId, senderName, content,
  * createdAt, updatedAt, editedAt, deletedAt} (message must not be NULL). */
-int vb_chat_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
-                 json_t **message);
+int vb_op_msg_post(vb_op_ctx *c, const char *cid, const char *actor, const char *content,
+                   json_t **message);
 /* Edits message mid (sender only: others get FORBIDDEN; unknown or invisible
  * NOT_FOUND; deleted NOT_FOUND); *message (not NULL) receives it as edited. */
-int vb_chat_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
-                 json_t **message);
+int vb_op_msg_edit(vb_op_ctx *c, const char *mid, const char *actor, const char *content,
+                   json_t **message);
 /* Soft-deletes message mid (sender only). */
-int vb_chat_delete(vb_op_ctx *c, const char *mid, const char *actor);
+int vb_op_msg_delete(vb_op_ctx *c, const char *mid, const char *actor);
 
 /* Operation wrappers taking args {actor, params, body} (REST) or
  * {actor:{id}, channelId|messageId, content} (gateway): see ops_messages.c. */
@@ -53,19 +53,20 @@ int vb_op_chat_channel(vb_op_ctx *c);
  * on their event beside "origin". */
 /* Logs event type with data (borrowed) for channel cid; *seq gets its
  * position (0 when logging is off). The args' "origin" is kept with it. */
-int vb_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data, int64_t *seq);
+int vb_op_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t *data,
+                         int64_t *seq);
 /* Turns the log on or off for the process (on by default; off when
  * recovery is off, so nothing is written for it). Any thread. */
-void vb_chat_log_enable(int on);
+void vb_op_chat_log_enable(int on);
 /* For vb_op_chat_session when its args carry "session" {pidHash, sid,
  * window, maxEvents[, recover:{pidHash, offset}]}: restores the session to
  * recover when it is uid's and can be replayed whole (result "recovered"
  * {sid, rooms:[{channelId, workspaceId}], events:[{seq, type, data}]}),
  * else stores a new session (pidHash, sid). result gets "head": the last
  * logged seq. */
-int vb_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *result);
+int vb_op_chat_session_open(vb_op_ctx *c, const char *uid, json_t *sess, json_t *result);
 /* Records that session hash joined channel cid (after the access check). */
-int vb_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid);
+int vb_op_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid);
 /* args {pidHash, channelId}: the session left the channel. */
 int vb_op_chat_session_leave(vb_op_ctx *c);
 /* args {pidHash, sid}: the session's socket closed. */

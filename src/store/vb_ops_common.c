@@ -231,7 +231,7 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
                 json_t *changes)
 {
     const char *actor = vb_arg_actor(c);
-    char id[VB_ID_LEN + 1], iso[32], topic[64 + VB_ID_LEN];
+    char id[VB_ID_LEN + 1], iso[32], topic[VB_OP_TOPIC_MAX];
     int64_t now = vb_op_now();
     json_t *ev, *task = NULL;
     int rc;
@@ -270,10 +270,10 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
     }
     json_decref(task);
     if (pid) {
-        snprintf(topic, sizeof topic, "project:%s", pid);
+        vb_op_topic(topic, VB_OP_TOPIC_PROJECT, pid);
         vb_op_event(c, topic, "activity", json_incref(ev));
     }
-    snprintf(topic, sizeof topic, "workspace:%s", wid);
+    vb_op_topic(topic, VB_OP_TOPIC_WORKSPACE, wid);
     vb_op_event(c, topic, "activity", ev);
     return 0;
 }
@@ -282,7 +282,7 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
               const char *title, json_t *data)
 {
     const char *actor = vb_arg_actor(c);
-    char id[VB_ID_LEN + 1], iso[32], topic[64 + VB_ID_LEN];
+    char id[VB_ID_LEN + 1], iso[32], topic[VB_OP_TOPIC_MAX];
     int64_t now = vb_op_now(), unread = 0;
     json_t *ev;
     int rc;
@@ -315,11 +315,11 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
                    title, "data", data, "read", 0, "readAt", "createdAt", iso, "unreadCount",
                    (json_int_t)unread);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
-    snprintf(topic, sizeof topic, "user:%s", user_id);
+    vb_op_topic(topic, VB_OP_TOPIC_USER, user_id);
     vb_op_event(c, topic, "notification", ev);
     /* The notification mails (assigned, mentioned, due) go in the same
      * transaction; vb_mail_enqueue drops them for users who turned them off. */
-    if (vb_mail_is_notification(type)) {
+    if (vb_op_mail_is_notification(type)) {
         json_t *params = json_deep_copy(data);
         if (!params) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
         json_object_set_new(params, "subject", json_string(title));
@@ -331,7 +331,7 @@ int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *ty
 
 int vb_notify_unread(vb_op_ctx *c, const char *user_id)
 {
-    char topic[64 + VB_ID_LEN];
+    char topic[VB_OP_TOPIC_MAX];
     int64_t unread = 0;
     json_t *ev;
     int rc = vb_db_int(c->db, &unread, 0,
@@ -340,7 +340,7 @@ int vb_notify_unread(vb_op_ctx *c, const char *user_id)
     if (rc < 0) return vb_op_internal(c, rc);
     ev = json_pack("{s:I}", "unreadCount", (json_int_t)unread);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
-    snprintf(topic, sizeof topic, "user:%s", user_id);
+    vb_op_topic(topic, VB_OP_TOPIC_USER, user_id);
     vb_op_event(c, topic, "notification_unread", ev);
     return 0;
 }
@@ -401,4 +401,12 @@ int vb_op_result_text(vb_op_ctx *c, vb_db_text *t)
 int64_t vb_op_now(void)
 {
     return vb_wall_ms();
+}
+
+char *vb_op_topic(char buf[VB_OP_TOPIC_MAX], vb_op_topic_kind kind, const char *id)
+{
+    static const char *const kinds[] = {"workspace", "project", "channel", "user"};
+
+    snprintf(buf, VB_OP_TOPIC_MAX, "%s:%s", kinds[kind], id);
+    return buf;
 }

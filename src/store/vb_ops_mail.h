@@ -33,7 +33,7 @@
 #define VB_MAIL_INVITATION "workspace_invitation"
 
 /* 1 for the notification mails a user can turn off (emailNotifications). */
-int vb_mail_is_notification(const char *tmpl);
+int vb_op_mail_is_notification(const char *tmpl);
 
 /*
  * Queues a mail in the calling operation's transaction. to is a user id, or an

@@ -8,6 +8,7 @@
 
 #include "core/vb_common.h"
 #include "hub/vb_hub.h"
+#include "store/vb_ops.h"
 
 #include <string.h>
 
@@ -203,11 +204,38 @@ static void test_topic_names(void **state)
     assert_int_equal(strlen(vb_hub_topic(t, VB_HUB_USER, longid)), VB_HUB_TOPIC_MAX - 1);
 }
 
+/* The store names its events' topics itself (it does not depend on the hub):
+ * the names must be the hub's. */
+static void test_store_topic_names(void **state)
+{
+    (void)state;
+    char h[VB_HUB_TOPIC_MAX], o[VB_OP_TOPIC_MAX];
+    const struct {
+        vb_hub_kind hub;
+        vb_op_topic_kind op;
+    } kinds[] = {{VB_HUB_WORKSPACE, VB_OP_TOPIC_WORKSPACE},
+                 {VB_HUB_PROJECT, VB_OP_TOPIC_PROJECT},
+                 {VB_HUB_CHANNEL, VB_OP_TOPIC_CHANNEL},
+                 {VB_HUB_USER, VB_OP_TOPIC_USER}};
+    char longid[300];
+
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    assert_int_equal(VB_OP_TOPIC_MAX, VB_HUB_TOPIC_MAX);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        assert_string_equal(vb_op_topic(o, kinds[i].op, "01ABC"),
+                            vb_hub_topic(h, kinds[i].hub, "01ABC"));
+        assert_string_equal(vb_op_topic(o, kinds[i].op, longid),
+                            vb_hub_topic(h, kinds[i].hub, longid));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
         cmocka_unit_test(test_topic_names),
+        cmocka_unit_test(test_store_topic_names),
         cmocka_unit_test(test_unsubscribe_during_delivery),
         cmocka_unit_test(test_subscribe_during_delivery),
         cmocka_unit_test(test_nested_publish),
