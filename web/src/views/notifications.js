@@ -15,18 +15,25 @@ export function NotificationsButton() {
   const wrap = useRef(null);
   const button = useRef(null);
 
-  const refreshCount = () => get('/notifications/unread-count').then((r) => setCount(r.data.count)).catch(() => {});
+  // Every count change (a push, a read) bumps gen; a count fetched before the
+  // latest change is stale and dropped, so a slow read cannot undo a push.
+  const gen = useRef(0);
+  const setFresh = (n) => { gen.current++; setCount(n); };
+  const refreshCount = () => {
+    const g = ++gen.current;
+    return get('/notifications/unread-count').then((r) => { if (g === gen.current) setCount(r.data.count); }).catch(() => {});
+  };
   const loadList = () => get('/notifications?limit=20').then((r) => setItems(r.data)).catch((e) => toast(errorText(e), 'error'));
 
   useEffect(() => {
     refreshCount();
     const offs = [
       chat.on('notification:new', ({ notification: n, unreadCount }) => {
-        if (typeof unreadCount === 'number') setCount(unreadCount);
+        if (typeof unreadCount === 'number') setFresh(unreadCount);
         if (!n) return;
         setItems((xs) => (xs ? [n, ...xs.filter((x) => x.id !== n.id)].slice(0, 50) : xs));
       }),
-      chat.on('notification:unread', ({ unreadCount }) => setCount(unreadCount)),
+      chat.on('notification:unread', ({ unreadCount }) => setFresh(unreadCount)),
       chat.on('reconnected', refreshCount),
     ];
     return () => offs.forEach((off) => off());
@@ -53,6 +60,8 @@ export function NotificationsButton() {
     try {
       await patch(`/notifications/${n.id}/read`);
       setItems((xs) => (xs || []).map((x) => (x.id === n.id ? { ...x, read: true } : x)));
+      refreshCount(); // the push says the same; this covers a lost connection
+
     } catch (e) {
       toast(errorText(e), 'error');
     }
@@ -61,7 +70,7 @@ export function NotificationsButton() {
     try {
       await post('/notifications/read-all');
       setItems((xs) => (xs || []).map((x) => ({ ...x, read: true })));
-      setCount(0);
+      setFresh(0);
     } catch (e) {
       toast(errorText(e), 'error');
     }
