@@ -1,28 +1,19 @@
 // Accessibility: axe-core (WCAG 2.1 A and AA) on every page and dialog, on a
 // desktop and on a phone, light and dark: zero serious or critical
 // violations (colour contrast, names of links and buttons, headings, ...).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { createComment, createTask, postMessage } from './lib/api.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { axeSerious, DESKTOP, missing, openAs, opts, PHONE, serverArgs, team } from './lib/webapp.mjs';
+import { axeSerious, DESKTOP, missing, opts, PHONE, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-  await createTask(ctx.url, fx.a.accessToken, fx.project.id, { title: 'Sub', parentTaskId: fx.tasks[0].id, dueDate: '2020-01-02' });
-  await createComment(ctx.url, fx.b.accessToken, fx.tasks[0].id, { body: `**Note** for @${fx.a.email.split('@')[0]}: see https://example.com` });
-  await postMessage(ctx.url, fx.b.accessToken, fx.channel.id, `hello @${fx.a.email.split('@')[0]} https://example.com`);
-  await postMessage(ctx.url, fx.a.accessToken, fx.channel.id, 'my own message');
-});
-after(async () => {
-  if (browser) await browser.close();
+const { ctx, fx, open } = teamSuite({
+  setup: async () => {
+    await createTask(ctx.url, fx.a.accessToken, fx.project.id, { title: 'Sub', parentTaskId: fx.tasks[0].id, dueDate: '2020-01-02' });
+    await createComment(ctx.url, fx.b.accessToken, fx.tasks[0].id, { body: `**Note** for @${fx.a.email.split('@')[0]}: see https://example.com` });
+    await postMessage(ctx.url, fx.b.accessToken, fx.channel.id, `hello @${fx.a.email.split('@')[0]} https://example.com`);
+    await postMessage(ctx.url, fx.a.accessToken, fx.channel.id, 'my own message');
+  },
 });
 
 async function check(page, what, include) {
@@ -32,7 +23,7 @@ async function check(page, what, include) {
 
 for (const [name, viewport, colorScheme] of [['desktop', DESKTOP, 'light'], ['phone', PHONE, 'light'], ['desktop dark', DESKTOP, 'dark']]) {
   test(`axe on every page and dialog (${name})`, { ...opts, timeout: 120000 }, async () => {
-    const { page: login, context: c0 } = await openAs(browser, ctx.url, null, '/login', { viewport, colorScheme });
+    const { page: login, context: c0 } = await open(null, '/login', { viewport, colorScheme });
     await login.getByRole('heading', { name: 'Sign in' }).waitFor();
     await check(login, 'sign-in page');
     await login.goto('/register');
@@ -40,7 +31,7 @@ for (const [name, viewport, colorScheme] of [['desktop', DESKTOP, 'light'], ['ph
     await check(login, 'register page');
     await c0.close();
 
-    const { page, context } = await openAs(browser, ctx.url, fx.a, `/w/${fx.ws.id}`, { viewport, colorScheme });
+    const { page, context } = await open(fx.a, `/w/${fx.ws.id}`, { viewport, colorScheme });
     await page.getByRole('heading', { name: fx.ws.name }).waitFor();
     await page.getByTestId('status-chart').waitFor();
     await check(page, 'dashboard');

@@ -3,33 +3,15 @@
 // due dates that stay the same day west and east of UTC, overdue marked;
 // Markdown rendered safely; task history and the activity feed name the task
 // (and the feed's entries open it); Esc returns focus to the card.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/server.mjs';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { api, createLabel, createTask, expectOk } from './lib/api.mjs';
-import { launchBrowser, screenshot } from './lib/browser.mjs';
-import { missing, opts, openAs, serverArgs, team } from './lib/webapp.mjs';
+import { screenshot } from './lib/browser.mjs';
+import { missing, opts, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
-const pages = [];
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-});
-after(async () => {
-  if (browser) await browser.close();
-});
-
-async function open(user, where, o) {
-  const r = await openAs(browser, ctx.url, user, where, o);
-  pages.push(r.page);
-  return r;
-}
+const { ctx, fx, pages, open } = teamSuite();
 const boardPath = () => `/w/${fx.ws.id}/board/${fx.project.id}`;
 
 test('Edit task: the assignee chosen by A is saved, and B (signed in at once) sees it on the card', opts, async () => {

@@ -2,31 +2,22 @@
 // clickable and @mentions highlighted; a channel that is not open counts its
 // unread messages; direct messages start from the member list and reach the
 // other person only.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/server.mjs';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { api, createChannel, expectOk, invite, addMember, postMessage, registerUser } from './lib/api.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { missing, openAs, opts, serverArgs, team } from './lib/webapp.mjs';
+import { missing, opts, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
 let pa;
 let pb;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-  fx.random = await createChannel(ctx.url, fx.a.accessToken, fx.ws.id, { name: 'random', type: 'public' });
-  ({ page: pa } = await openAs(browser, ctx.url, fx.a, `/w/${fx.ws.id}/chat/${fx.channel.id}`));
-  ({ page: pb } = await openAs(browser, ctx.url, fx.b, `/w/${fx.ws.id}/chat/${fx.channel.id}`));
-  for (const p of [pa, pb]) await p.getByTestId('chat-state').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
-});
-after(async () => {
-  if (browser) await browser.close();
+const { ctx, fx, open } = teamSuite({
+  setup: async () => {
+    fx.random = await createChannel(ctx.url, fx.a.accessToken, fx.ws.id, { name: 'random', type: 'public' });
+    ({ page: pa } = await open(fx.a, `/w/${fx.ws.id}/chat/${fx.channel.id}`));
+    ({ page: pb } = await open(fx.b, `/w/${fx.ws.id}/chat/${fx.channel.id}`));
+    for (const p of [pa, pb]) await p.getByTestId('chat-state').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  },
 });
 
 test('Shift+Enter adds a line, Enter sends; the other user sees both lines', opts, async () => {

@@ -1,26 +1,14 @@
 // Errors a person can act on: too many sign-in attempts say how long to wait
 // (from Retry-After); a lost connection says so instead of "Failed to fetch".
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { missing, openAs, opts, serverArgs, team } from './lib/webapp.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
+import { missing, opts, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite({ ...serverArgs, env: { AUTH_RATE_LIMIT: '8' } });
-let browser;
-let fx;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url); // two registrations of the eight allowed per minute
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const { ctx, fx, open } = teamSuite({ server: { env: { AUTH_RATE_LIMIT: '8' } } });
 
 test('too many sign-in attempts: the message says how many seconds to wait', opts, async () => {
-  const { page, context } = await openAs(browser, ctx.url, null, '/login');
+  const { page, context } = await open(null, '/login');
   await page.getByLabel('Email').fill(fx.a.email);
   await page.getByLabel('Password').fill('wrong-password');
   const err = page.locator('.auth .error');
@@ -36,7 +24,7 @@ test('too many sign-in attempts: the message says how many seconds to wait', opt
 });
 
 test('a lost connection is said in words, with what to do', opts, async () => {
-  const { page, context } = await openAs(browser, ctx.url, fx.a, `/w/${fx.ws.id}/board/${fx.project.id}`);
+  const { page, context } = await open(fx.a, `/w/${fx.ws.id}/board/${fx.project.id}`);
   await page.locator('.task-card').first().waitFor();
   await page.getByRole('button', { name: 'New task' }).click();
   await page.locator('dialog[open]').getByLabel('Title').fill('Offline task');

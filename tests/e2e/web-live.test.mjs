@@ -4,33 +4,14 @@
 // invited to appears without a reload; the creator of a new workspace is
 // online there at once; a new user without a workspace sees no "Partly live"
 // warning; errors are worded for people.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/server.mjs';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { api, createComment, expectOk, invite, postMessage, registerUser } from './lib/api.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { missing, openAs, opts, serverArgs, team } from './lib/webapp.mjs';
+import { missing, opts, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
-const pages = [];
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-});
-after(async () => {
-  if (browser) await browser.close();
-});
-
-async function open(user, where, o) {
-  const r = await openAs(browser, ctx.url, user, where, o);
-  pages.push(r.page);
-  return r;
-}
+const { ctx, fx, pages, open } = teamSuite();
 const live = (page) => page.locator('[data-testid="connection-state"].ok').waitFor({ timeout: 10000 });
 
 test("a chat mention reaches the other user's bell within 1 s and opens the message in its channel", opts, async () => {

@@ -2,27 +2,15 @@
 // the bundle (raw and gzip) and the time from navigation to the first board
 // card on screen (median of five cold page loads, cache disabled). Bounds are
 // loose: they catch a regression by an order of magnitude, not noise.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { missing, openAs, opts, serverArgs, team, WEB_ROOT } from './lib/webapp.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
+import { missing, opts, teamSuite, WEB_ROOT } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-});
-after(async () => {
-  if (browser) await browser.close();
-});
+const { ctx, fx, open } = teamSuite();
 
 test('bundle size (bytes, gzip)', opts, (t) => {
   const dir = path.join(WEB_ROOT, 'assets');
@@ -40,7 +28,7 @@ test('bundle size (bytes, gzip)', opts, (t) => {
 test('time to first render of the board', opts, async (t) => {
   const times = [];
   for (let i = 0; i < 5; i++) {
-    const { page, context } = await openAs(browser, ctx.url, fx.a, '/');
+    const { page, context } = await open(fx.a, '/');
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     await page.locator('.topbar').waitFor();

@@ -3,28 +3,20 @@
 // workspace, new project, channel list, one's own chat messages with their
 // Edit/Delete) lies inside the viewport. Screenshots of the board, a task
 // dialog, chat and the notifications panel go to artifacts/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/server.mjs';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { api, createComment, expectOk, postMessage } from './lib/api.mjs';
-import { launchBrowser, screenshot } from './lib/browser.mjs';
-import { assertInViewport, missing, openAs, opts, overflowX, PHONE, serverArgs, team } from './lib/webapp.mjs';
+import { screenshot } from './lib/browser.mjs';
+import { assertInViewport, missing, opts, overflowX, PHONE, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
 let page;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-  await createComment(ctx.url, fx.b.accessToken, fx.tasks[0].id, { body: `@${fx.a.email.split('@')[0]} can you check the copy?` });
-  ({ page } = await openAs(browser, ctx.url, fx.a, `/w/${fx.ws.id}/board/${fx.project.id}`, { viewport: PHONE }));
-});
-after(async () => {
-  if (browser) await browser.close();
+const { ctx, fx, open } = teamSuite({
+  setup: async () => {
+    await createComment(ctx.url, fx.b.accessToken, fx.tasks[0].id, { body: `@${fx.a.email.split('@')[0]} can you check the copy?` });
+    ({ page } = await open(fx.a, `/w/${fx.ws.id}/board/${fx.project.id}`, { viewport: PHONE }));
+  },
 });
 
 test('board: the page fits the screen; workspace name and Members link are reachable', opts, async () => {

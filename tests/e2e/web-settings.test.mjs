@@ -1,27 +1,18 @@
 // The settings screen: one's name and password, the workspace's labels
 // (create, rename, recolour, delete) and projects (rename, archive).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './lib/server.mjs';
-import { serverSuite, serverEndChecks } from './lib/suite.mjs';
+import { serverEndChecks } from './lib/suite.mjs';
 import { api, expectOk } from './lib/api.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { missing, openAs, opts, serverArgs, team } from './lib/webapp.mjs';
+import { missing, opts, teamSuite } from './lib/webapp.mjs';
 
-const ctx = missing ? null : serverSuite(serverArgs);
-let browser;
-let fx;
 let page;
-
-before(async () => {
-  if (missing) return;
-  browser = await launchBrowser();
-  fx = await team(ctx.url);
-  ({ page } = await openAs(browser, ctx.url, fx.a, `/w/${fx.ws.id}/settings`));
-  await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
-});
-after(async () => {
-  if (browser) await browser.close();
+const { ctx, fx, open } = teamSuite({
+  setup: async () => {
+    ({ page } = await open(fx.a, `/w/${fx.ws.id}/settings`));
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  },
 });
 
 const labels = async () => expectOk(await api(ctx.url, 'GET', `/workspaces/${fx.ws.id}/labels`, { token: fx.a.accessToken }));

@@ -2,13 +2,15 @@
 // or the built app is missing, the server options, a team fixture made through
 // the API, pages signed in by token (no login form round trip), geometry
 // checks and axe-core.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { REPO_ROOT } from './server.mjs';
 import { api, createChannel, createProject, createTask, createWorkspace, expectOk, invite, addMember, registerUser, uniq } from './api.mjs';
-import { haveChromium, newPage } from './browser.mjs';
+import { haveChromium, launchBrowser, newPage } from './browser.mjs';
+import { serverSuite } from './suite.mjs';
 
 export const WEB_ROOT = process.env.VIBED_WEB_ROOT || path.join(REPO_ROOT, 'web', 'dist');
 export const missing = !haveChromium() ? 'chromium is not installed (bash scripts/install-deps.sh browser)'
@@ -33,6 +35,34 @@ export async function team(base) {
   }
   const channel = await createChannel(base, a.accessToken, ws.id, { name: 'general', type: 'public' });
   return { a, b, ws, project, tasks, channel };
+}
+
+/**
+ * A file's setup for two users in a browser: a server with the web app (plus
+ * options.server: env, args), one Chromium and the team fixture, then
+ * options.setup(suite) if given, all in one before hook (node:test does not
+ * order a file's root hooks one after the other). Returns the suite
+ * { ctx, fx, pages, open }: fx is filled in once the fixture exists, pages
+ * holds every page opened (for the final check of their errors), and
+ * open(user, path, options) is openAs on this server.
+ */
+export function teamSuite({ server = {}, setup } = {}) {
+  const s = { ctx: missing ? null : serverSuite({ ...serverArgs, ...server }), browser: null, fx: {}, pages: [] };
+  s.open = async (user, where, o) => {
+    const r = await openAs(s.browser, s.ctx.url, user, where, o);
+    s.pages.push(r.page);
+    return r;
+  };
+  before(async () => {
+    if (missing) return;
+    s.browser = await launchBrowser();
+    Object.assign(s.fx, await team(s.ctx.url));
+    if (setup) await setup(s);
+  });
+  after(async () => {
+    if (s.browser) await s.browser.close();
+  });
+  return s;
 }
 
 /**
