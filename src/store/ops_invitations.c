@@ -133,29 +133,40 @@ done:
     return rc;
 }
 
+/*
+ * One page of pending, unexpired invitations: count_sql counts them and
+ * rows_sql (ending in LIMIT ? OFFSET ?) selects them; both take key (a
+ * workspace id or the caller's id) and now. Static SQL texts: the
+ * statements are cached by their text.
+ */
+static int pending_page(vb_op_ctx *c, const char *count_sql, const char *rows_sql, const char *key)
+{
+    json_t *rows = NULL;
+    int64_t page, limit, total = 0, now = vb_op_now();
+    int rc;
+
+    vb_page_args(c, &page, &limit);
+    rc = vb_db_int(c->db, &total, 0, count_sql, "si", key, now);
+    if (!rc) rc = vb_db_rows(c->db, &rows, rows_sql, "siii", key, now, limit, (page - 1) * limit);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = vb_page_result(rows, page, limit, total);
+    return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+}
+
 /* GET /workspaces/:wid/invitations (admins): the pending, unexpired ones, newest first. */
 int vb_op_invite_list_ws(vb_op_ctx *c)
 {
     const char *wid = vb_arg_param(c, "wid");
-    json_t *rows = NULL;
-    int64_t page, limit, total = 0, now = vb_op_now();
     int rc = vb_guard_workspace(c, wid, 1, NULL);
 
     if (rc < 0) return rc;
-    vb_page_args(c, &page, &limit);
-    rc = vb_db_int(c->db, &total, 0,
-                   "SELECT COUNT(*) FROM invitations WHERE workspace_id = ?"
-                   " AND status = 'pending' AND expires_at > ?",
-                   "si", wid, now);
-    if (!rc)
-        rc = vb_db_rows(c->db, &rows,
+    return pending_page(c,
+                        "SELECT COUNT(*) FROM invitations WHERE workspace_id = ?"
+                        " AND status = 'pending' AND expires_at > ?",
                         INVITE_SELECT "WHERE i.workspace_id = ? AND i.status = 'pending'"
                                       " AND i.expires_at > ? ORDER BY i.created_at DESC, i.id DESC"
                                       " LIMIT ? OFFSET ?",
-                        "siii", wid, now, limit, (page - 1) * limit);
-    if (rc) return vb_op_internal(c, rc);
-    c->result = vb_page_result(rows, page, limit, total);
-    return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+                        wid);
 }
 
 /* DELETE /workspaces/:wid/invitations/:id (admins): revokes a pending one. */
@@ -179,25 +190,13 @@ int vb_op_invite_revoke(vb_op_ctx *c)
  * account's email), newest first. */
 int vb_op_invite_list_mine(vb_op_ctx *c)
 {
-    json_t *rows = NULL;
-    int64_t page, limit, total = 0, now = vb_op_now();
-    const char *actor = vb_arg_actor(c);
-    int rc;
-
-    vb_page_args(c, &page, &limit);
-    rc = vb_db_int(c->db, &total, 0,
-                   "SELECT COUNT(*) FROM invitations i JOIN users u ON u.id = ?"
-                   " WHERE i.email = u.email AND i.status = 'pending' AND i.expires_at > ?",
-                   "si", actor, now);
-    if (!rc)
-        rc = vb_db_rows(c->db, &rows,
+    return pending_page(c,
+                        "SELECT COUNT(*) FROM invitations i JOIN users u ON u.id = ?"
+                        " WHERE i.email = u.email AND i.status = 'pending' AND i.expires_at > ?",
                         INVITE_SELECT "JOIN users me ON me.id = ? WHERE i.email = me.email"
                                       " AND i.status = 'pending' AND i.expires_at > ?"
                                       " ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
-                        "siii", actor, now, limit, (page - 1) * limit);
-    if (rc) return vb_op_internal(c, rc);
-    c->result = vb_page_result(rows, page, limit, total);
-    return c->result ? 0 : vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+                        vb_arg_actor(c));
 }
 
 /*
