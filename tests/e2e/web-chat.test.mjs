@@ -90,6 +90,42 @@ test('direct messages: A starts one with Bob, Bob gets it, a third member does n
   assert.equal(his.filter((c) => c.type === 'direct').length, 0, 'not listed for a third member');
 });
 
+test('our own message is on screen once while its ack is still on the way', opts, async () => {
+  // The server's acks are held back in the browser's WebSocket; its
+  // broadcasts go through, so the message:new echo arrives first.
+  const { page } = await open(fx.a, `/w/${fx.ws.id}/chat/${fx.random.id}`);
+  let holding = true;
+  let client = null;
+  const held = [];
+  await page.routeWebSocket(/\/ws\/\?/, (ws) => {
+    client = ws;
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (holding && typeof m === 'string' && /^43\/chat,\d+\[/.test(m)) held.push(m);
+      else ws.send(m);
+    });
+  });
+  await page.reload();
+  await page.getByTestId('chat-state').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  const box = page.getByLabel('Message #random');
+  await box.fill('echo before ack');
+  await box.press('Enter');
+  await page.locator('li.msg:not(.pending) .msg-text', { hasText: 'echo before ack' }).waitFor();
+  await waitFor(() => held.length > 0, { what: 'the ack held back' });
+  const copies = page.locator('.msg-text', { hasText: 'echo before ack' });
+  await waitFor(async () => (await copies.count()) === 1, { what: 'one copy on screen, not a pending one beside it', timeoutMs: 3000 });
+  // The ack now arrives: the outbox empties and the message stays on screen once.
+  holding = false;
+  for (const m of held.splice(0)) client.send(m);
+  await waitFor(async () => (await page.locator('li.msg.pending').count()) === 0, { what: 'the outbox emptied by the ack' });
+  await waitFor(() => page.evaluate(() => (localStorage.getItem('vibed.outbox') || '[]') === '[]'), { what: 'the stored outbox emptied' });
+  assert.equal(await copies.count(), 1);
+  const stored = expectOk(await api(ctx.url, 'GET', `/channels/${fx.random.id}/messages?limit=10`, { token: fx.a.accessToken }));
+  assert.equal(stored.filter((x) => x.content === 'echo before ack').length, 1, 'stored once');
+  assert.deepEqual(page.errors, [], page.errors.join('\n'));
+});
+
 test('no console errors', opts, async () => {
   const errors = [...pa.errors, ...pb.errors];
   assert.deepEqual(errors, [], errors.join('\n'));

@@ -85,6 +85,22 @@ class Chat {
     ]) {
       socket.on(ev, (data) => this.emitLocal(ev, data));
     }
+    socket.on('message:new', (d) => this.echoed(d));
+  }
+
+  /**
+   * The broadcast of our own message can arrive before its ack: the item in
+   * flight with that channel and content is then stored (the server
+   * broadcasts only after the commit) and is no longer shown as pending,
+   * so the message is never on screen twice. The ack still removes it.
+   */
+  echoed(d) {
+    if (!d || d.senderId !== this.userId) return;
+    const item = this.outbox.find((m) => m.emitted && !m.failed && !m.echoed &&
+      m.channelId === d.channelId && m.content === d.content);
+    if (!item) return;
+    item.echoed = true;
+    this.emitLocal('outbox', item.channelId);
   }
 
   retryLater(freshToken = false) {
@@ -168,8 +184,9 @@ class Chat {
     }
   }
 
+  /** The channel's items still shown as pending (not yet echoed back by the server). */
   pending(channelId) {
-    return this.outbox.filter((m) => m.channelId === channelId);
+    return this.outbox.filter((m) => m.channelId === channelId && !m.echoed);
   }
 
   /** Queues a message; it is sent now or as soon as the socket is connected. */
