@@ -47,9 +47,17 @@ void vb_app_chain_init(const vb_config *cfg)
     g_invite_limiter = vb_ratelimit_new((unsigned)cfg->invite_rate_limit, INVITE_WINDOW_MS, 0);
     /* Checked by vb_config_parse_check: a failure here is out of memory. */
     if (vb_proxy_parse(cfg->trust_proxy, &g_proxies, err, sizeof err) != 0) g_proxies = NULL;
-    /* Account keys are keyed hashes of the email: short, and not collidable on purpose. */
+    /* Account keys are keyed hashes of the email: short, and not collidable
+     * on purpose. The hash key comes from the JWT secret, so every instance
+     * of a cluster names an account alike (its count is shared in Redis). */
     if (sodium_init() < 0) vb_log(VB_LOG_WARN, "libsodium did not initialise");
-    randombytes_buf(g_account_key, sizeof g_account_key);
+    static const char ctx[] = "vibed account rate limit";
+    const vb_app *app = vb_app_current();
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof g_account_key);
+    crypto_generichash_update(&st, (const unsigned char *)ctx, sizeof ctx - 1);
+    crypto_generichash_update(&st, app->jwt_key, app->jwt_key_len);
+    crypto_generichash_final(&st, g_account_key, sizeof g_account_key);
 }
 
 void vb_app_chain_free(void)
