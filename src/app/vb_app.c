@@ -36,7 +36,7 @@ static vb_app g_app;
 static uv_signal_t g_sigint, g_sigterm;
 static uv_timer_t g_stop_deadline;
 static int g_stopping;
-static int g_stop_pending; /* parts still stopping: HTTP, chat, mail */
+static int g_stop_pending; /* parts still stopping: chat then HTTP, mail */
 
 vb_app *vb_app_current(void)
 {
@@ -113,8 +113,9 @@ static void on_store_closed(void *arg)
     uv_close((uv_handle_t *)&g_stop_deadline, on_closed_signal);
 }
 
-/* One of the three parts that stop side by side (HTTP, chat, mail) is done;
- * the store closes after the last, so everything they started is written. */
+/* One of the two parts that stop side by side (HTTP after chat, mail) is
+ * done; the store closes after the last, so everything they started is
+ * written. */
 static void stop_part_done(vb_app *app)
 {
     if (--g_stop_pending > 0) return;
@@ -131,10 +132,13 @@ static void on_http_closed(void *arg)
 
 static void on_chat_stopped(void *arg)
 {
+    vb_app *app = arg;
     /* After chat: its sockets' presence has been handed to Redis, and the
-     * instance's share is deleted, so its users do not linger online. */
+     * instance's share is deleted, so its users do not linger online. Then
+     * HTTP: idle connections close, requests in flight finish, SSE streams
+     * close (EventSource reconnects, elsewhere behind a balancer). */
     vb_hub_bridge_stop();
-    stop_part_done(arg);
+    vb_http_server_shutdown(app->http, on_http_closed, app);
 }
 
 static void on_mailer_stopped(void *arg)
@@ -162,16 +166,16 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_timer_init(app->loop, &g_stop_deadline);
     uv_timer_start(&g_stop_deadline, on_stop_deadline, VB_APP_STOP_MAX_MS, 0);
     uv_unref((uv_handle_t *)&g_stop_deadline);
-    /* Side by side: HTTP stops accepting at once (a balancer then sends new
-     * connections to the other instances), idle connections close, requests
-     * in flight finish; chat closes its Engine.IO sessions as a transport
-     * close (the clients reconnect by themselves; their held polling
-     * requests are answered) and then leaves Redis; the scheduler stops and
-     * the mail being sent finishes (claimed mail is handed back). The store
-     * closes after all three. */
-    g_stop_pending = 3;
+    /* The listener closes at once: a balancer sends new connections to the
+     * other instances. Side by side: chat refuses new events, waits for its
+     * store calls in flight to answer, closes its Engine.IO sessions as a
+     * transport close (clients reconnect by themselves; their polling
+     * requests are still served meanwhile), leaves Redis, then HTTP stops;
+     * the scheduler stops and the mail being sent finishes (claimed mail is
+     * handed back). The store closes after both. */
+    g_stop_pending = 2;
+    vb_http_server_stop_accepting(app->http);
     vb_jobs_stop();
-    vb_http_server_shutdown(app->http, on_http_closed, app);
     vb_chat_stop(on_chat_stopped, app);
     vb_mailer_stop(on_mailer_stopped, app);
 }
