@@ -297,6 +297,10 @@ test('SIGTERM of the instance 200 clients are on: all reconnect elsewhere throug
   // Every client reconnects by itself (a transport close, not a server-side
   // disconnect) and joins again, now on another instance.
   await waitFor(() => tabs.every((s) => s.connected && s.connects >= 2), { timeoutMs: 60000, what: 'every tab reconnected' });
+  for (const s of tabs) {
+    assert.ok(['transport close', 'transport error'].includes(s.disconnects[0]),
+      `a transport close, not a server-side disconnect: ${s.disconnects.join(',')}`);
+  }
   for (const s of tabs) await join(s);
   const port = await upstreamOf(lb, from);
   assert.notEqual(port, victim.port);
@@ -321,6 +325,16 @@ test('SIGTERM of the instance 200 clients are on: all reconnect elsewhere throug
     assert.ok(news(observer, `during-${i}`).length <= 1);
   }
   for (const s of tabs) for (let i = 0; i < USERS; i++) assert.equal(news(s, `after-${i}`).length, 1);
+  // Presence: at most one offline/online pair per user (what a reconnect
+  // implies), and everyone online in the end.
+  await waitFor(() => users.every((u) => {
+    const ev = observer.received.filter((r) => (r.event === 'presence:online' || r.event === 'presence:offline') && r.data?.userId === u.user.id);
+    return ev.length === 0 || ev[ev.length - 1].event === 'presence:online';
+  }), { timeoutMs: 10000, what: 'every user online again at the observer' });
+  for (const u of users) {
+    const off = observer.received.filter((r) => r.event === 'presence:offline' && r.data?.userId === u.user.id);
+    assert.ok(off.length <= 1, `${u.user.id} went offline ${off.length} times`);
+  }
   console.log(`sends in flight at SIGTERM: ${outcomes.join(',')}`);
   for (const s of tabs) s.close();
 });

@@ -234,6 +234,8 @@ export function connectFrom(base, token, from, opts = {}) {
   });
   socket.received = [];
   socket.connects = 0;
+  socket.disconnects = [];
+  socket.on('disconnect', (reason) => socket.disconnects.push(reason));
   socket.onAny((event, ...args) => socket.received.push({ event, data: args[0] }));
   socket.on('connect', () => {
     socket.connects++;
