@@ -445,6 +445,7 @@ void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg
         default:
             break; /* busy ones drain after their answer; others are ending */
         }
-    } /* With the listener already closed and nothing open, it ends here. */
+    }
+    /* With the listener already closed and nothing open, it ends here. */
     vb_http_server_maybe_finish(s);
 }
