@@ -9,7 +9,7 @@ PKGS=(
   libsqlite3-dev libcmocka-dev libhiredis-dev libpq-dev libcurl4-openssl-dev
   sqlite3 curl clang-format cppcheck clang-tidy
   clang libclang-rt-14-dev
-  postgresql postgresql-client redis-server
+  postgresql postgresql-client redis-server nginx
 )
 # The test scripts use python3 (free ports, the benchmark report).
 command -v python3 >/dev/null 2>&1 || PKGS+=(python3)

@@ -2,10 +2,12 @@
  * The application's lifecycle: configuration, secrets, the store, the router
  * and the HTTP server; the CLI commands serve, migrate and seed-demo; clean
  * shutdown on SIGINT/SIGTERM (stop accepting, finish in-flight requests, close
- * the store).
+ * chat sessions so clients reconnect elsewhere, leave Redis, close the store;
+ * bounded by VB_APP_STOP_MAX_MS).
  */
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
+#include "app/vb_attach.h"
 #include "app/vb_chat.h"
 #include "app/vb_jobs.h"
 #include "app/vb_routes.h"
@@ -28,8 +30,13 @@
 #include <unistd.h>
 
 static vb_app g_app;
+/* A stop (SIGTERM, SIGINT) that takes longer ends the process anyway. */
+#define VB_APP_STOP_MAX_MS 10000
+
 static uv_signal_t g_sigint, g_sigterm;
+static uv_timer_t g_stop_deadline;
 static int g_stopping;
+static int g_stop_pending; /* parts still stopping: chat then HTTP, mail */
 
 vb_app *vb_app_current(void)
 {
@@ -103,27 +110,51 @@ static void on_store_closed(void *arg)
     vb_log(VB_LOG_INFO, "stopped");
     uv_close((uv_handle_t *)&g_sigint, on_closed_signal);
     uv_close((uv_handle_t *)&g_sigterm, on_closed_signal);
+    uv_close((uv_handle_t *)&g_stop_deadline, on_closed_signal);
+}
+
+/* One of the two parts that stop side by side (HTTP after chat, mail) is
+ * done; the store closes after the last, so everything they started is
+ * written. */
+static void stop_part_done(vb_app *app)
+{
+    if (--g_stop_pending > 0) return;
+    vb_store_close(app->store, on_store_closed, NULL);
+    app->store = NULL;
 }
 
 static void on_http_closed(void *arg)
 {
     vb_app *app = arg;
     app->http = NULL;
-    vb_store_close(app->store, on_store_closed, NULL);
-    app->store = NULL;
+    stop_part_done(app);
 }
 
 static void on_chat_stopped(void *arg)
 {
     vb_app *app = arg;
-    /* After chat: its sockets' presence has been handed to Redis. */
+    /* After chat: its sockets' presence has been handed to Redis, and the
+     * instance's share is deleted, so its users do not linger online. Then
+     * HTTP: idle connections close, requests in flight finish, SSE streams
+     * close (EventSource reconnects, elsewhere behind a balancer). */
     vb_hub_bridge_stop();
     vb_http_server_shutdown(app->http, on_http_closed, app);
 }
 
 static void on_mailer_stopped(void *arg)
 {
-    vb_chat_stop(on_chat_stopped, arg);
+    stop_part_done(arg);
+}
+
+/* A stop that has not finished within VB_APP_STOP_MAX_MS (a store that
+ * does not answer, a peer that does not read) ends the process: whatever was
+ * acknowledged is already committed. */
+static void on_stop_deadline(uv_timer_t *t)
+{
+    (void)t;
+    vb_log(VB_LOG_WARN, "not stopped within %d ms: exiting", VB_APP_STOP_MAX_MS);
+    fflush(NULL);
+    _exit(0);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -132,11 +163,20 @@ static void on_signal(uv_signal_t *h, int signum)
     if (g_stopping) return;
     g_stopping = 1;
     vb_log(VB_LOG_INFO, "%s received: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    /* The scheduler and the mail sender first (the mail being sent finishes,
-     * claimed ones are handed back), then chat sessions (their polling
-     * requests are held by HTTP), then HTTP (in-flight requests finish), then
-     * the store. */
+    uv_timer_init(app->loop, &g_stop_deadline);
+    uv_timer_start(&g_stop_deadline, on_stop_deadline, VB_APP_STOP_MAX_MS, 0);
+    uv_unref((uv_handle_t *)&g_stop_deadline);
+    /* The listener closes at once: a balancer sends new connections to the
+     * other instances. Side by side: chat refuses new events, waits for its
+     * store calls in flight to answer, closes its Engine.IO sessions as a
+     * transport close (clients reconnect by themselves; their polling
+     * requests are still served meanwhile), leaves Redis, then HTTP stops;
+     * the scheduler stops and the mail being sent finishes (claimed mail is
+     * handed back). The store closes after both. */
+    g_stop_pending = 2;
+    vb_http_server_stop_accepting(app->http);
     vb_jobs_stop();
+    vb_chat_stop(on_chat_stopped, app);
     vb_mailer_stop(on_mailer_stopped, app);
 }
 
@@ -216,13 +256,20 @@ static int serve(vb_app *app)
     /* A trusted proxy's connections carry many clients: each client is
      * counted by its forwarded address when it opens an Engine.IO session. */
     limits.exempt = vb_app_chain_trusted;
-    /* Uploads a crash left half-written are deleted before serving. */
-    json_t *cleaned = NULL;
-    if (vb_store_run_sync(app->store, vb_op_attach_cleanup, NULL, &cleaned) == 0 &&
+    /* Uploads a crash left half-written are deleted before serving; in a
+     * cluster (REDIS_URL) only those older than any upload in progress, so
+     * the other instances' uploads go on. */
+    json_t *cleaned = NULL,
+           *cargs = app->cfg.redis_url[0]
+                        ? json_pack("{s:I}", "before",
+                                    (json_int_t)(vb_now_ns() / 1000000) - VB_ATTACH_UPLOAD_MAX_MS)
+                        : json_object();
+    if (vb_store_run_sync(app->store, vb_op_attach_cleanup, cargs, &cleaned) == 0 &&
         json_integer_value(json_object_get(cleaned, "deleted")) > 0)
         vb_log(VB_LOG_INFO, "deleted %lld unfinished uploads",
                (long long)json_integer_value(json_object_get(cleaned, "deleted")));
     json_decref(cleaned);
+    json_decref(cargs);
     int rc = vb_http_server_new(&app->http, app->loop, app->cfg.host, app->cfg.port, &limits,
                                 vb_app_on_request, vb_app_on_done, app);
     if (rc) {

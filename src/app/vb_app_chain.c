@@ -3,7 +3,9 @@
  * table: client address (TRUST_PROXY) -> log (done callback) -> security
  * headers -> CORS -> route match -> rate limit per address (auth routes) ->
  * auth -> rate limits per user (writes, invitations) -> body/query
- * validation -> rate limit per account (login) -> handler.
+ * validation -> rate limit per account (login) -> handler. The two auth
+ * limits count cluster-wide in Redis with REDIS_URL (the chain then goes on
+ * when Redis answers).
  */
 #include "app/vb_app.h"
 #include "app/vb_app_internal.h"
@@ -45,9 +47,17 @@ void vb_app_chain_init(const vb_config *cfg)
     g_invite_limiter = vb_ratelimit_new((unsigned)cfg->invite_rate_limit, INVITE_WINDOW_MS, 0);
     /* Checked by vb_config_parse_check: a failure here is out of memory. */
     if (vb_proxy_parse(cfg->trust_proxy, &g_proxies, err, sizeof err) != 0) g_proxies = NULL;
-    /* Account keys are keyed hashes of the email: short, and not collidable on purpose. */
+    /* Account keys are keyed hashes of the email: short, and not collidable
+     * on purpose. The hash key comes from the JWT secret, so every instance
+     * of a cluster names an account alike (its count is shared in Redis). */
     if (sodium_init() < 0) vb_log(VB_LOG_WARN, "libsodium did not initialise");
-    randombytes_buf(g_account_key, sizeof g_account_key);
+    static const char ctx[] = "vibed account rate limit";
+    const vb_app *app = vb_app_current();
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof g_account_key);
+    crypto_generichash_update(&st, (const unsigned char *)ctx, sizeof ctx - 1);
+    crypto_generichash_update(&st, app->jwt_key, app->jwt_key_len);
+    crypto_generichash_final(&st, g_account_key, sizeof g_account_key);
 }
 
 void vb_app_chain_free(void)
@@ -230,9 +240,120 @@ int vb_app_stream_check(const vb_http_req *req, void *ud)
     return route && route->stream_body;
 }
 
+/* A request on its way through the chain; the auth limits may wait for
+ * Redis (a cluster-wide count), so the chain goes on from a callback. */
+typedef struct api_call {
+    vb_app *app;
+    vb_http_req *req;
+    const vb_route *route;
+    vb_route_params params;
+    json_t *actor, *query, *body;
+    const char *limit_message;
+    void (*next)(struct api_call *c);
+} api_call;
+
+static void api_call_free(api_call *c)
+{
+    json_decref(c->actor);
+    json_decref(c->query);
+    json_decref(c->body);
+    free(c);
+}
+
+static void on_shared_limit(unsigned retry, void *ud)
+{
+    api_call *c = ud;
+    if (retry) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", retry);
+        vb_http_add_header(c->req, "Retry-After", secs);
+        vb_reply_error(c->req, 429, "RATE_LIMITED", c->limit_message, NULL);
+        api_call_free(c);
+        return;
+    }
+    c->next(c);
+}
+
+/* Counts the request against rl under key, cluster-wide with REDIS_URL;
+ * goes on with next (now, or when Redis answers) unless over the limit,
+ * which answers 429 RATE_LIMITED with Retry-After. */
+static void shared_limit(api_call *c, vb_ratelimit *rl, const char *name, const char *key,
+                         const char *message, void (*next)(api_call *c))
+{
+    c->limit_message = message;
+    c->next = next;
+    unsigned retry = 0;
+    if (vb_ratelimit_hit_shared(rl, name, key, vb_now_ns() / 1000000, on_shared_limit, c, &retry))
+        return;
+    on_shared_limit(retry, c);
+}
+
+static void api_dispatch(api_call *c)
+{
+    vb_http_req *req = c->req;
+    const vb_route *route = c->route;
+    json_t *pobj = json_object();
+    for (size_t i = 0; i < c->params.n; i++)
+        json_object_set_new(pobj, c->params.p[i].name, json_string(c->params.p[i].value));
+    json_t *args = json_object();
+    json_object_set_new(args, "actor", c->actor ? c->actor : json_null());
+    json_object_set_new(args, "params", pobj);
+    json_object_set_new(args, "query", c->query);
+    json_object_set_new(args, "body", c->body);
+    c->actor = c->query = c->body = NULL;
+    free(c);
+    if (route->handler) {
+        route->handler(req, route, args);
+        json_decref(args);
+    } else {
+        vb_app_run_op(req, route, route->op, route->write, args);
+    }
+}
+
+static void api_after_address_limit(api_call *c)
+{
+    vb_http_req *req = c->req;
+    const vb_route *route = c->route;
+    if (route->auth == VB_AUTH_BEARER) {
+        int rc = authenticate(c->app, req, &c->actor);
+        if (rc) {
+            vb_http_add_header(req, "WWW-Authenticate", "Bearer");
+            vb_reply_error(req, 401, "UNAUTHORIZED", "A valid access token is required", NULL);
+            api_call_free(c);
+            return;
+        }
+        const char *uid = json_string_value(json_object_get(c->actor, "id"));
+        if ((route->write &&
+             rate_limited(req, g_write_limiter, uid, "Too many changes; try again later")) ||
+            (strcmp(route->op_id, "inviteMember") == 0 &&
+             rate_limited(req, g_invite_limiter, uid, "Too many invitations; try again later"))) {
+            api_call_free(c);
+            return;
+        }
+    }
+    if (parse_query(req, route, &c->query) || parse_body(req, route, &c->body)) {
+        api_call_free(c);
+        return;
+    }
+    if (strcmp(route->op_id, "login") == 0) {
+        char key[VB_RATELIMIT_KEY_MAX + 1];
+        account_key(json_string_value(json_object_get(c->body, "email")), key);
+        shared_limit(c, g_account_limiter, "account", key,
+                     "Too many sign-in attempts for this account; try again later", api_dispatch);
+        return;
+    }
+    api_dispatch(c);
+}
+
 static void handle_api(vb_app *app, vb_http_req *req)
 {
-    vb_route_params params;
+    api_call *c = calloc(1, sizeof *c);
+    if (!c) {
+        vb_reply_error(req, 503, "BUSY", "The server is busy; try again", NULL);
+        return;
+    }
+    c->app = app;
+    c->req = req;
     int mismatch = 0;
     /* The router decodes each segment itself, so it gets the raw path: an
      * encoded '/' then stays inside its segment and nothing is decoded twice. */
@@ -240,74 +361,33 @@ static void handle_api(vb_app *app, vb_http_req *req)
     size_t rawlen = strcspn(req->target, "?#");
     if (rawlen >= sizeof raw) {
         vb_reply_error(req, 404, "ROUTE_NOT_FOUND", "No such route", NULL);
+        free(c);
         return;
     }
     memcpy(raw, req->target, rawlen);
     raw[rawlen] = '\0';
-    const vb_route *route = vb_router_match(app->router, req->method, raw, &params, &mismatch);
+    const vb_route *route = vb_router_match(app->router, req->method, raw, &c->params, &mismatch);
     if (!route) {
         if (mismatch)
             vb_reply_error(req, 405, "METHOD_NOT_ALLOWED", "This method is not allowed here", NULL);
         else
             vb_reply_error(req, 404, "ROUTE_NOT_FOUND", "No such route", NULL);
+        free(c);
         return;
     }
     req->app = (void *)route;
+    c->route = route;
 
     /* Public auth routes, and the password change (it checks a password). */
     if ((route->tag && strcmp(route->tag, "auth") == 0 && route->auth == VB_AUTH_PUBLIC) ||
         strcmp(route->op_id, "changePassword") == 0) {
         char key[VB_ADDR_KEY_LEN];
         vb_addr_key(req->client_ip, key);
-        if (rate_limited(req, g_auth_limiter, key, "Too many requests; try again later")) return;
-    }
-
-    json_t *actor = NULL, *body = NULL, *query = NULL;
-    if (route->auth == VB_AUTH_BEARER) {
-        int rc = authenticate(app, req, &actor);
-        if (rc) {
-            vb_http_add_header(req, "WWW-Authenticate", "Bearer");
-            vb_reply_error(req, 401, "UNAUTHORIZED", "A valid access token is required", NULL);
-            return;
-        }
-        const char *uid = json_string_value(json_object_get(actor, "id"));
-        if ((route->write &&
-             rate_limited(req, g_write_limiter, uid, "Too many changes; try again later")) ||
-            (strcmp(route->op_id, "inviteMember") == 0 &&
-             rate_limited(req, g_invite_limiter, uid, "Too many invitations; try again later"))) {
-            json_decref(actor);
-            return;
-        }
-    }
-    if (parse_query(req, route, &query) || parse_body(req, route, &body)) {
-        json_decref(actor);
-        json_decref(query);
+        shared_limit(c, g_auth_limiter, "auth", key, "Too many requests; try again later",
+                     api_after_address_limit);
         return;
     }
-    if (strcmp(route->op_id, "login") == 0) {
-        char key[VB_RATELIMIT_KEY_MAX + 1];
-        account_key(json_string_value(json_object_get(body, "email")), key);
-        if (rate_limited(req, g_account_limiter, key,
-                         "Too many sign-in attempts for this account; try again later")) {
-            json_decref(query);
-            json_decref(body);
-            return;
-        }
-    }
-    json_t *pobj = json_object();
-    for (size_t i = 0; i < params.n; i++)
-        json_object_set_new(pobj, params.p[i].name, json_string(params.p[i].value));
-    json_t *args = json_object();
-    json_object_set_new(args, "actor", actor ? actor : json_null());
-    json_object_set_new(args, "params", pobj);
-    json_object_set_new(args, "query", query);
-    json_object_set_new(args, "body", body);
-    if (route->handler) {
-        route->handler(req, route, args);
-        json_decref(args);
-    } else {
-        vb_app_run_op(req, route, route->op, route->write, args);
-    }
+    api_after_address_limit(c);
 }
 
 void vb_app_on_request(vb_http_req *req, void *ud)

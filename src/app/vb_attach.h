@@ -16,6 +16,10 @@
 /* Multipart overhead (delimiters, part headers, other small fields)
  * accepted above MAX_ATTACHMENT_BYTES in a declared Content-Length. */
 #define VB_ATTACH_BODY_SLACK (64 * 1024)
+/* An upload lasts at most this long (else 408 UPLOAD_TOO_SLOW), so a row
+ * still 'uploading' that is older belongs to no upload in progress: in a
+ * cluster, an instance's start-up deletes only those. */
+#define VB_ATTACH_UPLOAD_MAX_MS (60u * 60u * 1000u)
 
 /* POST /tasks/:id/attachments (stream_body). */
 void vb_attach_upload(vb_http_req *req, const vb_route *route, json_t *args);

@@ -46,6 +46,7 @@ typedef struct upload {
     size_t blen;
     int64_t seq;
     uint64_t size;
+    uint64_t started_ms; /* bounded by VB_ATTACH_UPLOAD_MAX_MS */
     crypto_hash_sha256_state sha;
     /* why the multipart parser was stopped by a callback */
     int fail_status;
@@ -236,6 +237,8 @@ static int on_part_data(const char *data, size_t len, void *ud)
     if (!u->in_file) return 0;
     if (len > u->max_bytes - u->size)
         return mp_stop(u, 413, "PAYLOAD_TOO_LARGE", "The file is larger than the limit");
+    if (vb_now_ns() / 1000000 - u->started_ms > VB_ATTACH_UPLOAD_MAX_MS)
+        return mp_stop(u, 408, "UPLOAD_TOO_SLOW", "The upload took longer than the limit");
     u->size += len;
     crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, len);
     while (len > 0) {
@@ -362,6 +365,7 @@ void vb_attach_upload(vb_http_req *req, const vb_route *route, json_t *args)
         return;
     }
     u->req = req;
+    u->started_ms = vb_now_ns() / 1000000;
     u->store = app->store;
     u->max_bytes = max;
     u->args = json_incref(args);

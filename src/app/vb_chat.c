@@ -374,15 +374,87 @@ static void on_stopped(void *arg)
     if (g_stop_cb) g_stop_cb(g_stop_arg);
 }
 
-void vb_chat_stop(void (*cb)(void *arg), void *arg)
+static unsigned g_calls; /* store calls in flight, all sockets */
+static int g_draining;
+static uv_timer_t g_drain_timer;
+static int g_drain_timer_open;
+static uv_prepare_t g_drain_prep; /* one loop pass after the last call */
+static int g_drain_prep_open;
+
+static void drain_timer_closed(uv_handle_t *h)
 {
+    (void)h;
+}
+
+/* The calls have answered (or the bound passed): the sessions close. */
+static void drain_done(void)
+{
+    if (!g_draining) return;
+    g_draining = 0;
+    if (g_drain_timer_open) {
+        g_drain_timer_open = 0;
+        uv_close((uv_handle_t *)&g_drain_timer, drain_timer_closed);
+    }
+    if (g_drain_prep_open) {
+        g_drain_prep_open = 0;
+        uv_close((uv_handle_t *)&g_drain_prep, drain_timer_closed);
+    }
     vb_sio_server *srv = g_srv;
     g_srv = NULL;
     vb_chat_recovery_stop();
-    g_stop_cb = cb;
-    g_stop_arg = arg;
     if (srv)
         vb_sio_server_free(srv, on_stopped, NULL);
     else
         on_stopped(NULL);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    (void)t;
+    vb_log(VB_LOG_WARN, "chat: %u store calls still in flight after %d ms; closing anyway", g_calls,
+           VB_CHAT_DRAIN_MAX_MS);
+    drain_done();
+}
+
+void vb_chat_call_begin(void)
+{
+    g_calls++;
+}
+
+static void on_drain_prep(uv_prepare_t *p)
+{
+    (void)p;
+    drain_done();
+}
+
+void vb_chat_call_end(void)
+{
+    if (g_calls) g_calls--;
+    /* The last answers are written by the output pass (idle) of the loop;
+     * the sessions close in the prepare phase after it. */
+    if (g_calls == 0 && g_draining && !g_drain_prep_open) {
+        uv_prepare_init(vb_app_current()->loop, &g_drain_prep);
+        g_drain_prep_open = 1;
+        uv_prepare_start(&g_drain_prep, on_drain_prep);
+    }
+}
+
+int vb_chat_draining(void)
+{
+    return g_draining;
+}
+
+void vb_chat_stop(void (*cb)(void *arg), void *arg)
+{
+    g_stop_cb = cb;
+    g_stop_arg = arg;
+    g_draining = 1;
+    if (g_calls == 0 || !g_srv) {
+        drain_done();
+        return;
+    }
+    vb_app *app = vb_app_current();
+    uv_timer_init(app->loop, &g_drain_timer);
+    g_drain_timer_open = 1;
+    uv_timer_start(&g_drain_timer, on_drain_timeout, VB_CHAT_DRAIN_MAX_MS, 0);
 }

@@ -34,6 +34,7 @@ static chat_call *call_new(chat_sock *cs, vb_sio_ack *ack)
     c->cs = vb_chat_sock_ref(cs);
     c->ack = ack;
     cs->inflight++;
+    vb_chat_call_begin();
     return c;
 }
 
@@ -43,6 +44,7 @@ static void call_free(chat_call *c)
     c->cs->inflight--;
     vb_chat_sock_unref(c->cs);
     free(c);
+    vb_chat_call_end();
 }
 
 /* Fails the call from a store result; returns 1 if it failed or the socket is gone. */
@@ -239,6 +241,11 @@ void vb_chat_on_event(vb_sio_socket *s, const char *event, const char *args, siz
     chat_sock *cs = vb_sio_socket_ud(s);
     if (!cs || !cs->accepted) {
         if (ack) vb_sio_ack_free(ack);
+        return;
+    }
+    if (vb_chat_draining()) {
+        vb_chat_fail(cs, ack, "UNAVAILABLE",
+                     "The server is restarting; try again after reconnecting");
         return;
     }
     json_t *p = first_arg(args, args_len);

@@ -46,6 +46,13 @@ typedef struct chat_topic {
 
 extern vb_sio_nsp *vb_chat_nsp;
 
+/* Store calls of all sockets in flight (vb_chat_events.c); a stop waits for
+ * them (bounded) before closing the sessions, so their acks are sent. */
+void vb_chat_call_begin(void);
+void vb_chat_call_end(void);
+/* 1 while a stop waits for those calls: new events are refused. */
+int vb_chat_draining(void);
+
 chat_sock *vb_chat_sock_ref(chat_sock *cs);
 void vb_chat_sock_unref(chat_sock *cs);
 /* Follows / stops following a hub topic ("channel:<id>", "workspace:<id>"). */

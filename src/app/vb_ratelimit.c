@@ -51,6 +51,16 @@ size_t vb_ratelimit_size(const vb_ratelimit *rl)
     return rl ? vb_map_size(&rl->keys) : 0;
 }
 
+unsigned vb_ratelimit_limit(const vb_ratelimit *rl)
+{
+    return rl ? rl->limit : 0;
+}
+
+unsigned vb_ratelimit_window_ms(const vb_ratelimit *rl)
+{
+    return rl ? rl->window_ms : 60000;
+}
+
 static void list_unlink(vb_ratelimit *rl, entry *e)
 {
     if (e->prev)

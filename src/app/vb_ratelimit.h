@@ -2,7 +2,8 @@
  * Fixed-window request limiter keyed by a short string: a client address, a
  * user id, an account (loop thread only). Memory is bounded: at most max_keys
  * keys are tracked; when a new key arrives at a full table, the key whose
- * window started first is evicted (never the whole table).
+ * window started first is evicted (never the whole table). With REDIS_URL a
+ * limiter can count cluster-wide (vb_ratelimit_hit_shared).
  */
 #ifndef VB_RATELIMIT_H
 #define VB_RATELIMIT_H
@@ -24,5 +25,19 @@ void vb_ratelimit_free(vb_ratelimit *rl);
 unsigned vb_ratelimit_hit(vb_ratelimit *rl, const char *key, uint64_t now_ms);
 /* Number of keys tracked (for tests and metrics). */
 size_t vb_ratelimit_size(const vb_ratelimit *rl);
+/* The limit and the window it was made with. */
+unsigned vb_ratelimit_limit(const vb_ratelimit *rl);
+unsigned vb_ratelimit_window_ms(const vb_ratelimit *rl);
+
+/* The answer of a shared count: 0 allowed, else seconds until the window
+ * ends. */
+typedef void (*vb_ratelimit_cb)(unsigned retry, void *ud);
+/* Counts one request for key cluster-wide (vb_ratelimit_redis.c): with the
+ * Redis bridge up, in Redis under "vibed:rl:<name>:<key>:<window>" (windows
+ * aligned on the clock) and returns 1: cb runs later on the loop (from the
+ * local count if Redis fails meanwhile). Otherwise counts locally at once,
+ * sets *retry and returns 0 (cb is not called). */
+int vb_ratelimit_hit_shared(vb_ratelimit *rl, const char *name, const char *key, uint64_t now_ms,
+                            vb_ratelimit_cb cb, void *ud, unsigned *retry);
 
 #endif

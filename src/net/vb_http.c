@@ -413,13 +413,21 @@ int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, 
     return 0;
 }
 
+void vb_http_server_stop_accepting(vb_http_server *s)
+{
+    if (!s || s->shutting_down || s->accept_stopped) return;
+    s->accept_stopped = 1;
+    uv_close((uv_handle_t *)&s->listener, on_listener_close);
+}
+
 void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg)
 {
     if (s->shutting_down) return;
     s->shutting_down = 1;
     s->shutdown_cb = cb;
     s->shutdown_arg = arg;
-    uv_close((uv_handle_t *)&s->listener, on_listener_close);
+    if (!s->accept_stopped) uv_close((uv_handle_t *)&s->listener, on_listener_close);
+    s->accept_stopped = 1;
     for (vb_http_conn *c = s->conns; c; c = c->next) {
         switch (c->state) {
         case VB_CONN_IDLE:
@@ -438,4 +446,6 @@ void vb_http_server_shutdown(vb_http_server *s, void (*cb)(void *arg), void *arg
             break; /* busy ones drain after their answer; others are ending */
         }
     }
+    /* With the listener already closed and nothing open, it ends here. */
+    vb_http_server_maybe_finish(s);
 }

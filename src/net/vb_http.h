@@ -103,6 +103,10 @@ int vb_http_server_new(vb_http_server **out, uv_loop_t *loop, const char *host, 
 int vb_http_server_port(const vb_http_server *s);
 /* Number of open connections. */
 size_t vb_http_server_connections(const vb_http_server *s);
+/* Stops accepting new connections (the listener closes); the open ones are
+ * served as before. A stop's first step, so a balancer sends new clients to
+ * other instances while this one finishes. */
+void vb_http_server_stop_accepting(vb_http_server *s);
 /* Stops accepting; idle keep-alive connections are closed now, busy ones after
  * their in-flight response is written, taken-over streams (vb_stream.h) after
  * their queued output (bounded by a short linger; their on_close runs). cb

@@ -117,6 +117,7 @@ struct vb_http_server {
     vb_addr_count addrs; /* open connections per client address */
     size_t live_reqs;    /* handed to the handler, not yet answered (conn may be gone) */
     int shutting_down;
+    int accept_stopped; /* the listener is closed (or closing) */
     int listener_open;
     void (*shutdown_cb)(void *arg);
     void *shutdown_arg;

@@ -102,7 +102,15 @@ void vb_eio__close(vb_eio_socket *s, const char *reason, const char *get_pkt)
     s->state = VB_EIO_ST_CLOSED;
     s->reason = reason;
     vb_map_del(&s->srv->sessions, s->sid);
-    if (s->get) answer_get(s, get_pkt ? get_pkt : "1", 1);
+    if (s->get) {
+        /* What is queued goes first (the answers to the last requests),
+         * then the close packet. */
+        const char *pkt = get_pkt ? get_pkt : "1";
+        if (s->out.len && vb_eio_payload_append_raw(&s->out, pkt, 1) == 0)
+            answer_get(s, s->out.p, s->out.len);
+        else
+            answer_get(s, pkt, 1);
+    }
     vb_ws *ws = s->ws, *probe = s->probe;
     s->ws = s->probe = NULL;
     if (ws) vb_ws_close(ws, 1000, "");

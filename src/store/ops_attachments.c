@@ -3,6 +3,7 @@
  * reading chunk by chunk, deleting. Content is stored as chunk rows in the
  * database (BLOB / BYTEA through vb_db's 'B' binding and vb_db_blob).
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "core/vb_common.h"
@@ -116,11 +117,20 @@ int vb_op_attach_abort(vb_op_ctx *c)
 
 int vb_op_attach_cleanup(vb_op_ctx *c)
 {
+    /* Without "before" every unfinished upload goes (one instance: none is
+     * in progress at start); with it only those begun earlier (a cluster:
+     * the other instances' uploads in progress are younger). */
+    json_t *jb = json_object_get(c->args, "before");
+    int64_t before = json_is_integer(jb) ? (int64_t)json_integer_value(jb) : INT64_MAX;
     int rc = vb_db_exec(c->db,
                         "DELETE FROM attachment_chunks WHERE attachment_id IN"
-                        " (SELECT id FROM attachments WHERE state = 'uploading')",
-                        NULL);
-    if (!rc) rc = vb_db_exec(c->db, "DELETE FROM attachments WHERE state = 'uploading'", NULL);
+                        " (SELECT id FROM attachments WHERE state = 'uploading'"
+                        " AND created_at < ?)",
+                        "i", before);
+    if (!rc)
+        rc = vb_db_exec(c->db,
+                        "DELETE FROM attachments WHERE state = 'uploading' AND created_at < ?", "i",
+                        before);
     if (rc) return vb_op_internal(c, rc);
     c->result = json_pack("{s:I}", "deleted", (json_int_t)vb_db_changes(c->db));
     return 0;

@@ -6,7 +6,8 @@
  * of at most VB_ATTACH_CHUNK bytes, in order), finish (records size and
  * SHA-256, state 'ready', activity) or abort (deletes the row and its
  * chunks). Only 'ready' attachments are listed or served; rows left
- * 'uploading' by a crash are deleted at start (vb_op_attach_cleanup).
+ * 'uploading' by a crash are deleted at start (vb_op_attach_cleanup; in a
+ * cluster only those older than any upload in progress can be).
  *
  * Shape (times ISO 8601):
  *   attachment {id, taskId, fileName, contentType, size, sha256, uploaderId, createdAt}
@@ -30,7 +31,8 @@ int vb_op_attach_append(vb_op_ctx *c);
 int vb_op_attach_finish(vb_op_ctx *c);
 /* args {attachmentId}: deletes an unfinished upload and its chunks. */
 int vb_op_attach_abort(vb_op_ctx *c);
-/* args {}: deletes every upload left 'uploading' (run at start). */
+/* args {before?}: deletes every upload left 'uploading' (run at start), or
+ * with before (ms) only those begun before it. */
 int vb_op_attach_cleanup(vb_op_ctx *c);
 
 /* GET /tasks/:id/attachments -> [attachment], oldest first. Members. */
