@@ -415,6 +415,18 @@ def md_section(res):
                 row("saturation: Redis commands per message (all)", ("cluster-fanout", "sat", "redis_per_msg"), "", 2),
                 ["Redis commands per message, one instance (section 2, no `REDIS_URL`)", "0", "0", "", ""]]
         L += [B.table(rows, heads), ""]
+    base, ni = int(CFG["CLUSTER_PORT"]), int(CFG["CLUSTER_INSTANCES"])
+    L += ["Commands of this section:", "", "```sh",
+          "# each vibed instance i (AUTH_RATE_LIMIT=0 ACCESS_TOKEN_TTL=7200 JWT_SECRET=... as above):",
+          f"REDIS_URL=redis://127.0.0.1:$REDIS_PORT build-bench/vibed serve --port $(({base}+i)) --log-level warn "
+          "--database-url postgres://.../vibed_cluster_$PID",
+          "# each peer process i:",
+          f"REDIS_URL=redis://127.0.0.1:$REDIS_PORT PORT=$(({base}+i)) node bench/peer-node/server.js",
+          "# load, per vb-load process j (at most CLUSTER_PER_PROC connections each):",
+          f"build-bench/vb-load chat --ports {','.join(str(base + i) for i in range(ni))} --conns $N "
+          "--tokens $TOKENS --src-base $((100+j)) --src-count 1 --channels $CHANNEL_IDS",
+          "redis-cli -p $REDIS_PORT INFO commandstats   # before and after each fan-out run",
+          "```", ""]
     return L + causes(v, n)
 
 
