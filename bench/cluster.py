@@ -82,6 +82,9 @@ def make_inst_class():
             import subprocess
             import threading
             self.name, self.tmp, self.port, self.pg_db = f"{kind}-{idx}", tmp, port, None
+            with socket.socket() as probe:  # another server there would answer our requests
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    raise RuntimeError(f"port {port} is taken: set CLUSTER_PORT to a free range")
             env = dict(os.environ, AUTH_RATE_LIMIT="0", WRITE_RATE_LIMIT="0", INVITE_RATE_LIMIT="0",
                        MAX_CONNECTIONS_PER_ADDRESS="0", CHAT_RATE_LIMIT="0", ACCESS_TOKEN_TTL="7200",
                        JWT_SECRET=B.SECRET, PORT=str(port), REDIS_URL=os.environ["BENCH_REDIS_URL"])
