@@ -868,7 +868,8 @@ def write_md(res, m, started, wall, cmdline):
 
     L += pg_section(res)
     L += cluster.md_section(res)
-    L += gaps_section(v, n)
+    if any(sc in d for d in (v, n) for sc in SCENARIOS):  # the single-server targets ran
+        L += gaps_section(v, n)
     L += ["## Exact commands", "", "```sh", cmdline,
           "# servers (AUTH_RATE_LIMIT=0 ACCESS_TOKEN_TTL=7200 JWT_SECRET=...):",
           f"build-bench/vibed serve --port {CFG['VIBED_PORT']} --log-level warn --database-url sqlite:$TMP/bench.db",

@@ -257,6 +257,7 @@ def sc_idle(cl, env):
     for i in cl.insts:
         i.close_rest()
     time.sleep(1)
+    load = os.getloadavg()[0]
     before = cl.rss()
     gens, ready, failed, el = spawn(cl, n, cl.ports(), env, env["idle_ch"], "idle")
     try:
@@ -272,7 +273,7 @@ def sc_idle(cl, env):
     finally:
         B.quit_all(gens)
     alive = sum(1 for i in cl.insts if i.proc.poll() is None)
-    return {"conns": n, "instances": len(cl.insts), "ready": ready, "failed": failed, "connect_s": el,
+    return {"loadavg_1m": load, "conns": n, "instances": len(cl.insts), "ready": ready, "failed": failed, "connect_s": el,
             "rss_before_kib": before, "rss_after_kib": after, "rss_end_kib": end,
             "rss_total_after_kib": sum(after), "rss_per_instance_max_kib": max(after),
             "per_conn_bytes": (sum(after) - sum(before)) * 1024 / max(1, ready), "hold_s": hold,
@@ -301,7 +302,8 @@ def sc_fanout(cl, env):
     gens, ready, failed, el = spawn(cl, m, ports, env, env["fan_ch"], "fanout")
     try:
         quiesce(gens)
-        res = {"members": m, "instances": len(ports), "ready": ready, "failed": failed, "senders": k}
+        res = {"members": m, "instances": len(ports), "ready": ready, "failed": failed, "senders": k,
+               "loadavg_1m": os.getloadavg()[0]}
         # Redis traffic with no chat at all (presence refreshes, keep-alives).
         s0 = redis_stats()
         time.sleep(3)
@@ -353,6 +355,8 @@ def md_section(res):
     v, n = res.get("vibed-pg", {}), res.get("node", {})
     if not any(sc in d for d in (v, n) for sc in SCENARIOS):
         return []
+    _RES.clear()
+    _RES.update(res)
 
     def row(label, path, target="", nd=1):
         a, b = g(v, *path), g(n, *path)
@@ -391,7 +395,8 @@ def md_section(res):
                 row("RSS max over hold, all processes (KiB)", ("cluster-idle", "rss_max_kib"), "", 0),
                 row("clients dropped during hold", ("cluster-idle", "closed_during_hold"),
                     "0: " + verdict(g(v, "cluster-idle", "closed_during_hold") == 0), 0),
-                row("server processes alive at the end", ("cluster-idle", "instances_alive"), "", 0)]
+                row("server processes alive at the end", ("cluster-idle", "instances_alive"), "", 0),
+                row("machine load average (1 min) at the start", ("cluster-idle", "loadavg_1m"))]
         per_inst = g(v, "cluster-idle", "rss_after_kib")
         L += [B.table(rows, heads), ""]
         if per_inst:
@@ -408,9 +413,12 @@ def md_section(res):
               f"{CFG['FANOUT_SECONDS']} s each. Redis commands from `INFO commandstats` before and after each run "
               "(every command of every process, presence refreshes included); one instance without `REDIS_URL` "
               "sends none.", ""]
-        rows = [row("members ready", ("cluster-fanout", "ready"), "", 0),
+        errs = [g(v, "cluster-fanout", r, "ack_errors") for r in ("rate", "sat")]
+        rows = [row("machine load average (1 min) at the start", ("cluster-fanout", "loadavg_1m")),
+                row("members ready", ("cluster-fanout", "ready"), "", 0),
                 row("fixed rate: messages sent", ("cluster-fanout", "rate", "sent"), "", 0),
-                row("fixed rate: send errors (acked not ok)", ("cluster-fanout", "rate", "ack_errors"), "0", 0),
+                row("fixed rate: send errors (acked not ok)", ("cluster-fanout", "rate", "ack_errors"),
+                    "0: " + verdict(errs[0] == 0), 0),
                 row("fixed rate: deliveries", ("cluster-fanout", "rate", "received"), "", 0),
                 row("fixed rate: deliveries/s", ("cluster-fanout", "rate", "deliveries_per_s")),
                 row("fixed rate: latency p50 (ms)", ("cluster-fanout", "rate", "deliver_p50_ms"), "", 2),
@@ -422,7 +430,8 @@ def md_section(res):
                     "O(1) in the room size", 2),
                 row("fixed rate: Redis commands per message (all)", ("cluster-fanout", "rate", "redis_per_msg"), "", 2),
                 row("saturation: messages sent", ("cluster-fanout", "sat", "sent"), "", 0),
-                row("saturation: send errors (acked not ok)", ("cluster-fanout", "sat", "ack_errors"), "0", 0),
+                row("saturation: send errors (acked not ok)", ("cluster-fanout", "sat", "ack_errors"),
+                    "0: " + verdict(errs[1] == 0), 0),
                 row("saturation: deliveries", ("cluster-fanout", "sat", "received"), "", 0),
                 ["**saturation: deliveries/s**", fmt(sv), fmt(sn), ratio(sv, sn),
                  ">= 10x peer: " + verdict(sv and sn and sv >= 10 * sn)],
@@ -451,6 +460,9 @@ def md_section(res):
     return L + causes(v, n)
 
 
+_RES = {}  # this run's results, for the single-instance figures
+
+
 def causes(v, n):
     """Why a cluster target is missed in this run (from what the run recorded)."""
     g, fmt, out = B.g, B.fmt, []
@@ -464,15 +476,22 @@ def causes(v, n):
                    "would remove it. Deliveries count only the messages that were stored.")
     pv, pn = g(v, "cluster-idle", "per_conn_bytes"), g(n, "cluster-idle", "per_conn_bytes")
     if pv is not None and pn and pv > pn / 5:
+        one = g(_RES.get("vibed-pg") or _RES.get("vibed") or {}, "idle", "per_conn_bytes")
         out.append(f"- **RSS per client {fmt(pv, 0)} bytes against the peer's {fmt(pn, 0)}.** "
-                   "Besides the per-client state of one instance (section 1), each instance keeps its own "
-                   "copy of the channels and workspaces its clients use and its share of the presence table.")
+                   "A cluster member holds about what one instance holds per client"
+                   + (f" ({fmt(one, 0)} bytes in section 1)" if one else "")
+                   + ": the cluster adds one Redis subscription per channel an instance's clients use and its "
+                   "share of the presence table, not per-client state. Section 1's per-client state is the way "
+                   "down; the peer, at a third of the clients per process, costs less per client than one peer "
+                   "process at 19,000.")
     p99v, p99n = g(v, "cluster-fanout", "rate", "deliver_p99_ms"), g(n, "cluster-fanout", "rate", "deliver_p99_ms")
     if p99v is not None and p99n and p99v > p99n / 5:
         out.append(f"- **fan-out p99 {fmt(p99v, 1)} ms against the peer's {fmt(p99n, 1)} ms.** As in section 2, "
                    "the time is one write system call per member socket on each instance's loop thread; the "
-                   "instances share 2 cores with each other, the generators, PostgreSQL and Redis, so three "
-                   "instances do not write in parallel here.")
+                   "instances share 2 cores with each other, the generators, PostgreSQL and Redis (and, in "
+                   "this run, other workloads: load average "
+                   f"{fmt(g(v, 'cluster-fanout', 'loadavg_1m'), 1)} at the start), so three instances do not "
+                   "write in parallel here.")
     sv, sn = g(v, "cluster-fanout", "sat", "deliveries_per_s"), g(n, "cluster-fanout", "sat", "deliveries_per_s")
     if sv and sn and sv < 10 * sn:
         out.append(f"- **saturation {fmt(sv)} deliveries/s, {sv / sn:.1f}x the peer.** Every message is committed "
