@@ -901,12 +901,17 @@ def main():
     started = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")
     t0 = time.monotonic()
     res = {}
+    m = machine()
+
+    def save():  # after every target: a run stopped by the timeout keeps what it measured
+        with open(os.environ.get("BENCH_JSON", os.path.join(RESULTS, "last.json")), "w") as f:
+            json.dump({"config": CFG, "machine": m, "results": res, "started": started,
+                       "wall_s": time.monotonic() - t0}, f, indent=1)
+
     for t in CFG["BENCH_TARGETS"].split(","):
         res[t] = run_target(t)
+        save()
     wall = time.monotonic() - t0
-    m = machine()
-    with open(os.environ.get("BENCH_JSON", os.path.join(RESULTS, "last.json")), "w") as f:
-        json.dump({"config": CFG, "machine": m, "results": res, "started": started, "wall_s": wall}, f, indent=1)
     cmdline = os.environ.get("BENCH_CMDLINE", "bash bench/run.sh")
     write_md(res, m, started, wall, cmdline)
     log(f"wrote BENCHMARKS.md in {wall / 60:.1f} min")
