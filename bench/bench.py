@@ -26,6 +26,8 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+import cluster
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULTS = {
     "BENCH_TARGETS": "vibed,vibed-pg,node",  # vibed-pg: vibed on PostgreSQL (BENCH_PG_URL)
@@ -53,8 +55,9 @@ DEFAULTS = {
     "REST_SECONDS": "10",            # scenario 5: wrk
     "REST_CONNS": "64",
     "PROFILE": "0",                  # 1: perf record vibed during each scenario
-    "SCENARIOS": "idle,fanout,persist,dash,rest",
+    "SCENARIOS": "idle,fanout,persist,dash,rest,cluster-idle,cluster-fanout",
 }
+DEFAULTS.update(cluster.DEFAULTS)  # CLUSTER_*: the cluster scenarios (bench/cluster.py)
 CFG = {k: os.environ.get(k, v) for k, v in DEFAULTS.items()}
 I = lambda k: int(CFG[k])  # noqa: E731
 F = lambda k: float(CFG[k])  # noqa: E731
@@ -566,6 +569,16 @@ SCENARIOS = {"idle": sc_idle, "fanout": sc_fanout, "persist": sc_persist, "dash"
 
 
 def run_target(name):
+    wanted = CFG["SCENARIOS"].split(",")
+    single = [sc for sc in wanted if sc not in cluster.SCENARIOS]
+    out = {}
+    if single:
+        out = run_single(name, single)
+    out.update(cluster.run_target(name, [sc for sc in wanted if sc in cluster.SCENARIOS]))
+    return out
+
+
+def run_single(name, scenarios):
     tmp = tempfile.mkdtemp(prefix=f"vb-bench-{name}-")
     log(f"== {name}")
     srv = Server(name, tmp)
@@ -573,7 +586,7 @@ def run_target(name):
     try:
         env = setup(srv, tmp)
         out["rss_after_setup_kib"] = srv.rss_kib()
-        for sc in CFG["SCENARIOS"].split(","):
+        for sc in scenarios:
             t0 = time.monotonic()
             log(f"  {name}: scenario {sc}")
             try:
@@ -854,7 +867,9 @@ def write_md(res, m, started, wall, cmdline):
     L += [table(rows), ""]
 
     L += pg_section(res)
-    L += gaps_section(v, n)
+    L += cluster.md_section(res)
+    if any(sc in d for d in (v, n) for sc in SCENARIOS):  # the single-server targets ran
+        L += gaps_section(v, n)
     L += ["## Exact commands", "", "```sh", cmdline,
           "# servers (AUTH_RATE_LIMIT=0 ACCESS_TOKEN_TTL=7200 JWT_SECRET=...):",
           f"build-bench/vibed serve --port {CFG['VIBED_PORT']} --log-level warn --database-url sqlite:$TMP/bench.db",
@@ -886,16 +901,23 @@ def main():
     started = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")
     t0 = time.monotonic()
     res = {}
+    m = machine()
+
+    def save():  # after every target: a run stopped by the timeout keeps what it measured
+        with open(os.environ.get("BENCH_JSON", os.path.join(RESULTS, "last.json")), "w") as f:
+            json.dump({"config": CFG, "machine": m, "results": res, "started": started,
+                       "wall_s": time.monotonic() - t0}, f, indent=1)
+
     for t in CFG["BENCH_TARGETS"].split(","):
         res[t] = run_target(t)
+        save()
     wall = time.monotonic() - t0
-    m = machine()
-    with open(os.environ.get("BENCH_JSON", os.path.join(RESULTS, "last.json")), "w") as f:
-        json.dump({"config": CFG, "machine": m, "results": res, "started": started, "wall_s": wall}, f, indent=1)
     cmdline = os.environ.get("BENCH_CMDLINE", "bash bench/run.sh")
     write_md(res, m, started, wall, cmdline)
     log(f"wrote BENCHMARKS.md in {wall / 60:.1f} min")
 
+
+cluster.bind(sys.modules[__name__])
 
 if __name__ == "__main__":
     main()

@@ -32,11 +32,16 @@ uint64_t vbl_now_ns(void);
 
 typedef enum { VBL_CHAT, VBL_SSE } vbl_mode;
 
+/* Most server ports one process spreads its connections over (--ports). */
+#define VBL_MAX_PORTS 64
+
 /* Options from the command line. */
 typedef struct {
     vbl_mode mode;
     char host[64];
     int port;
+    int ports[VBL_MAX_PORTS]; /* --ports: connection i goes to ports[i % nports] */
+    int nports;
     int src_base; /* source addresses 127.0.0.<src_base> .. + src_count - 1 */
     int src_count;
     int conns;
@@ -64,6 +69,9 @@ typedef struct {
 } vbl_stats;
 
 extern vbl_opts g_opts;
+
+/* The server port of connection idx: --ports round robin, else --port. */
+int vbl_port_of(int idx);
 extern vbl_stats g_stats;
 extern uv_loop_t *g_loop;
 

@@ -482,12 +482,12 @@ static void on_connect(uv_connect_t *req, int status)
             "GET %s/?EIO=4&transport=websocket HTTP/1.1\r\nHost: %s:%d\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             "Sec-WebSocket-Key: dmJsb2FkLWJlbmNoLWtleQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            g_opts.ws_path, g_opts.host, g_opts.port);
+            g_opts.ws_path, g_opts.host, vbl_port_of(c->idx));
     } else {
         n = snprintf(rq, sizeof rq,
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: text/event-stream\r\n"
                      "Authorization: Bearer %s\r\n\r\n",
-                     g_opts.sse_path, g_opts.host, g_opts.port,
+                     g_opts.sse_path, g_opts.host, vbl_port_of(c->idx),
                      g_opts.tokens[c->idx % g_opts.ntokens]);
     }
     c->state = C_HTTP;
@@ -525,7 +525,7 @@ static void launch(int idx)
         return;
     }
     struct sockaddr_in dst;
-    uv_ip4_addr(g_opts.host, g_opts.port, &dst);
+    uv_ip4_addr(g_opts.host, vbl_port_of(idx), &dst);
     c->creq.data = c;
     int r = uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&dst, on_connect);
     if (r) conn_close(c, uv_strerror(r));

@@ -1,7 +1,7 @@
 /*
  * vb-load main: options, the stdin control channel, the JSON reports.
  *
- * vb-load chat|sse --port P [--host 127.0.0.1] [--src-base 1] [--src-count 1]
+ * vb-load chat|sse --port P | --ports P1,P2,... [--host 127.0.0.1] [--src-base 1] [--src-count 1]
  *   --conns N [--concurrency 256] --tokens FILE [--channels ID,ID,...]
  *   [--sse-path /api/v1/projects/ID/stats/live] [--ws-path /ws] [--nsp /chat]
  *
@@ -24,6 +24,29 @@
 vbl_opts g_opts;
 vbl_stats g_stats;
 uv_loop_t *g_loop;
+
+int vbl_port_of(int idx)
+{
+    return g_opts.nports ? g_opts.ports[idx % g_opts.nports] : g_opts.port;
+}
+
+/* Parses --ports P1,P2,...: 0 on success, -1 on a bad or too long list. */
+static int load_ports(const char *list)
+{
+    const char *p = list;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65535 || g_opts.nports == VBL_MAX_PORTS) return -1;
+        g_opts.ports[g_opts.nports++] = (int)v;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return -1;
+        p = end;
+    }
+    return g_opts.nports ? 0 : -1;
+}
 
 static uv_pipe_t g_stdin;
 static char g_line[4096];
@@ -154,11 +177,11 @@ static void load_channels(char *list)
 
 static void usage(void)
 {
-    fprintf(
-        stderr,
-        "usage: vb-load chat|sse --port P --conns N --tokens FILE [--channels A,B] [--sse-path P]\n"
-        "  [--host H] [--src-base B] [--src-count C] [--concurrency K] [--ws-path /ws] [--nsp "
-        "/chat]\n");
+    fprintf(stderr,
+            "usage: vb-load chat|sse --port P|--ports P1,P2 --conns N --tokens FILE [--channels "
+            "A,B] [--sse-path P]\n"
+            "  [--host H] [--src-base B] [--src-count C] [--concurrency K] [--ws-path /ws] [--nsp "
+            "/chat]\n");
     exit(2);
 }
 
@@ -171,17 +194,32 @@ int main(int argc, char **argv)
     snprintf(g_opts.ws_path, sizeof g_opts.ws_path, "/ws");
     snprintf(g_opts.nsp, sizeof g_opts.nsp, "/chat");
     g_opts.src_base = 1, g_opts.src_count = 1, g_opts.concurrency = 256;
-    static struct option lo[] = {
-        {"port", 1, 0, 'p'},      {"host", 1, 0, 'h'},     {"src-base", 1, 0, 'b'},
-        {"src-count", 1, 0, 'c'}, {"conns", 1, 0, 'n'},    {"concurrency", 1, 0, 'k'},
-        {"tokens", 1, 0, 't'},    {"channels", 1, 0, 'C'}, {"sse-path", 1, 0, 's'},
-        {"ws-path", 1, 0, 'w'},   {"nsp", 1, 0, 'N'},      {0, 0, 0, 0}};
+    static struct option lo[] = {{"port", 1, 0, 'p'},
+                                 {"host", 1, 0, 'h'},
+                                 {"src-base", 1, 0, 'b'},
+                                 {"src-count", 1, 0, 'c'},
+                                 {"conns", 1, 0, 'n'},
+                                 {"concurrency", 1, 0, 'k'},
+                                 {"tokens", 1, 0, 't'},
+                                 {"channels", 1, 0, 'C'},
+                                 {"sse-path", 1, 0, 's'},
+                                 {"ws-path", 1, 0, 'w'},
+                                 {"nsp", 1, 0, 'N'},
+                                 {"ports", 1, 0, 'P'},
+                                 {0, 0, 0, 0}};
     int o;
     optind = 2;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (o) {
         case 'p':
             g_opts.port = atoi(optarg);
+            break;
+        case 'P':
+            if (load_ports(optarg)) {
+                fprintf(stderr, "vb-load: --ports wants 1..%d ports separated by commas\n",
+                        VBL_MAX_PORTS);
+                return 2;
+            }
             break;
         case 'h':
             snprintf(g_opts.host, sizeof g_opts.host, "%s", optarg);
@@ -220,6 +258,7 @@ int main(int argc, char **argv)
             usage();
         }
     }
+    if (!g_opts.port && g_opts.nports) g_opts.port = g_opts.ports[0];
     if (!g_opts.port || !g_opts.ntokens || g_opts.src_count < 1 || g_opts.concurrency < 1) usage();
     if (g_opts.mode == VBL_CHAT && !g_opts.nchannels) usage();
     if (g_opts.mode == VBL_SSE && !g_opts.sse_path[0]) usage();

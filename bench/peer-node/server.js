@@ -19,8 +19,18 @@ const SECRET = process.env.JWT_SECRET || 'bench-secret-bench-secret-bench-secret
 const TTL = Number(process.env.ACCESS_TOKEN_TTL || 3600);
 const STATS_INTERVAL_MS = Number(process.env.STATS_INTERVAL_MS || 10000);
 
+// Cluster mode (REDIS_URL set): rooms span the processes through
+// @socket.io/redis-adapter, while users, workspaces and channels stay in each
+// process's memory. The benchmark driver replays the same setup requests, in
+// the same order, on every process, so ids come from a counter alone and are
+// the same everywhere (a token signed by one process names a user that every
+// process knows). Message ids carry the port so they stay unique.
+const CLUSTER = Boolean(process.env.REDIS_URL);
 let seq = 0;
-const newId = () => Date.now().toString(36) + (++seq).toString(36).padStart(6, '0');
+let msgSeq = 0;
+const newId = () =>
+  CLUSTER ? 'c' + (++seq).toString(36).padStart(8, '0') : Date.now().toString(36) + (++seq).toString(36).padStart(6, '0');
+const newMessageId = () => (CLUSTER ? `m${PORT}-${(++msgSeq).toString(36).padStart(8, '0')}` : newId());
 
 // In-memory storage.
 const users = new Map(); // id -> user
@@ -296,7 +306,7 @@ chat.on('connection', (socket) => {
     if (typeof content !== 'string' || content.length < 1 || content.length > 10000)
       return refuse(socket, ack, 'VALIDATION_ERROR', 'content must be 1..10000 characters');
     const m = {
-      messageId: newId(), channelId: c.id, senderId: u.id, senderName: nameOf(u), content,
+      messageId: newMessageId(), channelId: c.id, senderId: u.id, senderName: nameOf(u), content,
       createdAt: new Date().toISOString(),
     };
     c.messages.push({ id: m.messageId, ...m });
@@ -332,8 +342,22 @@ chat.on('connection', (socket) => {
   });
 });
 
-server.listen(PORT, HOST, () => {
-  console.error(JSON.stringify({ msg: 'listening', port: server.address().port }));
+async function start() {
+  if (CLUSTER) {
+    const { createClient } = require('redis');
+    const { createAdapter } = require('@socket.io/redis-adapter');
+    const pub = createClient({ url: process.env.REDIS_URL });
+    const sub = pub.duplicate();
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  server.listen(PORT, HOST, () => {
+    console.error(JSON.stringify({ msg: 'listening', port: server.address().port, cluster: CLUSTER }));
+  });
+}
+start().catch((err) => {
+  console.error(err);
+  process.exit(1);
 });
 process.on('SIGTERM', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
