@@ -36,4 +36,17 @@ int vb_hub_bridge_ready(void);
  * VB_EBUSY when Redis is not connected (fn is then not called). */
 int vb_hub_bridge_command(redisCallbackFn *fn, void *ud, const char *fmt, ...);
 
+/* Calls fn(ud, 1) once the SUBSCRIBE of topic's channel is confirmed, or
+ * fn(ud, 0) after timeout_ms or when Redis goes away or the bridge stops;
+ * returns 0 then. Returns 1 (fn not called) when there is nothing to wait
+ * for: confirmed already, Redis down, no REDIS_URL, or topic not wanted. */
+int vb_hub_bridge_when_subscribed(const char *topic, unsigned timeout_ms,
+                                  void (*fn)(void *ud, int subscribed), void *ud);
+#define VB_HUB_BRIDGE_RESYNC_MAX 4 /* callbacks vb_hub_bridge_on_resync keeps */
+/* fn is called each time this instance's pair comes up (again) with every
+ * channel resubscribed, and each time another instance's does (its publishes
+ * may have been lost while it was away): the rooms catch up from the
+ * database. Set by the app (the hub never reads the store); each fn once. */
+void vb_hub_bridge_on_resync(void (*fn)(void));
+
 #endif
