@@ -7,9 +7,12 @@
  * through the hub and Redis. Each channel topic followed here keeps:
  * - base: every event of the channel with a seq <= base was delivered here,
  *   or was committed before the topic's first local join (the log's head
- *   then): a live one that comes late is dropped;
- * - the seqs delivered here after base, the newest VB_CHAT_DEDUPE_MAX of them
- *   (an older one evicted raises base);
+ *   then); a catch-up reads after it;
+ * - the seqs delivered here, the newest VB_CHAT_DEDUPE_MAX of them (a ring
+ *   that grows with the traffic); a live event whose seq is there is a
+ *   duplicate. One evicted while the bridge is up raises base (its
+ *   predecessors arrived, or arrive live); while it is down base stays, so
+ *   a catch-up may deliver an evicted one again rather than lose others;
  * - while a catch-up read is in flight, the live events that arrive (at most
  *   VB_CHAT_CATCHUP_HOLD_MAX; more go out at once).
  * A live event whose seq was delivered is dropped. A catch-up reads the
@@ -34,14 +37,17 @@ struct chat_catchup {
     chat_catchup *next, **pprev; /* every open state, for a resync */
     char room[VB_HUB_TOPIC_MAX];
     int64_t base;
-    int has_base; /* base told by a join or a recovery (else the known head) */
-    int64_t seen[VB_CHAT_DEDUPE_MAX];
-    size_t nseen, pos;
-    int running, again, closed;
-    json_t *held; /* array of {seq, type, data} */
+    int has_base;  /* base told by a join or a recovery (else the known head) */
+    int64_t *seen; /* ring of cap entries, nseen used, pos the oldest once full */
+    size_t nseen, cap, pos;
+    int running, again, closed, queued;
+    chat_catchup *qnext; /* in the queue of reads waiting for a slot */
+    json_t *held;        /* array of {seq, type, data} */
 };
 
 static chat_catchup *g_all;
+static chat_catchup *g_qhead, *g_qtail; /* reads waiting (VB_CHAT_CATCHUP_PARALLEL) */
+static unsigned g_reading;
 static int64_t g_head; /* the greatest seq known here */
 
 static void note_head(int64_t seq)
@@ -67,6 +73,7 @@ chat_catchup *vb_chat_catchup_open(const char *room)
 static void cu_free(chat_catchup *cu)
 {
     json_decref(cu->held);
+    free(cu->seen);
     free(cu);
 }
 
@@ -77,8 +84,8 @@ void vb_chat_catchup_close(chat_catchup *cu)
     if (cu->next) cu->next->pprev = cu->pprev;
     cu->next = NULL;
     cu->pprev = &cu->next;
-    if (cu->running)
-        cu->closed = 1; /* freed when its read completes */
+    if (cu->running || cu->queued)
+        cu->closed = 1; /* freed when its read completes or leaves the queue */
     else
         cu_free(cu);
 }
@@ -93,7 +100,6 @@ void vb_chat_catchup_base(chat_catchup *cu, int64_t head)
 
 static int was_seen(const chat_catchup *cu, int64_t seq)
 {
-    if (seq <= cu->base) return 1;
     for (size_t i = 0; i < cu->nseen; i++)
         if (cu->seen[i] == seq) return 1;
     return 0;
@@ -102,21 +108,30 @@ static int was_seen(const chat_catchup *cu, int64_t seq)
 static void mark_seen(chat_catchup *cu, int64_t seq)
 {
     note_head(seq);
-    if (cu->nseen < VB_CHAT_DEDUPE_MAX) {
+    if (cu->nseen == cu->cap && cu->cap < VB_CHAT_DEDUPE_MAX) {
+        size_t cap = cu->cap ? cu->cap * 2 : 16;
+        int64_t *v = realloc(cu->seen, cap * sizeof *v);
+        if (v) {
+            cu->seen = v;
+            cu->cap = cap;
+        }
+    }
+    if (cu->nseen < cu->cap) {
         cu->seen[cu->nseen++] = seq;
         return;
     }
-    /* The oldest entry goes; nothing at or below it is tracked any more. */
-    if (cu->seen[cu->pos] > cu->base) cu->base = cu->seen[cu->pos];
+    if (!cu->cap) return;
+    /* Full: the oldest entry goes. */
+    if (vb_hub_bridge_ready() && cu->seen[cu->pos] > cu->base) cu->base = cu->seen[cu->pos];
     cu->seen[cu->pos] = seq;
-    cu->pos = (cu->pos + 1) % VB_CHAT_DEDUPE_MAX;
+    cu->pos = (cu->pos + 1) % cu->cap;
 }
 
 int vb_chat_catchup_admit(chat_catchup *cu, int64_t seq, const char *type, json_t *data)
 {
     if (!cu || seq <= 0) return 1;
     if (was_seen(cu, seq)) return 0;
-    if (cu->running) {
+    if (cu->running || cu->queued) {
         if (!cu->held) cu->held = json_array();
         if (cu->held && json_array_size(cu->held) < VB_CHAT_CATCHUP_HOLD_MAX &&
             json_array_append_new(cu->held, json_pack("{s:I,s:s,s:O}", "seq", (json_int_t)seq,
@@ -155,10 +170,13 @@ static void deliver_list(chat_catchup *cu, json_t *list)
 }
 
 static void run(chat_catchup *cu);
+static void pump(void);
 
 static void on_read(const vb_store_res *res, void *ud)
 {
     chat_catchup *cu = ud;
+    g_reading--;
+    pump();
     if (cu->closed) {
         cu_free(cu);
         return;
@@ -201,12 +219,9 @@ static void on_read(const vb_store_res *res, void *ud)
     if (cu->again) run(cu);
 }
 
-static void run(chat_catchup *cu)
+/* Starts cu's read now (a slot is free). */
+static void start(chat_catchup *cu)
 {
-    if (cu->running) {
-        cu->again = 1;
-        return;
-    }
     cu->again = 0;
     vb_app *app = vb_app_current();
     json_t *args = json_pack("{s:s,s:I,s:i}", "channelId", cu->room + 8, "after",
@@ -216,14 +231,53 @@ static void run(chat_catchup *cu)
         return;
     }
     cu->running = 1;
+    g_reading++;
     if (vb_store_submit(app->store, vb_op_chat_catchup, 0, args, on_read, cu) != 0) {
         vb_log(VB_LOG_WARN, "chat: catch-up of %s not submitted", cu->room);
+        g_reading--;
         cu->running = 0;
         json_t *held = cu->held;
         cu->held = NULL;
         deliver_list(cu, held);
         json_decref(held);
     }
+}
+
+/* Starts the queued reads while slots are free. */
+static void pump(void)
+{
+    while (g_qhead && g_reading < VB_CHAT_CATCHUP_PARALLEL) {
+        chat_catchup *cu = g_qhead;
+        g_qhead = cu->qnext;
+        if (!g_qhead) g_qtail = NULL;
+        cu->qnext = NULL;
+        cu->queued = 0;
+        if (cu->closed)
+            cu_free(cu);
+        else
+            start(cu);
+    }
+}
+
+/* Reads cu's room now, or when a slot is free; once more after the read in
+ * flight if there is one. Live events are held from now on. */
+static void run(chat_catchup *cu)
+{
+    if (cu->running || cu->queued) {
+        if (cu->running) cu->again = 1;
+        return;
+    }
+    if (g_reading < VB_CHAT_CATCHUP_PARALLEL) {
+        start(cu);
+        return;
+    }
+    cu->queued = 1;
+    cu->running = 0;
+    if (g_qtail)
+        g_qtail->qnext = cu;
+    else
+        g_qhead = cu;
+    g_qtail = cu;
 }
 
 void vb_chat_catchup_room(chat_catchup *cu)

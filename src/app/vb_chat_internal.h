@@ -48,12 +48,14 @@ typedef struct chat_topic {
 
 /* Catch-up after a Redis outage (vb_chat_catchup.c). Limits: the delivered
  * seqs remembered per channel (dedupe: a later duplicate of an older one is
- * not recognised), the events read per database call, and the live events
- * held per channel while a catch-up read is in flight (more are delivered
- * at once, perhaps out of order). */
-#define VB_CHAT_DEDUPE_MAX 256
+ * not recognised), the events read per database call, the live events held
+ * per channel while its catch-up is queued or in flight (more are delivered
+ * at once, perhaps out of order), and the catch-up reads in flight at once
+ * (the others wait their turn, so a resync does not fill the store's queue). */
+#define VB_CHAT_DEDUPE_MAX 1024
 #define VB_CHAT_CATCHUP_PAGE 500
 #define VB_CHAT_CATCHUP_HOLD_MAX 1000
+#define VB_CHAT_CATCHUP_PARALLEL 8
 /* How long a channel:join waits for its new topic's SUBSCRIBE before its ack. */
 #define VB_CHAT_JOIN_SUBSCRIBE_WAIT_MS 2000
 /* How long the event log is kept for catch-up when recovery is off. */

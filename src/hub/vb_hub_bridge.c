@@ -213,7 +213,8 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *ud)
         g.backoff_ms = BACKOFF_MIN_MS;
         if (g.cmd_ok) went_up();
     } else if (strcmp(kind, "subscribe") == 0) {
-        if (json_integer_value(json_object_get(g.chans, chan)) == CH_SUBSCRIBED) {
+        json_int_t st = json_integer_value(json_object_get(g.chans, chan));
+        if (st == CH_SUBSCRIBED || st == CH_IDLE) {
             json_object_set_new(g.confirmed, chan, json_true());
             waiters_wake(chan, 1);
         }
