@@ -12,7 +12,10 @@
  * Two connections: one for commands, one for subscriptions. When Redis goes
  * away both are dropped and made again with a backoff (100 ms doubling to
  * 5 s); the subscriptions are then made again from the hub's topics, and
- * the cluster presence (vb_presence_bridge.c) announces itself again.
+ * the cluster presence (vb_presence_bridge.c) announces itself again. Once
+ * every channel is confirmed the instance says so on "vibed:resync", and
+ * each instance (this one, and every other that hears it) calls its resync
+ * callbacks: the app catches its rooms and stats up from the database.
  */
 #ifndef VB_HUB_BRIDGE_H
 #define VB_HUB_BRIDGE_H
