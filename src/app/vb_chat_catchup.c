@@ -155,7 +155,7 @@ static void deliver_list(chat_catchup *cu, json_t *list)
 {
     size_t n = json_array_size(list);
     json_t **v = n ? malloc(n * sizeof *v) : NULL;
-    if (n && !v) return;
+    if (!v) return;
     for (size_t i = 0; i < n; i++)
         v[i] = json_array_get(list, i);
     qsort(v, n, sizeof *v, by_seq);
