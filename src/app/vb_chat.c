@@ -65,7 +65,13 @@ int vb_chat_topic_hold(const char *name)
         return VB_ENOMEM;
     }
     t->users = 1;
+    t->cu = vb_chat_catchup_open(name);
     return 0;
+}
+
+chat_topic *vb_chat_topic_find(const char *name)
+{
+    return vb_map_get(&g_topics, name);
 }
 
 void vb_chat_topic_release(const char *name)
@@ -74,6 +80,7 @@ void vb_chat_topic_release(const char *name)
     if (!t || --t->users > 0) return;
     vb_map_del(&g_topics, t->name);
     vb_hub_unsubscribe(&t->sub);
+    vb_chat_catchup_close(t->cu);
     free(t->name);
     free(t);
 }
@@ -354,6 +361,7 @@ int vb_chat_start(vb_app *app)
     vb_sio_nsp_handlers h = {on_connect, vb_chat_on_event, on_disconnect};
     vb_chat_nsp = vb_sio_nsp_new(g_srv, "/chat", &h, app);
     if (!vb_chat_nsp) return VB_ENOMEM;
+    vb_chat_catchup_start();
     return vb_chat_recovery_start(app->loop);
 }
 

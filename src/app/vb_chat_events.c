@@ -6,6 +6,7 @@
 #include "app/vb_chat_internal.h"
 #include "app/vb_reply.h"
 #include "core/vb_common.h"
+#include "hub/vb_hub_bridge.h"
 #include "store/vb_ops_chat.h"
 
 #include <stdlib.h>
@@ -97,6 +98,28 @@ static const char *id_field(json_t *o, const char *key)
 
 /* ---- channel:join -------------------------------------------------------- */
 
+static void join_ack(chat_call *c)
+{
+    if (!c->cs->gone) {
+        vb_chat_ok(c->ack, json_pack("{s:s}", "channelId", c->channel_id));
+        c->ack = NULL;
+    }
+    call_free(c);
+}
+
+/* The join's topic is subscribed in Redis (or the wait is over): what was
+ * committed between the join's check and the subscription is caught up
+ * from the database, and the join acked. */
+static void on_join_subscribed(void *ud, int subscribed)
+{
+    chat_call *c = ud;
+    char room[VB_HUB_TOPIC_MAX];
+    vb_hub_topic(room, VB_HUB_CHANNEL, c->channel_id);
+    chat_topic *t = vb_chat_topic_find(room);
+    if (subscribed && t) vb_chat_catchup_room(t->cu);
+    join_ack(c);
+}
+
 static void on_joined(const vb_store_res *res, void *ud)
 {
     chat_call *c = ud;
@@ -117,12 +140,20 @@ static void on_joined(const vb_store_res *res, void *ud)
             return;
         }
         json_object_set_new(cs->channels, c->channel_id, json_string(wid ? wid : ""));
+        chat_topic *t = vb_chat_topic_find(room);
+        if (t)
+            vb_chat_catchup_base(t->cu,
+                                 json_integer_value(json_object_get(res->result, "logHead")));
         vb_chat_announce(room, cs, "channel:user_joined",
                          json_pack("{s:s,s:s}", "channelId", c->channel_id, "userId", cs->user_id));
     }
-    vb_chat_ok(c->ack, json_pack("{s:s}", "channelId", c->channel_id));
-    c->ack = NULL;
-    call_free(c);
+    /* In a cluster, a topic new here is acked once its SUBSCRIBE is
+     * confirmed (or after a bounded wait): a message sent elsewhere right
+     * after the ack reaches the socket. */
+    if (vb_hub_bridge_when_subscribed(room, VB_CHAT_JOIN_SUBSCRIBE_WAIT_MS, on_join_subscribed,
+                                      c) == 0)
+        return;
+    join_ack(c);
 }
 
 static void ev_join(chat_sock *cs, json_t *p, vb_sio_ack *ack)

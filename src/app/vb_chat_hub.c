@@ -191,7 +191,6 @@ static void emit_to_room(const char *topic, const char *event, json_t *data)
 void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t *data, void *ud)
 {
     (void)sub;
-    (void)ud;
     if (strncmp(type, "presence:", 9) == 0) {
         on_presence(topic, type, data);
         return;
@@ -240,20 +239,29 @@ void vb_chat_on_hub(vb_hub_sub *sub, const char *topic, const char *type, json_t
         strcmp(type, "message:deleted"))
         return;
     /* The socket that made the change is left out of the room broadcast; a
-     * new message is then echoed to it once, joined or not. The event's
-     * position in the log is its offset, the last argument (recovery). A
-     * change made on another instance has no origin socket here. */
+     * new message is then echoed to it once, joined or not. A change made on
+     * another instance has no origin socket here. In a cluster, a change
+     * already delivered (or held for a catch-up in flight) stops here. */
+    chat_topic *t = ud;
+    if (t && !vb_chat_catchup_admit(t->cu, vb_hub_seq(), type, data)) return;
     vb_sio_socket *origin = vb_hub_origin_local() ? vb_chat_socket_by_id(vb_hub_origin()) : NULL;
+    vb_chat_room_change(topic, type, data, vb_hub_seq(), origin);
+}
+
+void vb_chat_room_change(const char *room, const char *type, json_t *data, int64_t seq,
+                         vb_sio_socket *origin)
+{
+    /* The event's position in the log is its offset, the last argument
+     * (recovery). */
     char buf[VB_CHAT_ARGS_STACK];
     size_t len;
-    int64_t seq = vb_hub_seq();
     char *text = vb_chat_args_offset(json_incref(data), seq > 0 && vb_chat_recovery_on() ? seq : -1,
                                      buf, sizeof buf, &len);
     if (!text) return;
     vb_sio_out *out = vb_sio_out_event(vb_chat_nsp, type, text, len, NULL, 0);
     vb_chat_args_free(text, buf);
     if (!out) return;
-    vb_sio_out_broadcast(out, topic, origin);
+    vb_sio_out_broadcast(out, room, origin);
     if (origin && strcmp(type, "message:new") == 0) vb_sio_out_send(out, origin);
     vb_sio_out_unref(out);
 }

@@ -14,6 +14,7 @@
 #define VB_CHAT_MAX_INFLIGHT 64
 
 typedef struct chat_rate chat_rate;
+typedef struct chat_catchup chat_catchup;
 
 /* One connected (or connecting) chat socket. Refcounted: each store call in
  * flight holds a reference, so a socket that disconnects meanwhile is freed
@@ -41,8 +42,45 @@ typedef struct chat_sock {
 typedef struct chat_topic {
     vb_hub_sub sub;
     char *name;
-    unsigned users; /* local rooms/sockets interested */
+    unsigned users;   /* local rooms/sockets interested */
+    chat_catchup *cu; /* a channel's catch-up state in a cluster, else NULL */
 } chat_topic;
+
+/* Catch-up after a Redis outage (vb_chat_catchup.c). Limits: the delivered
+ * seqs remembered per channel (dedupe: a later duplicate of an older one is
+ * not recognised), the events read per database call, the live events held
+ * per channel while its catch-up is queued or in flight (more are delivered
+ * at once, perhaps out of order), and the catch-up reads in flight at once
+ * (the others wait their turn, so a resync does not fill the store's queue). */
+#define VB_CHAT_DEDUPE_MAX 1024
+#define VB_CHAT_CATCHUP_PAGE 500
+#define VB_CHAT_CATCHUP_HOLD_MAX 1000
+#define VB_CHAT_CATCHUP_PARALLEL 8
+/* How long a channel:join waits for its new topic's SUBSCRIBE before its ack. */
+#define VB_CHAT_JOIN_SUBSCRIBE_WAIT_MS 2000
+/* How long the event log is kept for catch-up when recovery is off. */
+#define VB_CHAT_CATCHUP_KEEP_MS 600000
+
+/* The state of channel topic room (NULL for other topics and without a
+ * cluster). */
+chat_catchup *vb_chat_catchup_open(const char *room);
+void vb_chat_catchup_close(chat_catchup *cu);
+/* The log's head when the room was first joined here (its first call wins). */
+void vb_chat_catchup_base(chat_catchup *cu, int64_t head);
+/* A live message change with seq for the room: 1 to deliver it now, 0 when
+ * it was delivered already or is held for a catch-up in flight. */
+int vb_chat_catchup_admit(chat_catchup *cu, int64_t seq, const char *type, json_t *data);
+/* Catches one room up (after its SUBSCRIBE is confirmed). */
+void vb_chat_catchup_room(chat_catchup *cu);
+/* Asks the cluster bridge for its resyncs (at start). */
+void vb_chat_catchup_start(void);
+/* The followed topic name, or NULL. */
+chat_topic *vb_chat_topic_find(const char *name);
+/* Broadcasts message change type (data borrowed, offset seq) to room, but
+ * origin (NULL: none), and echoes a new message to origin once
+ * (vb_chat_hub.c). */
+void vb_chat_room_change(const char *room, const char *type, json_t *data, int64_t seq,
+                         vb_sio_socket *origin);
 
 extern vb_sio_nsp *vb_chat_nsp;
 

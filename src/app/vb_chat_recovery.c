@@ -154,6 +154,8 @@ void vb_chat_recovery_restore(chat_sock *cs, json_t *result)
         char room[VB_HUB_TOPIC_MAX];
         vb_hub_topic(room, VB_HUB_CHANNEL, cid);
         if (vb_sio_join(s, room) != 0 || vb_chat_topic_hold(room) != 0) continue;
+        chat_topic *t = vb_chat_topic_find(room);
+        if (t) vb_chat_catchup_base(t->cu, json_integer_value(json_object_get(result, "head")));
         json_object_set(cs->channels, cid, json_object_get(v, "workspaceId"));
         vb_chat_announce(room, cs, "channel:user_joined",
                          json_pack("{s:s,s:s}", "channelId", cid, "userId", cs->user_id));
@@ -218,7 +220,8 @@ static void on_prune(uv_timer_t *t)
     (void)t;
     vb_app *app = vb_app_current();
     if (!app) return;
-    json_t *args = json_pack("{s:I,s:I}", "window", (json_int_t)window_ms(), "idleMax",
+    int64_t w = window_ms() > 0 ? window_ms() : VB_CHAT_CATCHUP_KEEP_MS;
+    json_t *args = json_pack("{s:I,s:I}", "window", (json_int_t)w, "idleMax",
                              (json_int_t)VB_CHAT_SESSION_IDLE_MAX_MS);
     if (args) vb_store_submit(app->store, vb_op_chat_prune, VB_STORE_WRITE, args, NULL, NULL);
 }
@@ -226,6 +229,9 @@ static void on_prune(uv_timer_t *t)
 int vb_chat_recovery_start(uv_loop_t *loop)
 {
     int64_t w = window_ms();
+    vb_app *app = vb_app_current();
+    /* A cluster's rooms catch up from the log after a Redis outage. */
+    if (w <= 0 && app && app->cfg.redis_url[0]) w = VB_CHAT_CATCHUP_KEEP_MS;
     vb_op_chat_log_enable(w > 0);
     if (w <= 0) return 0;
     uint64_t every = (uint64_t)(w / 2 < 1000 ? 1000 : w / 2 > 60000 ? 60000 : w / 2);

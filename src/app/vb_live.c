@@ -28,6 +28,7 @@
 #include "core/vb_log.h"
 #include "core/vb_map.h"
 #include "hub/vb_hub.h"
+#include "hub/vb_hub_bridge.h"
 #include "hub/vb_presence.h"
 #include "net/vb_sse.h"
 #include "store/vb_ops_live.h"
@@ -41,11 +42,15 @@ static vb_map g_groups; /* group_key -> live_group */
 static unsigned g_coalesce_ms = VB_LIVE_COALESCE_MS, g_refresh_ms = VB_LIVE_REFRESH_MS,
                 g_keepalive_ms = VB_LIVE_KEEPALIVE_MS;
 
-/* Reads the interval overrides from the environment once. */
+static void on_resync(void);
+
+/* Reads the interval overrides from the environment once (and asks the
+ * cluster bridge for its resyncs). */
 void vb_live_load_config(void)
 {
     static int done;
     if (done) return;
+    vb_hub_bridge_on_resync(on_resync);
     done = 1;
     const struct {
         const char *name;
@@ -324,6 +329,27 @@ static void on_group_ws_event(vb_hub_sub *sub, const char *topic, const char *ty
                               void *ud)
 {
     (void)membership_event(ud, type, data);
+}
+
+/* ---- after a Redis outage ---------------------------------------------------- */
+
+static int resync_each(const char *key, void *val, void *ud)
+{
+    (void)key;
+    (void)ud;
+    live_group *g = val;
+    if (g->kind == VB_LIVE_PROJECT_STATS)
+        vb_live_group_reload(g); /* task changes of other instances may be lost */
+    else if (g->kind == VB_LIVE_WS_STATS)
+        group_changed(g); /* the online count as the cluster presence has it now */
+    return 0;
+}
+
+/* The cluster bridge is up again (here or on another instance): counts kept
+ * from events are recomputed from the database, online counts pushed again. */
+static void on_resync(void)
+{
+    (void)vb_map_each(&g_groups, resync_each, NULL);
 }
 
 /* ---- groups ---------------------------------------------------------------- */

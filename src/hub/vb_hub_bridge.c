@@ -32,6 +32,10 @@
 /* hiredis' libuv adapter drops a failed connect silently: a pair that is not
  * up within this time is given up and made again. */
 #define CONNECT_TIMEOUT_MS 1000
+/* An instance whose pair is up (again) says so here; every instance then
+ * catches its rooms up from the database (vb_hub_bridge_on_resync). It is
+ * also subscribed last, so its confirmation confirms every channel before. */
+#define RESYNC_CHANNEL "vibed:resync"
 
 enum { CH_SUBSCRIBED = 1, CH_IDLE, CH_LEAVING, CH_REJOIN };
 
@@ -45,8 +49,29 @@ static struct {
     unsigned backoff_ms;
     uv_timer_t retry, sweep, watchdog;
     json_t *chans;
+    json_t *confirmed; /* channel -> true once its SUBSCRIBE is confirmed */
+    struct waiter *waiters;
     char inst[33];
 } g;
+
+/* Kept apart from g: set before the start. */
+static void (*g_on_resync[VB_HUB_BRIDGE_RESYNC_MAX])(void);
+static size_t g_n_resync;
+
+static void resync_local(void)
+{
+    for (size_t i = 0; i < g_n_resync; i++)
+        g_on_resync[i]();
+}
+
+/* A wait for a channel's SUBSCRIBE confirmation (vb_hub_bridge_when_subscribed). */
+typedef struct waiter {
+    uv_timer_t timer;
+    struct waiter *next, **pprev;
+    void (*fn)(void *ud, int subscribed);
+    void *ud;
+    char chan[512];
+} waiter;
 
 static void lost(const redisAsyncContext *ac);
 static void on_retry(uv_timer_t *t);
@@ -79,6 +104,78 @@ int vb_hub_bridge_command(redisCallbackFn *fn, void *ud, const char *fmt, ...)
 
 /* ---- the subscription connection ------------------------------------------ */
 
+static void on_waiter_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Ends w: unlinked, its callback called once, its timer closed. */
+static void waiter_end(waiter *w, int subscribed)
+{
+    *w->pprev = w->next;
+    if (w->next) w->next->pprev = w->pprev;
+    uv_timer_stop(&w->timer);
+    w->fn(w->ud, subscribed);
+    uv_close((uv_handle_t *)&w->timer, on_waiter_closed);
+}
+
+static void on_waiter_timeout(uv_timer_t *t)
+{
+    waiter_end(t->data, 0);
+}
+
+/* Ends the waits for chan (NULL: every wait). */
+static void waiters_wake(const char *chan, int subscribed)
+{
+    waiter *w = g.waiters;
+    while (w) {
+        waiter *next = w->next;
+        if (!chan || strcmp(w->chan, chan) == 0) waiter_end(w, subscribed);
+        w = next;
+    }
+}
+
+int vb_hub_bridge_when_subscribed(const char *topic, unsigned timeout_ms,
+                                  void (*fn)(void *ud, int subscribed), void *ud)
+{
+    if (!vb_hub_bridge_ready() || g.stopping) return 1;
+    char chan[512];
+    snprintf(chan, sizeof chan, CH_PREFIX "%s", topic);
+    json_int_t st = json_integer_value(json_object_get(g.chans, chan));
+    if (st == CH_SUBSCRIBED && json_object_get(g.confirmed, chan)) return 1;
+    if (st == 0) return 1; /* not wanted (any more): nothing to wait for */
+    waiter *w = calloc(1, sizeof *w);
+    if (!w) return 1;
+    snprintf(w->chan, sizeof w->chan, "%s", chan);
+    w->fn = fn;
+    w->ud = ud;
+    w->timer.data = w;
+    uv_timer_init(g.loop, &w->timer);
+    uv_timer_start(&w->timer, on_waiter_timeout, timeout_ms, 0);
+    w->next = g.waiters;
+    if (w->next) w->next->pprev = &w->next;
+    w->pprev = &g.waiters;
+    g.waiters = w;
+    return 0;
+}
+
+void vb_hub_bridge_on_resync(void (*fn)(void))
+{
+    for (size_t i = 0; i < g_n_resync; i++)
+        if (g_on_resync[i] == fn) return;
+    if (g_n_resync < VB_HUB_BRIDGE_RESYNC_MAX) g_on_resync[g_n_resync++] = fn;
+}
+
+/* Both connections are up (again) and every channel confirmed: the cluster
+ * presence announces itself, the other instances are told to catch up (our
+ * publishes may have been lost meanwhile) and so is this one. */
+static void went_up(void)
+{
+    vb_presence_bridge_up();
+    redisAsyncCommand(g.cmd, NULL, NULL, "PUBLISH %s %s", RESYNC_CHANNEL, g.inst);
+    resync_local();
+}
+
 static void deliver(const char *chan, const char *payload, size_t len)
 {
     json_t *env = json_loadb(payload, len, 0, NULL);
@@ -107,12 +204,20 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *ud)
     if (strcmp(kind, "message") == 0 && rep->element[2]->type == REDIS_REPLY_STRING) {
         if (strcmp(chan, VB_PRESENCE_CHANNEL) == 0)
             vb_presence_bridge_message(rep->element[2]->str, rep->element[2]->len);
-        else if (strncmp(chan, CH_PREFIX, strlen(CH_PREFIX)) == 0)
+        else if (strcmp(chan, RESYNC_CHANNEL) == 0) {
+            if (strcmp(rep->element[2]->str, g.inst) != 0) resync_local();
+        } else if (strncmp(chan, CH_PREFIX, strlen(CH_PREFIX)) == 0)
             deliver(chan, rep->element[2]->str, rep->element[2]->len);
-    } else if (strcmp(kind, "subscribe") == 0 && strcmp(chan, VB_PRESENCE_CHANNEL) == 0) {
+    } else if (strcmp(kind, "subscribe") == 0 && strcmp(chan, RESYNC_CHANNEL) == 0) {
         g.sub_ok = 1;
         g.backoff_ms = BACKOFF_MIN_MS;
-        if (g.cmd_ok) vb_presence_bridge_up();
+        if (g.cmd_ok) went_up();
+    } else if (strcmp(kind, "subscribe") == 0) {
+        json_int_t st = json_integer_value(json_object_get(g.chans, chan));
+        if (st == CH_SUBSCRIBED || st == CH_IDLE) {
+            json_object_set_new(g.confirmed, chan, json_true());
+            waiters_wake(chan, 1);
+        }
     } else if (strcmp(kind, "unsubscribe") == 0) {
         json_int_t st = json_integer_value(json_object_get(g.chans, chan));
         if (st == CH_REJOIN) {
@@ -169,6 +274,7 @@ static void on_sweep(uv_timer_t *t)
     json_object_foreach(g.chans, chan, v)
     {
         if (json_integer_value(v) != CH_IDLE) continue;
+        json_object_del(g.confirmed, chan);
         if (redisAsyncCommand(g.sub, on_sub_reply, NULL, "UNSUBSCRIBE %s", chan) == REDIS_OK)
             json_integer_set(v, CH_LEAVING);
     }
@@ -210,7 +316,7 @@ static void on_ping(redisAsyncContext *ac, void *r, void *ud)
         return;
     }
     g.cmd_ok = 1;
-    if (g.sub_ok) vb_presence_bridge_up();
+    if (g.sub_ok) went_up();
 }
 
 static void on_auth(redisAsyncContext *ac, void *r, void *ud)
@@ -256,6 +362,8 @@ static void lost(const redisAsyncContext *ac)
     g.cmd = g.sub = NULL;
     g.cmd_ok = g.sub_ok = 0;
     json_object_clear(g.chans);
+    json_object_clear(g.confirmed);
+    waiters_wake(NULL, 0);
     if (was_ready) {
         vb_log(VB_LOG_WARN, "redis: connection lost; reconnecting");
         vb_presence_bridge_down();
@@ -308,6 +416,7 @@ static void connect_all(void)
     redisAsyncCommand(g.cmd, on_ping, NULL, "PING");
     redisAsyncCommand(g.sub, on_sub_reply, NULL, "SUBSCRIBE %s", VB_PRESENCE_CHANNEL);
     vb_hub_each_topic(resubscribe_each, NULL);
+    redisAsyncCommand(g.sub, on_sub_reply, NULL, "SUBSCRIBE %s", RESYNC_CHANNEL);
     uv_timer_start(&g.watchdog, on_watchdog, CONNECT_TIMEOUT_MS, 0);
 }
 
@@ -374,7 +483,8 @@ int vb_hub_bridge_start(uv_loop_t *loop, const char *url, long presence_ttl_ms)
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(g.inst + 2 * i, 3, "%02x", rnd[i]);
     g.chans = json_object();
-    if (!g.chans) return VB_ENOMEM;
+    g.confirmed = json_object();
+    if (!g.chans || !g.confirmed) return VB_ENOMEM;
     g.loop = loop;
     g.on = 1;
     g.backoff_ms = BACKOFF_MIN_MS;
@@ -391,6 +501,7 @@ int vb_hub_bridge_start(uv_loop_t *loop, const char *url, long presence_ttl_ms)
 void vb_hub_bridge_stop(void)
 {
     if (!g.on || g.stopping) return;
+    waiters_wake(NULL, 0);
     g.stopping = 1;
     vb_hub_set_bridge(NULL);
     vb_presence_bridge_stop();
@@ -412,5 +523,6 @@ void vb_hub_bridge_stop(void)
         if (s) redisAsyncFree(s);
     }
     json_decref(g.chans);
-    g.chans = NULL;
+    json_decref(g.confirmed);
+    g.chans = g.confirmed = NULL;
 }

@@ -31,14 +31,20 @@ int vb_op_chat_log_event(vb_op_ctx *c, const char *cid, const char *type, json_t
     json_t *row = NULL;
     *seq = 0;
     if (!atomic_load(&g_log_on)) return 0;
-    int rc =
-        vb_db_row(c->db, &row,
-                  "INSERT INTO chat_events (seq, channel_id, type, data, origin, created_at)"
-                  " SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM chat_events"
-                  " RETURNING seq",
-                  "ssjsi", cid, type, data, vb_arg_str((json_t *)c->args, "origin"), vb_op_now());
+    /* The counter row stays locked until this transaction commits: seqs
+     * are handed out in commit order, whatever the number of writers. */
+    int rc = vb_db_row(c->db, &row,
+                       "UPDATE chat_log_head SET seq = seq + 1 WHERE id = 1"
+                       " RETURNING seq",
+                       "");
     if (rc == 0) *seq = json_integer_value(json_object_get(row, "seq"));
     json_decref(row);
+    if (rc == 0 && *seq > 0)
+        rc = vb_db_exec(c->db,
+                        "INSERT INTO chat_events (seq, channel_id, type, data, origin, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "issjsi", *seq, cid, type, data, vb_arg_str((json_t *)c->args, "origin"),
+                        vb_op_now());
     return rc ? rc : (*seq > 0 ? 0 : VB_EIO);
 }
 
@@ -225,6 +231,23 @@ int vb_op_chat_session_close(vb_op_ctx *c)
         vb_db_exec(c->db, "UPDATE chat_sessions SET closed_at = ? WHERE pid_hash = ? AND sid = ?",
                    "iss", vb_op_now(), hash, sid);
     return rc ? vb_op_internal(c, rc) : 0;
+}
+
+int vb_op_chat_catchup(vb_op_ctx *c)
+{
+    const char *cid = vb_arg_str((json_t *)c->args, "channelId");
+    json_t *after = json_object_get(c->args, "after");
+    json_int_t limit = json_integer_value(json_object_get(c->args, "limit"));
+    if (!cid || !json_is_integer(after) || limit < 1 || limit > 1000)
+        return vb_op_fail(c, VB_EINVAL, "VALIDATION_ERROR", "channelId, after, limit");
+    json_t *events = NULL;
+    int rc = vb_db_rows(c->db, &events,
+                        "SELECT seq, type, data AS \"j:data\" FROM chat_events"
+                        " WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                        "sii", cid, (int64_t)json_integer_value(after), (int64_t)limit);
+    if (rc) return vb_op_internal(c, rc);
+    c->result = json_pack("{s:o}", "events", events);
+    return c->result ? 0 : vb_op_internal(c, VB_ENOMEM);
 }
 
 /*

@@ -54,6 +54,14 @@ int vb_op_chat_channel(vb_op_ctx *c)
         json_decref(ch);
         return rc;
     }
+    /* The log's head now (the last committed seq): events for the channel
+     * after the join have a greater one (chat catch-up). */
+    int64_t head = 0;
+    if ((rc = vb_db_int(c->db, &head, 0, "SELECT seq FROM chat_log_head WHERE id = 1", "")) != 0) {
+        json_decref(ch);
+        return vb_op_internal(c, rc);
+    }
+    json_object_set_new(ch, "logHead", json_integer(head));
     c->result = ch;
     return 0;
 }

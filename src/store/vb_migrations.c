@@ -340,6 +340,15 @@ static const char m007_attachments[] =
     "  PRIMARY KEY (attachment_id, seq));"
     "ALTER TABLE tasks ADD COLUMN attachment_count INTEGER NOT NULL DEFAULT 0;";
 
+/* The chat event log with several writers (instances on one database): its
+ * next seq comes from one counter row, updated in the transaction that logs
+ * the event, so a writer holds the row until it commits and seqs are handed
+ * out in commit order (an offset seen by a client never has a smaller
+ * uncommitted one behind it). Starts at the log's head. */
+static const char m008_chat_log_head[] =
+    "CREATE TABLE chat_log_head (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
+    "INSERT INTO chat_log_head (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM chat_events;";
+
 const vb_migration vb_migrations[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core},
@@ -349,5 +358,6 @@ const vb_migration vb_migrations[] = {
     {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs},
     {6, "case-insensitive lookups through lower()", m006_nocase},
     {7, "attachments: task attachments and their chunks", m007_attachments},
+    {8, "chat log head: the event log's seq counter, one row", m008_chat_log_head},
 };
 const int vb_migrations_count = (int)(sizeof vb_migrations / sizeof vb_migrations[0]);

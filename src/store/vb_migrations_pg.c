@@ -324,6 +324,11 @@ static const char m007_attachments_pg[] =
     "  PRIMARY KEY (attachment_id, seq));"
     "ALTER TABLE tasks ADD COLUMN attachment_count BIGINT NOT NULL DEFAULT 0;";
 
+/* 8: as in vb_migrations.c. */
+static const char m008_chat_log_head_pg[] =
+    "CREATE TABLE chat_log_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL);"
+    "INSERT INTO chat_log_head (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM chat_events;";
+
 const vb_migration vb_migrations_pg[] = {
     {1, "core: users, auth, workspaces, projects, labels, tasks, activity, notifications",
      m001_core_pg},
@@ -333,5 +338,6 @@ const vb_migration vb_migrations_pg[] = {
     {5, "mail outbox, password resets, due-date reminders, job leases", m005_mail_jobs_pg},
     {6, "case-insensitive lookups through lower()", m006_nocase_pg},
     {7, "attachments: task attachments and their chunks", m007_attachments_pg},
+    {8, "chat log head: the event log's seq counter, one row", m008_chat_log_head_pg},
 };
 const int vb_migrations_pg_count = (int)(sizeof vb_migrations_pg / sizeof vb_migrations_pg[0]);

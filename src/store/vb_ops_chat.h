@@ -43,7 +43,8 @@ int vb_op_message_list(vb_op_ctx *c);
 
 /* Gateway helpers (ops_chat_session.c): the user's display name and
  * workspaces at connect (and its recovery session, see below), and the
- * access check of channel:join (args pidHash: recorded for the session). */
+ * access check of channel:join (args pidHash: recorded for the session; the
+ * result's "logHead" is the log's last committed seq). */
 int vb_op_chat_session(vb_op_ctx *c);
 int vb_op_chat_channel(vb_op_ctx *c);
 
@@ -71,6 +72,10 @@ int vb_op_chat_session_join(vb_op_ctx *c, const char *hash, const char *cid);
 int vb_op_chat_session_leave(vb_op_ctx *c);
 /* args {pidHash, sid}: the session's socket closed. */
 int vb_op_chat_session_close(vb_op_ctx *c);
+/* args {channelId, after, limit}: the logged events of the channel with a
+ * seq greater than after, in order, at most limit (1..1000): {events:[{seq,
+ * type, data}]} (a cluster instance catching its rooms up, app/vb_chat_catchup.c). */
+int vb_op_chat_catchup(vb_op_ctx *c);
 /* args {window, idleMax} (ms): drops log entries and sessions no client can
  * recover any more. */
 int vb_op_chat_prune(vb_op_ctx *c);

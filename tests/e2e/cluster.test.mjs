@@ -281,6 +281,198 @@ test('Redis goes away and comes back: local rooms keep working, health says down
   cc.close();
 });
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const WS = { transports: ['websocket'] };
+
+/** The ids of the message:new events socket s received, in order, among ids. */
+function newOrder(s, ids) {
+  const want = new Set(ids);
+  return received(s, 'message:new').map(messageIdOf).filter((id) => want.has(id));
+}
+
+async function redisDown() {
+  await stopRedis();
+  for (const s of servers.filter((x) => !x.stopped)) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'down',
+      { timeoutMs: 5000, what: `${s.url} to report redis down` });
+  }
+}
+
+async function redisUp() {
+  await startRedis();
+  for (const s of servers.filter((x) => !x.stopped)) {
+    await waitFor(async () => (await api(s.url, 'GET', '/health')).json?.data?.redis === 'ok',
+      { timeoutMs: 15000, what: `${s.url} to report redis ok again` });
+  }
+}
+
+test('a channel:join new to an instance is acked only once its SUBSCRIBE is confirmed', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B] = servers;
+  const chan = await createChannel(A.url, st.owner.accessToken, st.ws.id);
+  const channelId = chan.id;
+  const sa = await connect(A.url, st.owner.accessToken, WS);
+  const sb = await connect(B.url, st.owner.accessToken, WS);
+  expectAckOk(await emitAck(sa, 'channel:join', { channelId }), 'join A');
+  await subscribed(`channel:${channelId}`, 1);
+  // Redis paused (shorter than a presence share's life): B's SUBSCRIBE waits.
+  redis.kill('SIGSTOP');
+  let resumedAt = 0;
+  let ackAt = 0;
+  const ackP = emitAck(sb, 'channel:join', { channelId }).then((a) => { ackAt = Date.now(); return a; });
+  try {
+    await sleep(400); // the pause itself
+  } finally {
+    resumedAt = Date.now();
+    redis.kill('SIGCONT');
+  }
+  expectAckOk(await ackP, 'join B');
+  assert.ok(ackAt >= resumedAt, `join acked ${resumedAt - ackAt} ms before Redis answered`);
+  // Right after the ack, a message from A reaches B.
+  const m = messageIdOf(expectAckOk(await emitAck(sa, 'message:send', { channelId, content: 'right after' }), 'send'));
+  await seen(sb, 'message:new', (d) => messageIdOf(d) === m);
+  sa.close();
+  sb.close();
+});
+
+test('Redis stopped for 5 s while messages are sent (on several instances): every message reaches every member once, in order, after Redis returns', { skip: SKIP, timeout: 90000 }, async () => {
+  const [A, B, C] = servers;
+  const gus = await registerUser(A.url, { firstName: 'Gus', lastName: 'OnB' });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, gus);
+  const chan = await createChannel(A.url, st.owner.accessToken, st.ws.id);
+  const channelId = chan.id;
+  // One member per instance, and a second one on A (Gus's other tab): A's room is local too.
+  const sa = await connect(A.url, st.owner.accessToken, WS);
+  const sa2 = await connect(A.url, gus.accessToken, WS);
+  const sb = await connect(B.url, gus.accessToken, WS);
+  const sc = await connect(C.url, st.cem.accessToken, WS);
+  const members = [[sa, 'A'], [sb, 'B'], [sc, 'C']];
+  const all = [...members, [sa2, 'A']];
+  for (const [s, who] of all) expectAckOk(await emitAck(s, 'channel:join', { channelId }), `join ${who}`);
+  await subscribed(`channel:${channelId}`, 3);
+  const before = messageIdOf(expectAckOk(await emitAck(sc, 'message:send', { channelId, content: 'before' }), 'before'));
+  for (const [s] of all) await seen(s, 'message:new', (d) => messageIdOf(d) === before);
+
+  await redisDown();
+  const downAt = Date.now();
+  const sent = { A: [], B: [], C: [] };
+  const order = [];
+  for (let round = 0; round < 3; round++) {
+    for (const [s, who] of members) {
+      const ack = expectAckOk(await emitAck(s, 'message:send', { channelId, content: `${who}${round}` }), `${who}${round}`);
+      sent[who].push(messageIdOf(ack));
+      order.push(messageIdOf(ack));
+    }
+  }
+  // An edit on B and a delete on C, during the outage too.
+  expectAckOk(await emitAck(sb, 'message:edit', { messageId: sent.B[0], content: 'B0 edited' }), 'edit');
+  expectAckOk(await emitAck(sc, 'message:delete', { messageId: sent.C[0] }), 'delete');
+  // Local rooms keep working: A's other member gets A's messages now, and nothing of B's or C's yet.
+  for (const id of sent.A) await seen(sa2, 'message:new', (d) => messageIdOf(d) === id);
+  assert.equal(newOrder(sa2, [...sent.B, ...sent.C]).length, 0, summary(sa2));
+  await sleep(Math.max(0, 5000 - (Date.now() - downAt))); // the outage itself
+  await redisUp();
+
+  for (const [s, who] of all) {
+    await waitFor(() => newOrder(s, order).length >= order.length,
+      { timeoutMs: 15000, what: `every message on ${who}: ${summary(s)}` });
+    await seen(s, 'message:edited', (d) => messageIdOf(d) === sent.B[0] || d?.message?.id === sent.B[0], { timeoutMs: 15000 })
+      .catch((e) => { if (s !== sb) throw e; });
+    await seen(s, 'message:deleted', (d) => messageIdOf(d) === sent.C[0], { timeoutMs: 15000 })
+      .catch((e) => { if (s !== sc) throw e; });
+  }
+  // A marker after the return: everything before it has arrived where it would.
+  const marker = messageIdOf(expectAckOk(await emitAck(sb, 'message:send', { channelId, content: 'marker' }), 'marker'));
+  for (const [s] of all) await seen(s, 'message:new', (d) => messageIdOf(d) === marker);
+
+  for (const [s, who] of all) {
+    // Once each, in order: the instance's own messages as they were sent,
+    // then the others' in commit order (the catch-up), never what it had.
+    const got = newOrder(s, [before, ...order, marker]);
+    const own = sent[who];
+    const others = order.filter((id) => !own.includes(id));
+    assert.deepEqual(got, [before, ...own, ...others, marker], `${who}: ${summary(s, 20)}`);
+    const edited = received(s, 'message:edited', (d) => messageIdOf(d) === sent.B[0]).length;
+    assert.equal(edited, s === sb ? 0 : 1, `${who} edits: ${summary(s, 20)}`);
+    const deleted = received(s, 'message:deleted', (d) => messageIdOf(d) === sent.C[0]).length;
+    assert.equal(deleted, s === sc ? 0 : 1, `${who} deletes: ${summary(s, 20)}`);
+  }
+  for (const [s] of all) s.close();
+});
+
+test('two instances send to one channel at once: no error, every message stored and delivered once', { skip: SKIP, timeout: 60000 }, async () => {
+  const [A, B, C] = servers;
+  const ivo = await registerUser(A.url, { firstName: 'Ivo', lastName: 'Writer' });
+  await addMember(A.url, st.owner.accessToken, st.ws.id, ivo);
+  const chan = await createChannel(A.url, st.owner.accessToken, st.ws.id);
+  const channelId = chan.id;
+  const wa = await connect(A.url, st.owner.accessToken, WS);
+  const wb = await connect(B.url, ivo.accessToken, WS);
+  const rc = await connect(C.url, st.cem.accessToken, WS);
+  const all = [[wa, 'A'], [wb, 'B'], [rc, 'C']];
+  for (const [s, who] of all) expectAckOk(await emitAck(s, 'channel:join', { channelId }), `join ${who}`);
+  await subscribed(`channel:${channelId}`, 3);
+  const N = 25;
+  const sends = [];
+  for (let i = 0; i < N; i++) {
+    sends.push(emitAck(wa, 'message:send', { channelId, content: `a${i}` }, { timeoutMs: 15000 }));
+    sends.push(emitAck(wb, 'message:send', { channelId, content: `b${i}` }, { timeoutMs: 15000 }));
+  }
+  const acks = await Promise.all(sends);
+  acks.forEach((a, i) => expectAckOk(a, `send ${i}`));
+  const ids = acks.map(messageIdOf);
+  assert.equal(new Set(ids).size, 2 * N);
+  for (const [s, who] of all) {
+    await waitFor(() => newOrder(s, ids).length >= ids.length,
+      { timeoutMs: 15000, what: `every message on ${who}: ${summary(s)}` });
+  }
+  const marker = messageIdOf(expectAckOk(await emitAck(wa, 'message:send', { channelId, content: 'marker' }), 'marker'));
+  for (const [s] of all) await seen(s, 'message:new', (d) => messageIdOf(d) === marker);
+  for (const [s, who] of all) {
+    const got = newOrder(s, ids);
+    assert.equal(got.length, ids.length, `${who}: ${summary(s)}`);
+    assert.equal(new Set(got).size, ids.length, `${who} duplicates: ${summary(s)}`);
+  }
+  // Every message stored once, and each log position (offset) given once.
+  const res = await api(C.url, 'GET', `/channels/${channelId}/messages?limit=100`, { token: st.cem.accessToken });
+  const stored = expectOk(res).map((m) => m.id);
+  for (const id of ids) assert.ok(stored.includes(id), `message ${id} stored`);
+  const offsets = rc.received.filter((r) => r.event === 'message:new' && ids.includes(messageIdOf(r.data)))
+    .map((r) => r.args[r.args.length - 1]);
+  assert.equal(new Set(offsets).size, ids.length, `distinct offsets: ${offsets.join(',')}`);
+  for (const [s] of all) s.close();
+});
+
+test('after a Redis outage, project stats and workspace online counts are recomputed', { skip: SKIP, timeout: 60000 }, async () => {
+  const [A, B, C] = servers;
+  const project = await createProject(A.url, st.owner.accessToken, st.ws.id);
+  const tok = encodeURIComponent(st.owner.accessToken);
+  const ps = new EventSource(`${C.url}${PREFIX}/projects/${project.id}/stats/live?access_token=${tok}`);
+  const ws = new EventSource(`${C.url}${PREFIX}/workspaces/${st.ws.id}/stats/live?access_token=${tok}`);
+  const pGot = [];
+  const wGot = [];
+  ps.addEventListener('stats:update', (e) => pGot.push(JSON.parse(e.data)));
+  ws.addEventListener('stats:update', (e) => wGot.push(JSON.parse(e.data)));
+  let sj = null;
+  try {
+    await waitFor(() => pGot.length > 0 && wGot.length > 0, { timeoutMs: 5000, what: 'first stats on C' });
+    await subscribed(`project:${project.id}`, 1);
+    const jo = await registerUser(A.url, { firstName: 'Jo', lastName: 'Outage' });
+    await addMember(A.url, st.owner.accessToken, st.ws.id, jo);
+    await redisDown();
+    // Missed by C: a task made on A, a user coming online on B.
+    await createTask(A.url, st.owner.accessToken, project.id, { title: 'During the outage' });
+    sj = await connect(B.url, jo.accessToken, WS);
+    await redisUp();
+    await waitFor(() => pGot.some((d) => d.totalTasks === 1), { timeoutMs: 15000, what: `project stats with the task on C: ${JSON.stringify(pGot.at(-1))}` });
+    await waitFor(() => wGot.some((d) => d.onlineUserIds?.includes(jo.user.id)),
+      { timeoutMs: 15000, what: `Jo online in C's workspace stats: ${JSON.stringify(wGot.at(-1))}` });
+  } finally {
+    ps.close();
+    ws.close();
+    if (sj) sj.close();
+  }
+});
+
 test('an instance killed with SIGKILL: its users go offline on the others within PRESENCE_TTL_MS', { skip: SKIP, timeout: 30000 }, async () => {
   const [A, B, C] = servers;
   const eve = await registerUser(A.url, { firstName: 'Eve', lastName: 'OnC' });
