@@ -295,13 +295,8 @@ static void activity_event(live_group *g, json_t *data)
     if (!id) return;
     vb_buf *b = vb_sse_event_json("activity", id, data);
     if (!b) return;
-    for (live_client *c = g->clients; c; c = c->next) {
-        if (c->holding) {
-            if (vb_live_client_hold(c, id, b)) c->removed = 1;
-        } else if (c->s && !c->closing) {
-            (void)vb_stream_send(c->s, b);
-        }
-    }
+    for (live_client *c = g->clients; c; c = c->next)
+        vb_live_client_activity(c, id, b);
     vb_buf_unref(b);
 }
 

@@ -31,6 +31,12 @@ enum vb_live_kind { VB_LIVE_WS_STATS = 0, VB_LIVE_PROJECT_STATS = 1, VB_LIVE_ACT
 #define VB_LIVE_KEEPALIVE_MS 30000 /* ": keep-alive" comment on activity streams */
 /* Live events held for one stream while its replay query runs; more closes it. */
 #define VB_LIVE_BUFFER_MAX 10000
+/* After an activity replay, the newest ids it wrote (at most this many) are
+ * kept for VB_LIVE_REPLAY_DEDUPE_MS: a live event for one of them (in a
+ * cluster, an event committed on another instance can come through Redis
+ * after the replay read it) is not written twice. */
+#define VB_LIVE_REPLAY_DEDUPE 64
+#define VB_LIVE_REPLAY_DEDUPE_MS 10000
 
 /*
  * Opens a stream of kind on id (a workspace id, or a project id for

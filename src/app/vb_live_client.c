@@ -48,6 +48,7 @@ static void client_free(live_client *c)
     for (size_t i = 0; i < c->nheld; i++)
         vb_buf_unref(c->held[i].b);
     free(c->held);
+    free(c->replayed);
     free(c);
     g_nclients--;
     vb_live_group_unref(g);
@@ -60,13 +61,64 @@ static void on_stream_close(vb_stream *s, void *ud)
 
 static const vb_stream_handlers client_handlers = {NULL, on_stream_close};
 
-/* Writes the replay rows, then the held live events not already replayed. */
-static void client_replay(live_client *c, json_t *rows, const char *last_id)
+static uint64_t now_ms(void)
 {
-    char last[32];
+    return vb_now_ns() / 1000000u;
+}
+
+/* Nonzero when the replay of c wrote id: an id at most its newest one is
+ * taken as replayed unless it is within the kept ids and not among them. */
+static int was_replayed(live_client *c, const char *id)
+{
+    if (!c->replayed) return 0;
+    if (now_ms() > c->replayed_until) {
+        free(c->replayed);
+        c->replayed = NULL;
+        c->nreplayed = 0;
+        return 0;
+    }
+    if (strcmp(id, c->replayed[c->nreplayed - 1]) > 0) return 0;
+    if (strcmp(id, c->replayed[0]) < 0) return 1;
+    for (size_t i = 0; i < c->nreplayed; i++)
+        if (strcmp(id, c->replayed[i]) == 0) return 1;
+    return 0;
+}
+
+void vb_live_client_activity(live_client *c, const char *id, vb_buf *b)
+{
+    if (c->holding) {
+        if (vb_live_client_hold(c, id, b)) c->removed = 1;
+    } else if (c->s && !c->closing && !was_replayed(c, id)) {
+        (void)vb_stream_send(c->s, b);
+    }
+}
+
+/* Keeps the newest VB_LIVE_REPLAY_DEDUPE ids of rows (ascending). */
+static void keep_replayed(live_client *c, json_t *rows)
+{
+    size_t n = json_array_size(rows),
+           from = n > VB_LIVE_REPLAY_DEDUPE ? n - VB_LIVE_REPLAY_DEDUPE : 0;
+    if (n == 0) return;
+    c->replayed = calloc(n - from, sizeof *c->replayed);
+    if (!c->replayed) return;
+    for (size_t i = from; i < n; i++) {
+        const char *id = json_string_value(json_object_get(json_array_get(rows, i), "id"));
+        if (!id) continue;
+        snprintf(c->replayed[c->nreplayed++], sizeof c->replayed[0], "%s", id);
+    }
+    if (c->nreplayed == 0) {
+        free(c->replayed);
+        c->replayed = NULL;
+        return;
+    }
+    c->replayed_until = now_ms() + VB_LIVE_REPLAY_DEDUPE_MS;
+}
+
+/* Writes the replay rows, then the held live events it did not write. */
+static void client_replay(live_client *c, json_t *rows)
+{
     size_t i;
     json_t *row;
-    snprintf(last, sizeof last, "%s", last_id ? last_id : "");
     json_array_foreach(rows, i, row)
     {
         const char *id = json_string_value(json_object_get(row, "id"));
@@ -74,16 +126,16 @@ static void client_replay(live_client *c, json_t *rows, const char *last_id)
         if (!b) continue;
         (void)vb_stream_send(c->s, b);
         vb_buf_unref(b);
-        snprintf(last, sizeof last, "%s", id);
     }
+    keep_replayed(c, rows);
+    c->holding = 0;
     for (i = 0; i < c->nheld; i++) {
-        if (strcmp(c->held[i].id, last) > 0) (void)vb_stream_send(c->s, c->held[i].b);
+        if (!was_replayed(c, c->held[i].id)) (void)vb_stream_send(c->s, c->held[i].b);
         vb_buf_unref(c->held[i].b);
     }
     free(c->held);
     c->held = NULL;
     c->nheld = c->capheld = 0;
-    c->holding = 0;
 }
 
 typedef struct open_call {
@@ -131,7 +183,7 @@ static void on_open_done(const vb_store_res *res, void *ud)
     req = NULL;
     if (!c->s) goto drop;
     if (g->kind == VB_LIVE_ACTIVITY) {
-        if (c->holding) client_replay(c, json_object_get(r, "replay"), call->last_id);
+        if (c->holding) client_replay(c, json_object_get(r, "replay"));
     } else {
         vb_buf *b = vb_live_group_stats(g);
         if (b) (void)vb_stream_send(c->s, b);

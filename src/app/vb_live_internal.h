@@ -32,6 +32,10 @@ typedef struct live_client {
     int holding;  /* waiting for a replay: live events are held */
     held_event *held;
     size_t nheld, capheld;
+    /* The newest ids of the replay, ascending, until replayed_until (ms). */
+    char (*replayed)[32];
+    size_t nreplayed;
+    uint64_t replayed_until;
     char user_id[64];
 } live_client;
 
@@ -77,5 +81,7 @@ void vb_live_group_set_workspace(live_group *g, const char *wid);
 /* Holds b (id) for a client waiting for its replay. Returns 0, or -1 when the
  * hold limit is reached (the client is then dropped). (vb_live_client.c) */
 int vb_live_client_hold(live_client *c, const char *id, vb_buf *b);
+/* Writes b (the live activity event id) to c unless its replay wrote it. */
+void vb_live_client_activity(live_client *c, const char *id, vb_buf *b);
 
 #endif

@@ -226,6 +226,51 @@ test('a task change on A reaches a project stats stream on C within 1 s', { skip
   }
 });
 
+test('activity on B reaches a stream on C; a reconnect on C with Last-Event-ID replays without gap or duplicate', { skip: SKIP, timeout: 30000 }, async () => {
+  const [A, B, C] = servers;
+  const tok = st.owner.accessToken;
+  const wsx = await createWorkspace(A.url, tok, { name: 'Activity WS' });
+  const proj = await createProject(B.url, tok, wsx.id, { name: 'Activity', key: 'ACT' });
+  const url = `${C.url}${PREFIX}/workspaces/${wsx.id}/activity/live`;
+  const stream = (headers = {}) => {
+    const es = new EventSource(url, { headers: { authorization: `Bearer ${tok}`, ...headers } });
+    const got = [];
+    es.addEventListener('activity', (e) => got.push({ id: e.lastEventId, data: JSON.parse(e.data) }));
+    return { es, got };
+  };
+  const titles = (got) => got.map((g) => g.data.changes?.title).filter(Boolean);
+  const s1 = stream();
+  let s2 = null;
+  try {
+    // The stream is live once a change made on B shows on C.
+    let n = 0;
+    await waitFor(async () => {
+      if (s1.got.length) return true;
+      await createTask(B.url, tok, proj.id, { title: `warm-${n++}` });
+      return false;
+    }, { timeoutMs: 10000, intervalMs: 200, what: 'activity from B on the stream on C' });
+    await createTask(B.url, tok, proj.id, { title: 'live-1' });
+    await waitFor(() => titles(s1.got).includes('live-1'), { timeoutMs: 5000, what: 'live-1 on C' });
+    const lastId = s1.got[s1.got.length - 1].id;
+    assert.ok(lastId, 'activity events carry an id');
+    s1.es.close();
+    for (let i = 0; i < 3; i++) await createTask(B.url, tok, proj.id, { title: `missed-${i}` });
+    s2 = stream({ 'Last-Event-ID': lastId });
+    await createTask(B.url, tok, proj.id, { title: 'after' });
+    const list = expectOk(await api(B.url, 'GET', `/workspaces/${wsx.id}/activity?limit=100`, { token: tok }));
+    const expected = list.filter((r) => r.id > lastId).map((r) => r.id).sort();
+    assert.ok(expected.length >= 4, `rows after ${lastId}: ${expected.length}`);
+    await waitFor(() => s2.got.length >= expected.length, { timeoutMs: 5000, what: 'replay and live rows on C' });
+    const ids = s2.got.map((g) => g.id);
+    assert.equal(new Set(ids).size, ids.length, `duplicates: ${ids}`);
+    assert.deepEqual(ids, expected, 'exactly the rows after Last-Event-ID, oldest first');
+    assert.deepEqual(titles(s2.got), ['missed-0', 'missed-1', 'missed-2', 'after']);
+  } finally {
+    s1.es.close();
+    if (s2) s2.es.close();
+  }
+});
+
 test('a member removed on A loses their rooms on B and C', { skip: SKIP, timeout: 30000 }, async () => {
   const [A, , C] = servers;
   const { sb } = st;
