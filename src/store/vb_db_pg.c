@@ -60,6 +60,7 @@ static int connect_now(vb_pg *db)
         return VB_EBUSY;
     }
     db->down = 0;
+    db->pipe = db->queued = 0;
     db->backoff_ms = 0;
     db->gen++; /* the new session has no prepared statements */
     return 0;
@@ -112,6 +113,7 @@ int vb_pg_error(vb_pg *db, PGresult *res, const char *sql)
 static int simple(vb_pg *db, const char *sql)
 {
     int err = vb_pg_ensure(db);
+    if (!err) err = vb_pg_pipe_leave(db);
     if (err) return err;
     PGresult *r = PQexec(db->c, sql);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -144,7 +146,11 @@ static int pg_script(vb_db *base, const char *sql)
 
 static int64_t pg_changes(vb_db *base)
 {
-    return ((vb_pg *)base)->changes;
+    vb_pg *db = (vb_pg *)base;
+    /* A deferred statement's row count is known once it is read. A failure
+     * breaks the transaction (the batch runs again). */
+    if (db->pipe && db->queued && vb_pg_pipe_sync(db, NULL, NULL) != 0) return 0;
+    return db->changes;
 }
 
 static void pg_close(vb_db *base)
@@ -167,13 +173,24 @@ static int pg_begin(vb_db *base, int immediate)
     db->release_pending = 0;
     int err = simple(db, "BEGIN");
     db->in_txn = err == 0;
+    if (!err) vb_pg_pipe_begin(db);
     return err;
 }
 
 static int pg_commit(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
-    if (db->broken) return db->down ? VB_EBUSY : VB_EIO;
+    if (db->broken) return db->down ? VB_EBUSY : db->retry ? VB_DB_ERETRY : VB_EIO;
+    if (db->pipe) {
+        PGresult *r = NULL;
+        int err = vb_pg_pipe_defer(db, "COMMIT");
+        if (!err) err = vb_pg_pipe_sync(db, &r, "COMMIT");
+        PQclear(r);
+        int left = vb_pg_pipe_leave(db);
+        if (!err) err = left;
+        if (err == 0) db->in_txn = 0;
+        return err;
+    }
     int err = with_pending(db, "COMMIT");
     if (err == 0) db->in_txn = 0;
     return err;
@@ -184,6 +201,7 @@ static int pg_rollback(vb_db *base)
     vb_pg *db = (vb_pg *)base;
     int err = 0;
     db->release_pending = 0;
+    vb_pg_pipe_leave(db); /* its failures are rolled back too */
     if (!db->down && db->c && PQtransactionStatus(db->c) != PQTRANS_IDLE)
         err = simple(db, "ROLLBACK");
     db->in_txn = 0;
@@ -192,13 +210,22 @@ static int pg_rollback(vb_db *base)
 
 static int pg_savepoint(vb_db *base)
 {
-    return with_pending((vb_pg *)base, "SAVEPOINT vb_op");
+    vb_pg *db = (vb_pg *)base;
+    if (db->pipe) return db->broken ? VB_EIO : vb_pg_pipe_defer(db, "SAVEPOINT vb_op");
+    return with_pending(db, "SAVEPOINT vb_op");
 }
 
 static int pg_rollback_to(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
     db->release_pending = 0;
+    if (db->pipe) {
+        PGresult *r = NULL;
+        int err = vb_pg_pipe_defer(db, "ROLLBACK TO vb_op");
+        if (!err) err = vb_pg_pipe_sync(db, &r, "ROLLBACK TO vb_op");
+        PQclear(r);
+        return err;
+    }
     return simple(db, "ROLLBACK TO vb_op");
 }
 
@@ -206,6 +233,7 @@ static int pg_release(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
     if (db->broken || db->down) return db->down ? VB_EBUSY : VB_EIO;
+    if (db->pipe) return vb_pg_pipe_defer(db, "RELEASE vb_op");
     db->release_pending = 1;
     return 0;
 }
@@ -213,6 +241,8 @@ static int pg_release(vb_db *base)
 static int pg_txn_broken(const vb_db *base)
 {
     const vb_pg *db = (const vb_pg *)base;
+    /* In a pipeline the server's state is known only at a sync. */
+    if (db->pipe) return db->broken || db->down;
     /* INERROR (a statement failed) is undone by ROLLBACK TO the savepoint. */
     PGTransactionStatusType ts = db->c ? PQtransactionStatus(db->c) : PQTRANS_UNKNOWN;
     return db->broken || db->down || (db->in_txn && ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR);
