@@ -85,9 +85,9 @@ int vb_op_task_create(vb_op_ctx *c)
         errors = NULL;
         goto done;
     }
-    rc = vb_db_exec(c->db, "UPDATE projects SET task_seq = task_seq + 1 WHERE id = ?", "s", pid);
-    if (!rc)
-        rc = vb_db_int(c->db, &number, 0, "SELECT task_seq FROM projects WHERE id = ?", "s", pid);
+    rc = vb_db_int(c->db, &number, 0,
+                   "UPDATE projects SET task_seq = task_seq + 1 WHERE id = ? RETURNING task_seq",
+                   "s", pid);
     if (!rc) rc = vb_pt_column_end(c->db, pid, status, &order);
     if (rc) goto internal;
     vb_id_new(id);
@@ -101,12 +101,13 @@ int vb_op_task_create(vb_op_ctx *c)
                     vb_arg_str(body, "description"), status, prio, actor,
                     vb_arg_str(body, "parentTaskId"), vb_arg_str(body, "dueDate"),
                     json_object_get(body, "estimatePoints"), order, now, now);
-    if (!rc) rc = vb_pt_set_assignees(c->db, id, assignees);
-    if (!rc) rc = vb_pt_set_labels(c->db, id, labels);
+    /* A new task has no assignee or label rows to replace. */
+    if (!rc && json_array_size(assignees)) rc = vb_pt_set_assignees(c->db, id, assignees);
+    if (!rc && json_array_size(labels)) rc = vb_pt_set_labels(c->db, id, labels);
     if (!rc)
-        rc =
-            vb_activity(c, vb_arg_str(p, "workspaceId"), pid, id, "task_created",
-                        json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
+        rc = vb_activity_task(
+            c, vb_arg_str(p, "workspaceId"), pid, id, key, title, "task_created",
+            json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
     if (rc) goto internal;
     snprintf(ntitle, sizeof ntitle, "You were assigned to %s: %s", key, title);
     json_array_foreach(assignees, i, v)
