@@ -168,12 +168,11 @@ static void pg_close(vb_db *base)
 static int pg_begin(vb_db *base, int immediate)
 {
     vb_pg *db = (vb_pg *)base;
-    (void)immediate;
     db->broken = db->retry = 0;
     db->release_pending = 0;
     int err = simple(db, "BEGIN");
     db->in_txn = err == 0;
-    if (!err) vb_pg_pipe_begin(db);
+    if (!err) vb_pg_pipe_begin(db, (immediate & VB_DB_RERUN) != 0);
     return err;
 }
 
@@ -211,7 +210,10 @@ static int pg_rollback(vb_db *base)
 static int pg_savepoint(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
-    if (db->pipe) return db->broken ? VB_EIO : vb_pg_pipe_defer(db, "SAVEPOINT vb_op");
+    if (db->pipe) {
+        db->op_wrote = 0;
+        return db->broken ? VB_EIO : 0;
+    }
     return with_pending(db, "SAVEPOINT vb_op");
 }
 
@@ -220,11 +222,11 @@ static int pg_rollback_to(vb_db *base)
     vb_pg *db = (vb_pg *)base;
     db->release_pending = 0;
     if (db->pipe) {
-        PGresult *r = NULL;
-        int err = vb_pg_pipe_defer(db, "ROLLBACK TO vb_op");
-        if (!err) err = vb_pg_pipe_sync(db, &r, "ROLLBACK TO vb_op");
-        PQclear(r);
-        return err;
+        /* No savepoint: an operation that wrote is undone by running the
+         * batch again (with savepoints). */
+        if (!db->op_wrote) return 0;
+        db->broken = db->retry = db->nodefer = 1;
+        return VB_DB_ERETRY;
     }
     return simple(db, "ROLLBACK TO vb_op");
 }
@@ -233,7 +235,7 @@ static int pg_release(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
     if (db->broken || db->down) return db->down ? VB_EBUSY : VB_EIO;
-    if (db->pipe) return vb_pg_pipe_defer(db, "RELEASE vb_op");
+    if (db->pipe) return 0;
     db->release_pending = 1;
     return 0;
 }

@@ -32,6 +32,7 @@ typedef struct vb_pg_sql {
     char name[24];    /* "" until prepared */
     unsigned int gen; /* db->gen when prepared (a reconnect drops them) */
     char sig[65];     /* one char per parameter type: t, i, f, u */
+    int reads;        /* a SELECT: changes nothing an operation must undo */
 } vb_pg_sql;
 
 typedef struct vb_pg {
@@ -48,6 +49,7 @@ typedef struct vb_pg {
     int pipe;                  /* in pipeline mode: statements may be deferred */
     int queued;                /* results owed by the server (sent, not read) */
     int nodefer;               /* the next transaction runs without a pipeline */
+    int op_wrote;              /* the current operation sent a statement that writes */
     char owed[VB_PG_PIPE_MAX]; /* what each owed result is: 'p', 's', 'x' */
     unsigned int gen;          /* connection generation: +1 at each (re)connect */
     unsigned int nprep;        /* prepared statements named so far */
@@ -75,9 +77,12 @@ int vb_pg_flush(vb_pg *db);
  * the lane) runs without deferring, so the failing operation gets its own
  * error at its own statement.
  */
-/* Enters pipeline mode after BEGIN of a writer transaction (unless the
- * previous one asked for a run without deferring). */
-void vb_pg_pipe_begin(vb_pg *db);
+/* Enters pipeline mode after BEGIN of a transaction the caller re-runs
+ * (VB_DB_RERUN), unless the previous one asked for a run without deferring.
+ * In pipeline mode no savepoint is sent: an operation that fails after it
+ * wrote, or whose statement failed, breaks the transaction as retryable
+ * instead (the run again has savepoints). */
+void vb_pg_pipe_begin(vb_pg *db, int rerun);
 /* Makes room for n more owed results (syncs when the pipeline is full).
  * 0 or a vb_err. */
 int vb_pg_pipe_room(vb_pg *db, int n);

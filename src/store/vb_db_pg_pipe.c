@@ -23,12 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vb_pg_pipe_begin(vb_pg *db)
+void vb_pg_pipe_begin(vb_pg *db, int rerun)
 {
     int nodefer = db->nodefer;
     db->nodefer = 0;
     db->queued = 0;
-    if (db->reader || nodefer || db->pipe || !db->c) return;
+    db->op_wrote = 0;
+    if (db->reader || !rerun || nodefer || db->pipe || !db->c) return;
     db->pipe = PQenterPipelineMode(db->c) == 1;
 }
 
@@ -102,10 +103,14 @@ int vb_pg_pipe_sync(vb_pg *db, PGresult **last, const char *sql)
         if (mine && ok) {
             *last = r;
             r = NULL;
+        } else if (!ok && !err && mine && st != PGRES_PIPELINE_ABORTED) {
+            /* The operation gets its error; with no savepoint to undo it,
+             * the batch runs again. */
+            err = vb_pg_error(db, r, sql);
+            if (!db->down && !db->retry) db->broken = db->retry = db->nodefer = 1;
         } else if (!ok && !err) {
             /* PIPELINE_ABORTED follows an error already counted. */
-            err = mine && st != PGRES_PIPELINE_ABORTED ? vb_pg_error(db, r, sql)
-                                                       : deferred_failed(db, r);
+            err = deferred_failed(db, r);
         }
         PQclear(r);
         if (db->down) return err;

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The dialect tokens of vb_db.h in PostgreSQL: VB_IDS(?) the elements of a
  * JSON array as text, with idx. */
@@ -78,6 +79,10 @@ static vb_pg_sql *entry_of(vb_pg *db, const char *sql)
         if (e) sql_free(e);
         return NULL;
     }
+    const char *t = e->native;
+    while (*t == ' ' || *t == '\n' || *t == '(')
+        t++;
+    e->reads = strncasecmp(t, "SELECT", 6) == 0;
     e->key = sql;
     e->next = db->buckets[b];
     db->buckets[b] = e;
@@ -255,6 +260,7 @@ static int execute(vb_pg *db, PGresult **res, int defer, const char *sql, const 
     if (!err && db->pipe) err = vb_pg_pipe_room(db, 2);
     if (!err) err = prepare(db, e, &p);
     if (!err && db->pipe) {
+        if (!e->reads) db->op_wrote = 1;
         err = send_piped(db, res, defer, e, &p, sql);
     } else if (!err) {
         PGresult *r = PQexecPrepared(db->c, e->name, p.n, p.values, p.lengths, p.formats, 0);

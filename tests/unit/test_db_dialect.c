@@ -240,7 +240,7 @@ static void test_conversions(void **state)
 static int lane_batch(vb_db *db, int *rc)
 {
     for (int attempt = 1; attempt <= 3; attempt++) {
-        assert_int_equal(vb_db_begin(db, 1), 0);
+        assert_int_equal(vb_db_begin(db, 1 | VB_DB_RERUN), 0);
         assert_int_equal(vb_db_savepoint(db), 0);
         assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL), 0);
         assert_int_equal(vb_db_release(db), 0);

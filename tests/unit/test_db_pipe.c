@@ -4,7 +4,8 @@
  * it): statements whose results are not read are deferred; when one of them
  * fails, the transaction is broken and retryable, the batch runs again
  * without deferring and each operation gets its own outcome (the failing
- * one its error, the others success); row counts and reads after deferred
+ * one its error, the others success; an operation that fails after it
+ * wrote is undone although no savepoint was sent); row counts and reads after deferred
  * statements are right; more deferred statements than the pipeline holds.
  */
 #include <setjmp.h>
@@ -77,7 +78,7 @@ static void test_failure_found_by_next_read(void **state)
     int64_t n = 0;
     assert_int_equal(insert(1), 0);
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(vb_db_begin(T.db, 1), 0);
+        assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
         assert_int_equal(vb_db_savepoint(T.db), 0);
         assert_int_equal(insert(1), 0); /* deferred: not known yet */
         assert_int_equal(vb_db_int(T.db, &n, 0, "SELECT COUNT(*) FROM items", NULL), VB_DB_ERETRY);
@@ -86,7 +87,7 @@ static void test_failure_found_by_next_read(void **state)
         assert_int_not_equal(vb_db_commit(T.db), 0);
         vb_db_rollback(T.db);
         /* the batch again: the duplicate fails at once, its savepoint undoes it */
-        assert_int_equal(vb_db_begin(T.db, 1), 0);
+        assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
         assert_int_equal(vb_db_savepoint(T.db), 0);
         assert_int_equal(insert(1), VB_ECONFLICT);
         assert_false(vb_db_txn_broken(T.db));
@@ -103,7 +104,7 @@ static void test_changes_and_reads(void **state)
     (void)state;
     if (!vbt_db_is_pg()) skip();
     int64_t n = 0;
-    assert_int_equal(vb_db_begin(T.db, 1), 0);
+    assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
     assert_int_equal(vb_db_savepoint(T.db), 0);
     for (int i = 10; i < 13; i++)
         assert_int_equal(insert(i), 0);
@@ -124,7 +125,7 @@ static void test_long_pipeline(void **state)
 {
     (void)state;
     if (!vbt_db_is_pg()) skip();
-    assert_int_equal(vb_db_begin(T.db, 1), 0);
+    assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
     for (int i = 1; i <= 300; i++) {
         assert_int_equal(vb_db_savepoint(T.db), 0);
         assert_int_equal(insert(i), 0);
@@ -133,7 +134,7 @@ static void test_long_pipeline(void **state)
     assert_int_equal(vb_db_commit(T.db), 0);
     assert_int_equal(count_items(), 300);
 
-    assert_int_equal(vb_db_begin(T.db, 1), 0);
+    assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
     int rc = 0;
     for (int i = 301; i <= 600 && rc == 0; i++)
         rc = insert(i == 450 ? 7 : i);
@@ -154,8 +155,9 @@ static int op_block(vb_op_ctx *c)
     return 0;
 }
 
-/* Inserts item "id" (deferred), then its "then" item if any, and reads
- * nothing: a duplicate is known only after the operation returned. */
+/* Inserts item "id" (deferred) and reads nothing: a duplicate is known only
+ * after the operation returned. With "fail", fails after the insert (which
+ * must then be undone). */
 static int op_insert(vb_op_ctx *c)
 {
     int64_t id = json_integer_value(json_object_get(c->args, "id"));
@@ -163,6 +165,8 @@ static int op_insert(vb_op_ctx *c)
     if (err == VB_ECONFLICT)
         return vb_op_fail(c, err, "DUPLICATE", "item %lld exists", (long long)id);
     if (err) return err;
+    if (json_is_true(json_object_get(c->args, "fail")))
+        return vb_op_fail(c, VB_EINVAL, "NOPE", "item %lld refused", (long long)id);
     c->result = json_pack("{s:I}", "id", (json_int_t)id);
     return 0;
 }
@@ -196,8 +200,8 @@ static void test_store_batch_rerun(void **state)
     uv_sem_wait(&T.entered);
     for (int i = 1; i <= N_OPS; i++)
         assert_int_equal(vb_store_submit(s, op_insert, VB_STORE_WRITE,
-                                         json_pack("{s:i}", "id", 1000 + i), on_done,
-                                         (void *)(intptr_t)i),
+                                         json_pack("{s:i, s:b}", "id", 1000 + i, "fail", i == 3),
+                                         on_done, (void *)(intptr_t)i),
                          0);
     uv_sem_post(&T.gate);
     while (T.completed < N_OPS + 1)
@@ -206,8 +210,8 @@ static void test_store_batch_rerun(void **state)
     vb_store_get_stats(s, &st);
     assert_int_equal(st.max_batch, N_OPS);
     for (int i = 1; i <= N_OPS; i++) {
-        assert_int_equal(T.status[i], i == 5 ? VB_ECONFLICT : 0);
-        assert_string_equal(T.code[i], i == 5 ? "DUPLICATE" : "");
+        assert_int_equal(T.status[i], i == 5 ? VB_ECONFLICT : i == 3 ? VB_EINVAL : 0);
+        assert_string_equal(T.code[i], i == 5 ? "DUPLICATE" : i == 3 ? "NOPE" : "");
     }
     vb_store_close(s, on_closed, NULL);
     while (!T.closed)
@@ -215,7 +219,10 @@ static void test_store_batch_rerun(void **state)
     assert_int_equal(uv_loop_close(&T.loop), 0);
     uv_sem_destroy(&T.gate);
     uv_sem_destroy(&T.entered);
-    assert_int_equal(count_items(), N_OPS);
+    assert_int_equal(count_items(), N_OPS - 1); /* all but item 3 (5 was there) */
+    int64_t n = -1;
+    assert_int_equal(vb_db_int(T.db, &n, 0, "SELECT COUNT(*) FROM items WHERE id = 1003", NULL), 0);
+    assert_int_equal(n, 0);
 }
 
 int main(void)
