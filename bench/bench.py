@@ -742,9 +742,10 @@ def pg_causes(p, n):
                           "Reaching 20,000/s needs those two reads gone from the message path (the "
                           "sequence assigned without a read per message, the access check answered "
                           "from membership the server already holds)",
-        "task create": "a create costs four round trips (the access check that is also the "
-                       "project's row, the task number by UPDATE ... RETURNING, the column's end, "
-                       "the created task read back); its INSERTs and activity row are deferred",
+        "task create": "a create costs three round trips (the access check that is also the "
+                       "project's row; the task number and the column's end by one UPDATE ... "
+                       "RETURNING; the created task read back); its INSERTs and activity row are "
+                       "deferred",
         "task list": "a list is four statements on a reader connection (access check, count, "
                      "page, the page's assignee and label ids), each a round trip to a PostgreSQL "
                      "backend",
