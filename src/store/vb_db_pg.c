@@ -112,8 +112,14 @@ int vb_pg_error(vb_pg *db, PGresult *res, const char *sql)
 /* Runs a statement without parameters or rows (transaction control). */
 static int simple(vb_pg *db, const char *sql)
 {
+    if (db->pipe) {
+        /* Not in a pipeline (and no savepoint was sent): the batch runs
+         * again without one. */
+        vb_pg_pipe_leave(db);
+        db->broken = db->retry = db->nodefer = 1;
+        return VB_DB_ERETRY;
+    }
     int err = vb_pg_ensure(db);
-    if (!err) err = vb_pg_pipe_leave(db);
     if (err) return err;
     PGresult *r = PQexec(db->c, sql);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

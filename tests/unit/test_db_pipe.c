@@ -145,6 +145,29 @@ static void test_long_pipeline(void **state)
     assert_int_equal(count_items(), 300);
 }
 
+/* A script (simple protocol, not allowed in a pipeline) in a pipelined
+ * transaction makes it run again without one, where it works. */
+static void test_script_reruns(void **state)
+{
+    (void)state;
+    if (!vbt_db_is_pg()) skip();
+    assert_int_equal(insert(1), 0);
+    assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
+    assert_int_equal(vb_db_savepoint(T.db), 0);
+    assert_int_equal(vb_db_script(T.db, "UPDATE items SET v = 'z'"), VB_DB_ERETRY);
+    assert_true(vb_db_txn_broken(T.db));
+    assert_true(vb_db_txn_retry(T.db));
+    vb_db_rollback(T.db);
+    assert_int_equal(vb_db_begin(T.db, 1 | VB_DB_RERUN), 0);
+    assert_int_equal(vb_db_savepoint(T.db), 0);
+    assert_int_equal(vb_db_script(T.db, "UPDATE items SET v = 'z'"), 0);
+    assert_int_equal(vb_db_release(T.db), 0);
+    assert_int_equal(vb_db_commit(T.db), 0);
+    int64_t n = 0;
+    assert_int_equal(vb_db_int(T.db, &n, 0, "SELECT COUNT(*) FROM items WHERE v = 'z'", NULL), 0);
+    assert_int_equal(n, 1);
+}
+
 /* ---- through the store: one batch, one operation with a duplicate ---- */
 
 static int op_block(vb_op_ctx *c)
@@ -231,6 +254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_found_by_next_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes_and_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_pipeline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_script_reruns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_batch_rerun, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
