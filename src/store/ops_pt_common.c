@@ -49,11 +49,9 @@ int vb_pt_project_access(vb_op_ctx *c, const char *pid, int for_write, json_t **
     int rc;
     if (project) *project = NULL;
     if (!pid) return vb_op_fail(c, VB_ENOTFOUND, "PROJECT_NOT_FOUND", "Project not found");
-    rc = vb_guard_project(c, pid, 0, NULL, role);
+    /* The guard's one query is also the project's row (times already ISO). */
+    rc = vb_guard_project(c, pid, 0, &p, role);
     if (rc) return rc;
-    rc = vb_pt_project_load(c->db, pid, &p);
-    if (rc) return vb_op_internal(c, rc);
-    if (!p) return vb_op_fail(c, VB_ENOTFOUND, "PROJECT_NOT_FOUND", "Project not found");
     if (for_write && strcmp(vb_arg_str(p, "status") ? vb_arg_str(p, "status") : "", "active")) {
         json_decref(p);
         return vb_op_fail(c, VB_ECONFLICT, "PROJECT_ARCHIVED", "The project is archived");

@@ -67,7 +67,7 @@ int vb_op_task_create(vb_op_ctx *c)
 {
     const char *pid = vb_arg_param(c, "pid");
     json_t *body = vb_arg_body(c), *p = NULL, *errors = json_array(), *assignees = NULL,
-           *labels = NULL, *t = NULL;
+           *labels = NULL, *t = NULL, *seq = NULL;
     const char *status, *title, *prio, *actor = vb_arg_actor(c);
     char id[VB_ID_LEN + 1], key[64], ntitle[700];
     int64_t number = 0, order = 0, now = vb_op_now();
@@ -85,11 +85,16 @@ int vb_op_task_create(vb_op_ctx *c)
         errors = NULL;
         goto done;
     }
-    rc = vb_db_exec(c->db, "UPDATE projects SET task_seq = task_seq + 1 WHERE id = ?", "s", pid);
-    if (!rc)
-        rc = vb_db_int(c->db, &number, 0, "SELECT task_seq FROM projects WHERE id = ?", "s", pid);
-    if (!rc) rc = vb_pt_column_end(c->db, pid, status, &order);
-    if (rc) goto internal;
+    /* The next number and the end of the column, in one statement. */
+    rc = vb_db_row(
+        c->db, &seq,
+        "UPDATE projects SET task_seq = task_seq + 1 WHERE id = ? RETURNING task_seq AS num,"
+        " (SELECT COALESCE(MAX(order_index) + 1, 0) FROM tasks"
+        "  WHERE project_id = ? AND status = ?) AS ord",
+        "sss", pid, pid, status);
+    if (rc || !seq) goto internal;
+    number = json_integer_value(json_object_get(seq, "num"));
+    order = json_integer_value(json_object_get(seq, "ord"));
     vb_id_new(id);
     snprintf(key, sizeof key, "%s-%lld", vb_arg_str(p, "key"), (long long)number);
     rc = vb_db_exec(c->db,
@@ -101,12 +106,13 @@ int vb_op_task_create(vb_op_ctx *c)
                     vb_arg_str(body, "description"), status, prio, actor,
                     vb_arg_str(body, "parentTaskId"), vb_arg_str(body, "dueDate"),
                     json_object_get(body, "estimatePoints"), order, now, now);
-    if (!rc) rc = vb_pt_set_assignees(c->db, id, assignees);
-    if (!rc) rc = vb_pt_set_labels(c->db, id, labels);
+    /* A new task has no assignee or label rows to replace. */
+    if (!rc && json_array_size(assignees)) rc = vb_pt_set_assignees(c->db, id, assignees);
+    if (!rc && json_array_size(labels)) rc = vb_pt_set_labels(c->db, id, labels);
     if (!rc)
-        rc =
-            vb_activity(c, vb_arg_str(p, "workspaceId"), pid, id, "task_created",
-                        json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
+        rc = vb_activity_task(
+            c, vb_arg_str(p, "workspaceId"), pid, id, key, title, "task_created",
+            json_pack("{s:s, s:s, s:s}", "key", key, "title", title, "status", status));
     if (rc) goto internal;
     snprintf(ntitle, sizeof ntitle, "You were assigned to %s: %s", key, title);
     json_array_foreach(assignees, i, v)
@@ -125,6 +131,7 @@ int vb_op_task_create(vb_op_ctx *c)
 internal:
     rc = vb_op_internal(c, rc ? rc : VB_EIO);
 done:
+    json_decref(seq);
     json_decref(p);
     json_decref(errors);
     json_decref(assignees);

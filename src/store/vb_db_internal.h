@@ -45,7 +45,11 @@ const char *vb_db_backend_name(const vb_db *db);
 void vb_db_close(vb_db *db);
 
 /* BEGIN IMMEDIATE when immediate is set (takes the write lock at once), else a
- * deferred BEGIN. Clears the "broken" flag. 0 or VB_EIO. */
+ * deferred BEGIN. Clears the "broken" flag. 0 or VB_EIO. With
+ * VB_DB_RERUN also set, the caller runs the whole transaction again when it
+ * fails and vb_db_txn_retry says so (the lane's batches): PostgreSQL may then
+ * defer statements in a pipeline (vb_db_pg_pipe.c). */
+#define VB_DB_RERUN 2
 int vb_db_begin(vb_db *db, int immediate);
 /* COMMIT. 0 or VB_EIO (the transaction may still be open: call vb_db_rollback). */
 int vb_db_commit(vb_db *db);

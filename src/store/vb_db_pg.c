@@ -60,6 +60,7 @@ static int connect_now(vb_pg *db)
         return VB_EBUSY;
     }
     db->down = 0;
+    db->pipe = db->queued = 0;
     db->backoff_ms = 0;
     db->gen++; /* the new session has no prepared statements */
     return 0;
@@ -111,6 +112,13 @@ int vb_pg_error(vb_pg *db, PGresult *res, const char *sql)
 /* Runs a statement without parameters or rows (transaction control). */
 static int simple(vb_pg *db, const char *sql)
 {
+    if (db->pipe) {
+        /* Not in a pipeline (and no savepoint was sent): the batch runs
+         * again without one. */
+        vb_pg_pipe_leave(db);
+        db->broken = db->retry = db->nodefer = 1;
+        return VB_DB_ERETRY;
+    }
     int err = vb_pg_ensure(db);
     if (err) return err;
     PGresult *r = PQexec(db->c, sql);
@@ -144,7 +152,11 @@ static int pg_script(vb_db *base, const char *sql)
 
 static int64_t pg_changes(vb_db *base)
 {
-    return ((vb_pg *)base)->changes;
+    vb_pg *db = (vb_pg *)base;
+    /* A deferred statement's row count is known once it is read. A failure
+     * breaks the transaction (the batch runs again). */
+    if (db->pipe && db->queued && vb_pg_pipe_sync(db, NULL, NULL) != 0) return 0;
+    return db->changes;
 }
 
 static void pg_close(vb_db *base)
@@ -162,18 +174,28 @@ static void pg_close(vb_db *base)
 static int pg_begin(vb_db *base, int immediate)
 {
     vb_pg *db = (vb_pg *)base;
-    (void)immediate;
     db->broken = db->retry = 0;
     db->release_pending = 0;
     int err = simple(db, "BEGIN");
     db->in_txn = err == 0;
+    if (!err) vb_pg_pipe_begin(db, (immediate & VB_DB_RERUN) != 0);
     return err;
 }
 
 static int pg_commit(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
-    if (db->broken) return db->down ? VB_EBUSY : VB_EIO;
+    if (db->broken) return db->down ? VB_EBUSY : db->retry ? VB_DB_ERETRY : VB_EIO;
+    if (db->pipe) {
+        PGresult *r = NULL;
+        int err = vb_pg_pipe_defer(db, "COMMIT");
+        if (!err) err = vb_pg_pipe_sync(db, &r, "COMMIT");
+        PQclear(r);
+        int left = vb_pg_pipe_leave(db);
+        if (!err) err = left;
+        if (err == 0) db->in_txn = 0;
+        return err;
+    }
     int err = with_pending(db, "COMMIT");
     if (err == 0) db->in_txn = 0;
     return err;
@@ -184,6 +206,7 @@ static int pg_rollback(vb_db *base)
     vb_pg *db = (vb_pg *)base;
     int err = 0;
     db->release_pending = 0;
+    vb_pg_pipe_leave(db); /* its failures are rolled back too */
     if (!db->down && db->c && PQtransactionStatus(db->c) != PQTRANS_IDLE)
         err = simple(db, "ROLLBACK");
     db->in_txn = 0;
@@ -192,13 +215,25 @@ static int pg_rollback(vb_db *base)
 
 static int pg_savepoint(vb_db *base)
 {
-    return with_pending((vb_pg *)base, "SAVEPOINT vb_op");
+    vb_pg *db = (vb_pg *)base;
+    if (db->pipe) {
+        db->op_wrote = 0;
+        return db->broken ? VB_EIO : 0;
+    }
+    return with_pending(db, "SAVEPOINT vb_op");
 }
 
 static int pg_rollback_to(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
     db->release_pending = 0;
+    if (db->pipe) {
+        /* No savepoint: an operation that wrote is undone by running the
+         * batch again (with savepoints). */
+        if (!db->op_wrote) return 0;
+        db->broken = db->retry = db->nodefer = 1;
+        return VB_DB_ERETRY;
+    }
     return simple(db, "ROLLBACK TO vb_op");
 }
 
@@ -206,6 +241,7 @@ static int pg_release(vb_db *base)
 {
     vb_pg *db = (vb_pg *)base;
     if (db->broken || db->down) return db->down ? VB_EBUSY : VB_EIO;
+    if (db->pipe) return 0;
     db->release_pending = 1;
     return 0;
 }
@@ -213,6 +249,8 @@ static int pg_release(vb_db *base)
 static int pg_txn_broken(const vb_db *base)
 {
     const vb_pg *db = (const vb_pg *)base;
+    /* In a pipeline the server's state is known only at a sync. */
+    if (db->pipe) return db->broken || db->down;
     /* INERROR (a statement failed) is undone by ROLLBACK TO the savepoint. */
     PGTransactionStatusType ts = db->c ? PQtransactionStatus(db->c) : PQTRANS_UNKNOWN;
     return db->broken || db->down || (db->in_txn && ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR);

@@ -18,6 +18,9 @@ typedef struct pg_result PGresult;
 
 #define VB_PG_BUCKETS 256
 #define VB_PG_CACHE_MAX 1024
+/* Results a pipeline may owe before it is synced (small: they are read only
+ * at the next sync, and their bytes wait in the socket buffers). */
+#define VB_PG_PIPE_MAX 64
 
 /* A statement's text translated to PostgreSQL ($n placeholders, VB_IDS). */
 typedef struct vb_pg_sql {
@@ -29,6 +32,7 @@ typedef struct vb_pg_sql {
     char name[24];    /* "" until prepared */
     unsigned int gen; /* db->gen when prepared (a reconnect drops them) */
     char sig[65];     /* one char per parameter type: t, i, f, u */
+    int reads;        /* a SELECT: changes nothing an operation must undo */
 } vb_pg_sql;
 
 typedef struct vb_pg {
@@ -41,8 +45,14 @@ typedef struct vb_pg {
     int retry;           /* ... because of a serialization failure or deadlock */
     int down;            /* the connection is lost; reconnect before use */
     int release_pending; /* RELEASE vb_op not sent yet (see vb_db_pg.c) */
-    unsigned int gen;    /* connection generation: +1 at each (re)connect */
-    unsigned int nprep;  /* prepared statements named so far */
+    /* Pipeline mode of a writer transaction (vb_db_pg_pipe.c). */
+    int pipe;                  /* in pipeline mode: statements may be deferred */
+    int queued;                /* results owed by the server (sent, not read) */
+    int nodefer;               /* the next transaction runs without a pipeline */
+    int op_wrote;              /* the current operation sent a statement that writes */
+    char owed[VB_PG_PIPE_MAX]; /* what each owed result is: 'p', 's', 'x' */
+    unsigned int gen;          /* connection generation: +1 at each (re)connect */
+    unsigned int nprep;        /* prepared statements named so far */
     int64_t changes;
     uint64_t next_try_ms; /* no reconnect attempt before (monotonic ms) */
     int backoff_ms;
@@ -58,6 +68,35 @@ int vb_pg_error(vb_pg *db, PGresult *res, const char *sql);
 int vb_pg_ensure(vb_pg *db);
 /* Sends a pending RELEASE before a statement. 0 or a vb_err. (vb_db_pg.c) */
 int vb_pg_flush(vb_pg *db);
+/*
+ * The pipeline of a writer transaction (vb_db_pg_pipe.c). Statements whose
+ * results the operation does not use (SAVEPOINT, RELEASE, an EXEC statement)
+ * are sent and their results read at the next statement that needs one, or
+ * at COMMIT. When such a deferred statement failed, the transaction is marked
+ * broken and retryable and the next transaction (the same batch, run again by
+ * the lane) runs without deferring, so the failing operation gets its own
+ * error at its own statement.
+ */
+/* Enters pipeline mode after BEGIN of a transaction the caller re-runs
+ * (VB_DB_RERUN), unless the previous one asked for a run without deferring.
+ * In pipeline mode no savepoint is sent: an operation that fails after it
+ * wrote, or whose statement failed, breaks the transaction as retryable
+ * instead (the run again has savepoints). */
+void vb_pg_pipe_begin(vb_pg *db, int rerun);
+/* Makes room for n more owed results (syncs when the pipeline is full).
+ * 0 or a vb_err. */
+int vb_pg_pipe_room(vb_pg *db, int n);
+/* Records one result owed for what was just sent: 'p' a prepare, 's' a
+ * statement (its row count becomes vb_db_changes), 'x' transaction control. */
+void vb_pg_pipe_owe(vb_pg *db, char kind);
+/* Sends a statement without parameters whose result is read later. */
+int vb_pg_pipe_defer(vb_pg *db, const char *sql);
+/* Syncs: reads every owed result; with last set, the last statement sent is
+ * the caller's and *last gets its result (success) instead of it being
+ * owed. 0 or a vb_err (VB_DB_ERETRY after a deferred statement failed). */
+int vb_pg_pipe_sync(vb_pg *db, PGresult **last, const char *sql);
+/* Leaves pipeline mode (syncing first). 0 or a vb_err. */
+int vb_pg_pipe_leave(vb_pg *db);
 /* Empties the translation cache. (vb_db_pg_run.c) */
 void vb_pg_cache_clear(vb_pg *db);
 /* The backend's run/run_text/changes. (vb_db_pg_run.c) */

@@ -4,7 +4,8 @@
  * cached, parameters bound from the format string of vb_db.h with their types
  * (text, int8, float8; a 'j' value by its JSON type), run in one round trip
  * (prepared once per statement and parameter types: PQprepare, then
- * PQexecPrepared), rows converted by vb_db_pg_rows.c.
+ * PQexecPrepared; in a writer transaction both are pipelined, see
+ * vb_db_pg_pipe.c), rows converted by vb_db_pg_rows.c.
  */
 #include "core/vb_common.h"
 #include "core/vb_log.h"
@@ -15,6 +16,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The dialect tokens of vb_db.h in PostgreSQL: VB_IDS(?) the elements of a
  * JSON array as text, with idx. */
@@ -77,6 +79,10 @@ static vb_pg_sql *entry_of(vb_pg *db, const char *sql)
         if (e) sql_free(e);
         return NULL;
     }
+    const char *t = e->native;
+    while (*t == ' ' || *t == '\n' || *t == '(')
+        t++;
+    e->reads = strncasecmp(t, "SELECT", 6) == 0;
     e->key = sql;
     e->next = db->buckets[b];
     db->buckets[b] = e;
@@ -206,21 +212,41 @@ static int prepare(vb_pg *db, vb_pg_sql *e, const vb_pg_params *p)
      * cache size and the few type combinations of a statement). */
     char name[sizeof e->name];
     snprintf(name, sizeof name, "vb%u", ++db->nprep);
-    PGresult *r = PQprepare(db->c, name, e->native, p->n, p->types);
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        int err = vb_pg_error(db, r, e->text);
+    if (db->pipe) {
+        /* Its result is read with the statement's (vb_db_pg_pipe.c). */
+        if (PQsendPrepare(db->c, name, e->native, p->n, p->types) != 1)
+            return vb_pg_error(db, NULL, e->text);
+        vb_pg_pipe_owe(db, 'p');
+    } else {
+        PGresult *r = PQprepare(db->c, name, e->native, p->n, p->types);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            int err = vb_pg_error(db, r, e->text);
+            PQclear(r);
+            return err;
+        }
         PQclear(r);
-        return err;
     }
-    PQclear(r);
     memcpy(e->name, name, sizeof name);
     memcpy(e->sig, sig, sizeof sig);
     e->gen = db->gen;
     return 0;
 }
 
-/* Translates, binds and runs sql; *res gets the result of a success. */
-static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, va_list ap)
+/* Sends the prepared statement e in pipeline mode; with defer set its
+ * result is read later (*res stays NULL), else now. */
+static int send_piped(vb_pg *db, PGresult **res, int defer, vb_pg_sql *e, const vb_pg_params *p,
+                      const char *sql)
+{
+    if (PQsendQueryPrepared(db->c, e->name, p->n, p->values, p->lengths, p->formats, 0) != 1)
+        return vb_pg_error(db, NULL, sql);
+    vb_pg_pipe_owe(db, 's');
+    return defer ? 0 : vb_pg_pipe_sync(db, res, sql);
+}
+
+/* Translates, binds and runs sql; *res gets the result of a success (NULL
+ * when defer is set and the statement was deferred in a pipeline). */
+static int execute(vb_pg *db, PGresult **res, int defer, const char *sql, const char *fmt,
+                   va_list ap)
 {
     *res = NULL;
     int err = vb_pg_ensure(db);
@@ -231,8 +257,12 @@ static int execute(vb_pg *db, PGresult **res, const char *sql, const char *fmt, 
     if (!e) return VB_ENOMEM;
     vb_pg_params p;
     err = bind_params(&p, sql, fmt, ap);
+    if (!err && db->pipe) err = vb_pg_pipe_room(db, 2);
     if (!err) err = prepare(db, e, &p);
-    if (!err) {
+    if (!err && db->pipe) {
+        if (!e->reads) db->op_wrote = 1;
+        err = send_piped(db, res, defer, e, &p, sql);
+    } else if (!err) {
         PGresult *r = PQexecPrepared(db->c, e->name, p.n, p.values, p.lengths, p.formats, 0);
         ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -255,8 +285,8 @@ int vb_pg_run(vb_db *base, vb_db_mode mode, json_t **out, int64_t *iout, int64_t
     if (out) *out = NULL;
     if (iout) *iout = dflt;
     PGresult *res = NULL;
-    int err = execute(db, &res, sql, fmt, ap);
-    if (err) return err;
+    int err = execute(db, &res, mode == VB_DB_EXEC, sql, fmt, ap);
+    if (err || !res) return err;
     int rows = PQntuples(res);
     if (mode == VB_DB_INT) {
         if (iout && rows > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
@@ -287,7 +317,7 @@ int vb_pg_run_text(vb_db *base, vb_db_text *out, vb_db_text_hook fn, void *ud, c
                    const char *fmt, va_list ap)
 {
     PGresult *res = NULL;
-    int err = execute((vb_pg *)base, &res, sql, fmt, ap);
+    int err = execute((vb_pg *)base, &res, 0, sql, fmt, ap);
     if (err) return err;
     err = vb_pg_rows_text(res, out, fn, ud);
     PQclear(res);
@@ -299,7 +329,7 @@ int vb_pg_blob(vb_db *base, void **data, size_t *len, const char *sql, const cha
     *data = NULL;
     *len = 0;
     PGresult *res = NULL;
-    int err = execute((vb_pg *)base, &res, sql, fmt, ap);
+    int err = execute((vb_pg *)base, &res, 0, sql, fmt, ap);
     if (err) return err;
     if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0)) {
         /* bytea comes as text in hex form; PQunescapeBytea decodes it. */

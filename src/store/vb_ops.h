@@ -39,6 +39,9 @@ int vb_guard_task(vb_op_ctx *c, const char *tid, int need_admin, json_t **task_o
  * pid is set, "project:<pid>". changes is stolen (NULL means {}). */
 int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
                 json_t *changes);
+/* vb_activity when the task's key and title are known (no read of the task). */
+int vb_activity_task(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
+                     const char *key, const char *title, const char *action, json_t *changes);
 /* ---- notification for user_id (skipped when user_id is the actor); queues the
  * event "notification" {notification, unreadCount} on topic "user:<uid>".
  * data is stolen. */

@@ -227,13 +227,15 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
-                json_t *changes)
+/* Writes the activity entry and queues its events; task {taskKey,
+ * taskTitle} names the entry's task (NULL: none). Steals changes. */
+static int activity_write(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
+                          const char *action, json_t *changes, json_t *task)
 {
     const char *actor = vb_arg_actor(c);
     char id[VB_ID_LEN + 1], iso[32], topic[VB_OP_TOPIC_MAX];
     int64_t now = vb_op_now();
-    json_t *ev, *task = NULL;
+    json_t *ev;
     int rc;
 
     if (!changes) changes = json_object();
@@ -253,22 +255,11 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
                    str_or_null(wid), "projectId", str_or_null(pid), "taskId", str_or_null(tid),
                    "actorId", actor, "action", action, "changes", changes, "createdAt", iso);
     if (!ev) return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
-    /* The entry names its task, as the activity reads do. */
-    rc = tid ? vb_db_row(c->db, &task,
-                         "SELECT key AS taskKey, title AS taskTitle FROM tasks"
-                         " WHERE id = ?",
-                         "s", tid)
-             : 0;
-    if (rc < 0) {
-        json_decref(ev);
-        return vb_op_internal(c, rc);
-    }
     for (int k = 0; k < 2; k++) {
         const char *f = k ? "taskTitle" : "taskKey";
         json_t *v = task ? json_object_get(task, f) : NULL;
         json_object_set(ev, f, v ? v : json_null());
     }
-    json_decref(task);
     if (pid) {
         vb_op_topic(topic, VB_OP_TOPIC_PROJECT, pid);
         vb_op_event(c, topic, "activity", json_incref(ev));
@@ -276,6 +267,38 @@ int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
     vb_op_topic(topic, VB_OP_TOPIC_WORKSPACE, wid);
     vb_op_event(c, topic, "activity", ev);
     return 0;
+}
+
+int vb_activity(vb_op_ctx *c, const char *wid, const char *pid, const char *tid, const char *action,
+                json_t *changes)
+{
+    json_t *task = NULL;
+    /* The entry names its task, as the activity reads do. */
+    int rc = tid ? vb_db_row(c->db, &task,
+                             "SELECT key AS taskKey, title AS taskTitle FROM tasks"
+                             " WHERE id = ?",
+                             "s", tid)
+                 : 0;
+    if (rc < 0) {
+        json_decref(changes);
+        return vb_op_internal(c, rc);
+    }
+    rc = activity_write(c, wid, pid, tid, action, changes, task);
+    json_decref(task);
+    return rc;
+}
+
+int vb_activity_task(vb_op_ctx *c, const char *wid, const char *pid, const char *tid,
+                     const char *key, const char *title, const char *action, json_t *changes)
+{
+    json_t *task = json_pack("{s:s?, s:s?}", "taskKey", key, "taskTitle", title);
+    if (!task) {
+        json_decref(changes);
+        return vb_op_fail(c, VB_ENOMEM, "INTERNAL_ERROR", "Out of memory");
+    }
+    int rc = activity_write(c, wid, pid, tid, action, changes, task);
+    json_decref(task);
+    return rc;
 }
 
 int vb_notify(vb_op_ctx *c, const char *user_id, const char *wid, const char *type,

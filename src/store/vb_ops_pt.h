@@ -104,8 +104,9 @@ int vb_pt_project_load(vb_db *db, const char *pid, json_t **out);
 /*
  * Checks that the actor is a member of project pid's workspace (404
  * PROJECT_NOT_FOUND otherwise) and, when for_write is set, that the project is
- * active (409 PROJECT_ARCHIVED). *project (may be NULL) receives the raw
- * project (new reference); role (may be NULL) "admin" or "member".
+ * active (409 PROJECT_ARCHIVED), in one query. *project (may be NULL)
+ * receives the project with ISO times (new reference); role (may be NULL)
+ * "admin" or "member".
  */
 int vb_pt_project_access(vb_op_ctx *c, const char *pid, int for_write, json_t **project,
                          char role[16]);

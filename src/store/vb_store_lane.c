@@ -150,9 +150,10 @@ static void run_batch(vb_db *db, vb_job *batch)
     for (vb_job *j = batch; j; j = j->next)
         any_write |= j->write;
     for (int attempt = 1;; attempt++) {
-        int rc = vb_db_begin(db, any_write);
+        int how = any_write ? 1 | VB_DB_RERUN : 0;
+        int rc = vb_db_begin(db, how);
         /* A connection lost while idle is noticed at BEGIN: one reconnect. */
-        if (rc == VB_EBUSY) rc = vb_db_begin(db, any_write);
+        if (rc == VB_EBUSY) rc = vb_db_begin(db, how);
         int ok = rc == 0;
         for (vb_job *j = batch; ok && j; j = j->next)
             if (run_job(db, j) != 0) ok = 0;

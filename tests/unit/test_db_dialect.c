@@ -231,24 +231,40 @@ static void test_conversions(void **state)
     json_decref(row);
 }
 
+/* One batch of two operations as the lane runs it (vb_store_lane.c): the
+ * second inserts a row then a duplicate and fails with the duplicate's
+ * error, which its savepoint undoes. Returns the number of runs it took
+ * (PostgreSQL defers the insert in its pipeline: the failure is found at
+ * COMMIT and the batch runs again without deferring); *rc gets the
+ * duplicate's error in the run that committed. */
+static int lane_batch(vb_db *db, int *rc)
+{
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        assert_int_equal(vb_db_begin(db, 1 | VB_DB_RERUN), 0);
+        assert_int_equal(vb_db_savepoint(db), 0);
+        assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL), 0);
+        assert_int_equal(vb_db_release(db), 0);
+        assert_int_equal(vb_db_savepoint(db), 0);
+        assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '2')", NULL), 0);
+        *rc = vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL);
+        int ok = !vb_db_txn_broken(db) && vb_db_rollback_to(db) == 0 && vb_db_release(db) == 0 &&
+                 !vb_db_txn_broken(db) && vb_db_commit(db) == 0;
+        if (ok) return attempt;
+        assert_true(vb_db_txn_retry(db)); /* the lane runs the batch again */
+        vb_db_rollback(db);
+    }
+    fail_msg("the batch never committed");
+    return 0;
+}
+
 static void test_transactions(void **state)
 {
     vb_db *db = db_of(state);
     int64_t n = 0;
-    assert_int_equal(vb_db_begin(db, 1), 0);
-    assert_int_equal(vb_db_savepoint(db), 0);
-    assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL), 0);
-    assert_int_equal(vb_db_release(db), 0);
-    assert_int_equal(vb_db_savepoint(db), 0);
-    assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '2')", NULL), 0);
+    int rc = 0;
     /* a failing statement is undone by its savepoint; the transaction goes on */
-    assert_int_equal(vb_db_exec(db, "INSERT INTO link (a, b) VALUES ('t', '1')", NULL),
-                     VB_ECONFLICT);
-    assert_false(vb_db_txn_broken(db)); /* the batch must not be abandoned for it */
-    assert_int_equal(vb_db_rollback_to(db), 0);
-    assert_int_equal(vb_db_release(db), 0);
-    assert_false(vb_db_txn_broken(db));
-    assert_int_equal(vb_db_commit(db), 0);
+    assert_int_equal(lane_batch(db, &rc), vbt_db_is_pg() ? 2 : 1);
+    assert_int_equal(rc, VB_ECONFLICT);
     assert_int_equal(vb_db_int(db, &n, 0, "SELECT COUNT(*) FROM link WHERE a = 't'", NULL), 0);
     assert_int_equal(n, 1);
     assert_int_equal(vb_db_check(db), 0);
