@@ -680,7 +680,13 @@ GAP_CAUSES = {
             "cores shared with wrk, keep it under five times the peer, which serves the page from memory. "
             "Caching the encoded first pages per project, dropped on task_changed events, would take the SQL "
             "off the hot path.",
-    "persist": "The store thread is the limit (one SQLite writer); see the profile with `PROFILE=1`.",
+    "persist": ("The CPU is the limit: vibed used about 1.6 cores for 16,000 messages/s. In the profile "
+                "(`PROFILE=1 BENCH_TARGETS=vibed SCENARIOS=persist bash bench/run.sh`) about a third of the "
+                "samples are glibc malloc and free, most of it lock waits on the store thread's arena when the "
+                "event loop frees the results the store thread built (json_delete under job_free 24%, futex 18%); "
+                "each message also writes its chat-log row for connection state recovery and bumps the log's "
+                "counter row (vb_op_chat_log_event 16%), and its event JSON is built with json_pack (12%). "
+                "Freeing results on the thread that made them and a leaner event encoding are the next steps."),
 }
 
 
