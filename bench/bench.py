@@ -784,8 +784,9 @@ def pg_causes(p, n):
 
     why = {
         "persisted chat": "a message costs two round trips to PostgreSQL in the pipeline (the "
-                          "channel access check, and the chat log's sequence number, an INSERT ... "
-                          "RETURNING whose result the event needs); the message INSERT is deferred, "
+                          "channel access check, and the chat log's sequence number, an UPDATE ... "
+                          "RETURNING of one counter row whose result the event needs; the row keeps "
+                          "seqs in commit order across instances); the message and log INSERTs are deferred, "
                           "and each batch (up to 512) adds one BEGIN and one COMMIT with its WAL flush. "
                           "Reaching 20,000/s needs those two reads gone from the message path (the "
                           "sequence assigned without a read per message, the access check answered "

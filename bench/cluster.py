@@ -371,7 +371,8 @@ def md_section(res):
          "counter, so every process answers the same ids and a token from one is valid on all). vb-load "
          f"processes of at most {CFG['CLUSTER_PER_PROC']} connections, each from its own source address "
          "(127.0.0.100..), spread their connections over the instances' ports round robin. All processes "
-         "share the same 2 cores with three other busy workloads: the numbers are noisy, compare ratios.", ""]
+         "(servers, generators, PostgreSQL, Redis) share the same 2 cores: compare ratios; the load average "
+         "at the start of each run is in the raw results.", ""]
     if "cluster-idle" in v or "cluster-idle" in n:
         pv, pn = g(v, "cluster-idle", "per_conn_bytes"), g(n, "cluster-idle", "per_conn_bytes")
         L += ["### Idle clients over the instances", "",
@@ -488,13 +489,12 @@ def causes(v, n):
     if p99v is not None and p99n and p99v > p99n / 5:
         out.append(f"- **fan-out p99 {fmt(p99v, 1)} ms against the peer's {fmt(p99n, 1)} ms.** As in section 2, "
                    "the time is one write system call per member socket on each instance's loop thread; the "
-                   "instances share 2 cores with each other, the generators, PostgreSQL and Redis (and, in "
-                   "this run, other workloads: load average "
+                   "instances share 2 cores with each other, the generators, PostgreSQL and Redis (load average "
                    f"{fmt(g(v, 'cluster-fanout', 'loadavg_1m'), 1)} at the start), so three instances do not "
                    "write in parallel here.")
     sv, sn = g(v, "cluster-fanout", "sat", "deliveries_per_s"), g(n, "cluster-fanout", "sat", "deliveries_per_s")
     if sv and sn and sv < 10 * sn:
         out.append(f"- **saturation {fmt(sv)} deliveries/s, {sv / sn:.1f}x the peer.** Every message is committed "
-                   "to PostgreSQL (one round trip per statement) before it is published, and the closed loop "
-                   "waits for that commit; the peer publishes from memory.")
+                   "to PostgreSQL before it is published (two round trips per message, see the PostgreSQL section), "
+                   "and the closed loop waits for that commit; the peer publishes from memory.")
     return (["### Cluster targets missed in this run, and why", ""] + out + [""]) if out else []
