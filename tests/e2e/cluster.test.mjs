@@ -6,7 +6,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import {
   PG_URL, startServer, waitFor, randomSecret, createPgDatabase, dropPgDatabase, assertNoServerErrors,
 } from './lib/server.mjs';
 import { connect, closeAll, seen, received, summary, emitAck, expectAckOk, messageIdOf } from './lib/chat.mjs';
+import { freePort } from './lib/cluster.mjs';
 
 const SKIP = PG_URL ? false : 'the cluster runs on PostgreSQL: set VIBED_TEST_PG_URL (scripts/test.sh does)';
 const PRESENCE_TTL_MS = 2000;
@@ -28,18 +28,6 @@ let redisPort = 0;
 let redisDir = null;
 let db = null;
 const servers = [];
-
-/** A free loopback port (bound, read and released). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function redisCli(...args) {
   return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args],
