@@ -262,7 +262,7 @@ static int serve(vb_app *app)
     json_t *cleaned = NULL,
            *cargs = app->cfg.redis_url[0]
                         ? json_pack("{s:I}", "before",
-                                    (json_int_t)(vb_now_ns() / 1000000) - VB_ATTACH_UPLOAD_MAX_MS)
+                                    (json_int_t)vb_wall_ms() - VB_ATTACH_UPLOAD_MAX_MS)
                         : json_object();
     if (vb_store_run_sync(app->store, vb_op_attach_cleanup, cargs, &cleaned) == 0 &&
         json_integer_value(json_object_get(cleaned, "deleted")) > 0)

@@ -230,7 +230,8 @@ test('uploads in progress on one instance survive another instance starting', { 
   const stale = begin();
   await waitFor(() => rows().length === 2, { timeoutMs: 5000, what: 'the stale upload row' });
   const staleId = rows().map((r) => r.id).find((id) => id !== rows()[0].id);
-  psql(cluster.db.url, `UPDATE attachments SET created_at = 1 WHERE id = '${staleId}'`);
+  // Two hours ago, on the wall clock the rows' times are kept in.
+  psql(cluster.db.url, `UPDATE attachments SET created_at = created_at - 7200000 WHERE id = '${staleId}'`);
   // A new instance starts (a rolling restart brings one up).
   const d = await cluster.start('cluster-lb-d');
   assert.ok(d.logs.some((l) => /deleted 1 unfinished uploads/.test(l.msg || '')), 'the stale row is cleaned up');
