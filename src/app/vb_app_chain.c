@@ -81,7 +81,7 @@ int vb_app_chain_trusted(const char *ip, void *ud)
  * Retry-After and returns 1 when over the limit. */
 static int rate_limited(vb_http_req *req, vb_ratelimit *rl, const char *key, const char *message)
 {
-    unsigned retry = vb_ratelimit_hit(rl, key, vb_now_ns() / 1000000);
+    unsigned retry = vb_ratelimit_hit(rl, key, vb_now_ms());
     if (!retry) return 0;
     char secs[16];
     snprintf(secs, sizeof secs, "%u", retry);
@@ -283,8 +283,7 @@ static void shared_limit(api_call *c, vb_ratelimit *rl, const char *name, const 
     c->limit_message = message;
     c->next = next;
     unsigned retry = 0;
-    if (vb_ratelimit_hit_shared(rl, name, key, vb_now_ns() / 1000000, on_shared_limit, c, &retry))
-        return;
+    if (vb_ratelimit_hit_shared(rl, name, key, vb_now_ms(), on_shared_limit, c, &retry)) return;
     on_shared_limit(retry, c);
 }
 

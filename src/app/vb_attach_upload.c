@@ -237,7 +237,7 @@ static int on_part_data(const char *data, size_t len, void *ud)
     if (!u->in_file) return 0;
     if (len > u->max_bytes - u->size)
         return mp_stop(u, 413, "PAYLOAD_TOO_LARGE", "The file is larger than the limit");
-    if (vb_now_ns() / 1000000 - u->started_ms > VB_ATTACH_UPLOAD_MAX_MS)
+    if (vb_now_ms() - u->started_ms > VB_ATTACH_UPLOAD_MAX_MS)
         return mp_stop(u, 408, "UPLOAD_TOO_SLOW", "The upload took longer than the limit");
     u->size += len;
     crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, len);
@@ -365,7 +365,7 @@ void vb_attach_upload(vb_http_req *req, const vb_route *route, json_t *args)
         return;
     }
     u->req = req;
-    u->started_ms = vb_now_ns() / 1000000;
+    u->started_ms = vb_now_ms();
     u->store = app->store;
     u->max_bytes = max;
     u->args = json_incref(args);

@@ -61,17 +61,12 @@ static void on_stream_close(vb_stream *s, void *ud)
 
 static const vb_stream_handlers client_handlers = {NULL, on_stream_close};
 
-static uint64_t now_ms(void)
-{
-    return vb_now_ns() / 1000000u;
-}
-
 /* Nonzero when the replay of c wrote id: an id at most its newest one is
  * taken as replayed unless it is within the kept ids and not among them. */
 static int was_replayed(live_client *c, const char *id)
 {
     if (!c->replayed) return 0;
-    if (now_ms() > c->replayed_until) {
+    if (vb_now_ms() > c->replayed_until) {
         free(c->replayed);
         c->replayed = NULL;
         c->nreplayed = 0;
@@ -111,7 +106,7 @@ static void keep_replayed(live_client *c, json_t *rows)
         c->replayed = NULL;
         return;
     }
-    c->replayed_until = now_ms() + VB_LIVE_REPLAY_DEDUPE_MS;
+    c->replayed_until = vb_now_ms() + VB_LIVE_REPLAY_DEDUPE_MS;
 }
 
 /* Writes the replay rows, then the held live events it did not write. */

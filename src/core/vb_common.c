@@ -20,6 +20,11 @@ uint64_t vb_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t vb_now_ms(void)
+{
+    return vb_now_ns() / 1000000u;
+}
+
 int64_t vb_wall_ms(void)
 {
     struct timespec ts;

@@ -26,6 +26,8 @@ enum vb_err {
 
 /* Monotonic clock in nanoseconds and wall clock in milliseconds since the epoch. */
 uint64_t vb_now_ns(void);
+/* The monotonic clock in milliseconds. */
+uint64_t vb_now_ms(void);
 /* Gives the allocator's free memory back to the system (glibc keeps freed
  * pages inside its heaps otherwise); a no-op elsewhere. Takes about a
  * millisecond per few tens of MB of heap: for after a burst, not per call. */

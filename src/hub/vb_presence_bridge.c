@@ -29,16 +29,11 @@ static struct {
     char key[64];
 } p;
 
-static uint64_t now_ms(void)
-{
-    return vb_now_ns() / 1000000u;
-}
-
 static void touch(const char *inst, const char *uid)
 {
     char k[200];
     snprintf(k, sizeof k, "%s/%s", inst, uid);
-    json_object_set_new(p.recent, k, json_integer((json_int_t)now_ms()));
+    json_object_set_new(p.recent, k, json_integer((json_int_t)vb_now_ms()));
 }
 
 static int recent(const char *inst, const char *uid)
@@ -46,7 +41,7 @@ static int recent(const char *inst, const char *uid)
     char k[200];
     snprintf(k, sizeof k, "%s/%s", inst, uid);
     json_t *v = json_object_get(p.recent, k);
-    return v && now_ms() - (uint64_t)json_integer_value(v) < (uint64_t)p.tick_ms * 2;
+    return v && vb_now_ms() - (uint64_t)json_integer_value(v) < (uint64_t)p.tick_ms * 2;
 }
 
 /* ---- the view ------------------------------------------------------------- */
@@ -255,7 +250,7 @@ static const vb_presence_cluster g_hooks = {c_connect, c_disconnect, c_joined, c
  * declared gone then. */
 static int grace(void)
 {
-    return now_ms() - p.up_at < (uint64_t)p.ttl_ms / 2;
+    return vb_now_ms() - p.up_at < (uint64_t)p.ttl_ms / 2;
 }
 
 typedef struct share_call {
@@ -351,7 +346,7 @@ static void prune_recent(void)
 {
     const char *k;
     json_t *v, *tmp;
-    uint64_t now = now_ms();
+    uint64_t now = vb_now_ms();
     json_object_foreach_safe(p.recent, tmp, k, v)
     {
         if (now - (uint64_t)json_integer_value(v) >= (uint64_t)p.tick_ms * 2)
@@ -378,7 +373,7 @@ static void on_tick(uv_timer_t *t)
 void vb_presence_bridge_up(void)
 {
     if (!p.on) return;
-    p.up_at = now_ms();
+    p.up_at = vb_now_ms();
     /* This instance's share is written again from scratch. */
     vb_hub_bridge_command(NULL, NULL, "DEL %s", p.key);
     announce_all();

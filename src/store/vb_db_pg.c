@@ -70,7 +70,7 @@ int vb_pg_ensure(vb_pg *db)
 {
     if (!db->down && db->c && PQstatus(db->c) == CONNECTION_OK) return 0;
     db->down = 1;
-    uint64_t now = vb_now_ns() / 1000000u;
+    uint64_t now = vb_now_ms();
     if (now < db->next_try_ms) return VB_EBUSY;
     if (connect_now(db) == 0) {
         vb_log(VB_LOG_INFO, "postgresql: connection restored");
