@@ -8,6 +8,8 @@
  */
 #include "app/vb_ratelimit.h"
 
+#include "core/vb_common.h"
+
 #include "hub/vb_hub_bridge.h"
 
 #include <hiredis/hiredis.h>
@@ -22,7 +24,8 @@ static const char SCRIPT[] = "local n = redis.call('INCR', KEYS[1]) "
 typedef struct shared_call {
     vb_ratelimit *rl;
     char key[VB_RATELIMIT_KEY_MAX + 1];
-    uint64_t now_ms;
+    uint64_t now_ms;  /* the local limiter's (monotonic) time */
+    uint64_t wall_ms; /* the shared window's time: the same on every machine */
     vb_ratelimit_cb cb;
     void *ud;
 } shared_call;
@@ -37,7 +40,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *ud)
         unsigned window = vb_ratelimit_window_ms(sc->rl);
         retry = 0;
         if (reply->integer > (long long)vb_ratelimit_limit(sc->rl)) {
-            uint64_t left = window - sc->now_ms % window;
+            uint64_t left = window - sc->wall_ms % window;
             retry = (unsigned)((left + 999) / 1000);
             if (!retry) retry = 1;
         }
@@ -61,11 +64,13 @@ int vb_ratelimit_hit_shared(vb_ratelimit *rl, const char *name, const char *key,
         sc->rl = rl;
         strncpy(sc->key, key ? key : "", sizeof sc->key - 1);
         sc->now_ms = now_ms;
+        sc->wall_ms = (uint64_t)vb_wall_ms();
         sc->cb = cb;
         sc->ud = ud;
         unsigned window = vb_ratelimit_window_ms(rl);
-        /* Fixed windows aligned on the clock, the same on every instance. */
-        unsigned long long idx = (unsigned long long)(now_ms / window);
+        /* Fixed windows aligned on the wall clock, the same on every
+         * instance and machine (now_ms is this machine's monotonic clock). */
+        unsigned long long idx = (unsigned long long)(sc->wall_ms / window);
         if (vb_hub_bridge_command(on_reply, sc, "EVAL %s 1 vibed:rl:%s:%s:%llu %u", SCRIPT, name,
                                   sc->key, idx, window) == 0)
             return 1;

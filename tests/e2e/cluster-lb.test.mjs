@@ -178,6 +178,15 @@ test('the auth rate limit per address holds across the three instances', { skip:
   }
   const allowed = statuses.filter((s) => s !== 429).length;
   assert.equal(allowed, AUTH_LIMIT, `allowed ${allowed} of ${statuses.length}: ${statuses.join(',')}`);
+  // The shared windows are numbered on the wall clock, the same on every
+  // machine (a monotonic clock counts from each machine's boot).
+  const keys = cluster.redis.cli('KEYS', `vibed:rl:*${from}*`).split('\n').filter(Boolean);
+  assert.ok(keys.length > 0, 'the address is counted in Redis');
+  const nowIdx = Math.floor(Date.now() / 60000);
+  for (const k of keys) {
+    const idx = Number(k.slice(k.lastIndexOf(':') + 1));
+    assert.ok(idx === nowIdx || idx === nowIdx - 1, `${k}: window ${idx}, wall-clock window ${nowIdx}`);
+  }
   // Another address is not affected.
   const other = await api(cluster.servers[1].url, 'POST', '/auth/refresh', {
     body: { refreshToken: 'not-a-token' }, headers: { 'X-Forwarded-For': '10.200.0.8' },
