@@ -32,7 +32,14 @@ static void acquire(job *j);
 
 static void submit(vb_op_fn fn, json_t *args, vb_store_cb cb, job *j)
 {
-    /* vb_store_submit takes args even when it fails (closing: shutdown). */
+    /* The store closing at a stop answers the calls in flight after the app
+     * let go of it: nothing more is submitted then (a lease not released
+     * expires). vb_store_submit takes args even when it fails. */
+    if (!S.app->store) {
+        json_decref(args);
+        j->running = 0;
+        return;
+    }
     if (!args || vb_store_submit(S.app->store, fn, VB_STORE_WRITE, args, cb, j) != 0)
         j->running = 0;
 }
